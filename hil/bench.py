@@ -1,0 +1,227 @@
+"""The bench: the instruments of one bench file, opened behind the safety envelope, and its CAN bus.
+
+One bench is one safety domain. Opening it starts the bench's service first when the file names one
+(the simulated bench is such a service, found by entry point, so the framework never imports it),
+then opens each instrument by its explicit resource string.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any
+
+import can
+import pyvisa
+
+from hil.config import BenchConfig, load_bench
+from hil.errors import BenchConfigError, CanOpenError, HilError
+from hil.safe_state import run_safe_state
+from hil.safety import Guarded
+from instruments.base import Identity, Instrument
+from instruments.errors import InstrumentError
+
+log = logging.getLogger("hil.bench")
+
+SERVICE_GROUP = "hil.bench_services"
+
+
+class BenchTerminated(KeyboardInterrupt):
+    """SIGTERM, handled like Ctrl-C so every path out runs the safe state."""
+
+
+@dataclass
+class InstrumentStatus:
+    name: str
+    driver: str
+    resource: str
+    identity: Identity | None
+    error: str | None
+
+
+def start_service(config: BenchConfig, options: dict[str, Any]) -> Any:
+    assert config.simulator is not None
+    found = {ep.name: ep for ep in entry_points(group=SERVICE_GROUP)}
+    name = config.simulator.service
+    if name not in found:
+        known = ", ".join(sorted(found)) or "none installed"
+        raise BenchConfigError(config.path, "simulator.service", f"no bench service {name!r} ({known})")
+    instruments = [
+        {
+            "name": n,
+            "driver": i.driver,
+            "model": i.model_name,
+            "serial": i.serial,
+            "resource": i.resource,
+        }
+        for n, i in config.instruments.items()
+    ]
+    return found[name].load()(instruments=instruments, can=dict(config.can), options=options)
+
+
+class Bench:
+    """Open with ``with Bench.from_file("benches/sim.yaml") as bench:``; instruments are attributes."""
+
+    def __init__(self, config: BenchConfig, *, service_options: dict[str, Any] | None = None) -> None:
+        self.config = config
+        self.service_options = {
+            **(config.simulator.options if config.simulator else {}),
+            **(service_options or {}),
+        }
+        self.service: Any = None
+        self.resources = {name: i.resource for name, i in config.instruments.items()}
+        self.can_kwargs = dict(config.can)
+        self._drivers: dict[str, Instrument] = {}
+        self.instruments: dict[str, Guarded] = {}
+        self._rm: pyvisa.ResourceManager | None = None
+        self._previous_sigterm: Any = None
+        self._buses: list[can.BusABC] = []
+
+    @classmethod
+    def from_file(cls, path: str | Path, **kwargs: Any) -> Bench:
+        return cls(load_bench(path), **kwargs)
+
+    # --- life cycle ------------------------------------------------------------------------------
+    def start_service(self) -> None:
+        if self.config.simulator is not None and self.service is None:
+            self.service = start_service(self.config, self.service_options)
+            self.resources.update(self.service.resources)
+            self.can_kwargs = dict(self.service.can_kwargs)
+
+    def open(self) -> Bench:
+        try:
+            self.start_service()
+            self._rm = pyvisa.ResourceManager("@py")
+            for name, cfg in self.config.instruments.items():
+                driver = cfg.driver_class.open(
+                    self._rm,
+                    self.resources[name],
+                    name=name,
+                    model=cfg.model,
+                    timeout_ms=cfg.timeout_ms,
+                    open_timeout_ms=cfg.open_timeout_ms,
+                )
+                self._drivers[name] = driver
+                self.instruments[name] = Guarded(driver, self.config.limits(name))
+            self._install_sigterm()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def _install_sigterm(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
+
+        def terminate(signum: int, frame: Any) -> None:
+            raise BenchTerminated(f"signal {signum}")
+
+        self._previous_sigterm = signal.signal(signal.SIGTERM, terminate)
+
+    def safe_state(self) -> None:
+        if self._drivers:
+            run_safe_state(self._drivers, self.config.safe_state)
+
+    def close(self) -> None:
+        """Safe state, then release everything; safe to call twice."""
+        try:
+            self.safe_state()
+        finally:
+            for bus in self._buses:
+                bus.shutdown()
+            self._buses.clear()
+            for driver in self._drivers.values():
+                try:
+                    driver.close()
+                except Exception as exc:  # closing the rest matters more than this one
+                    log.warning("closing %s: %s", driver.name, exc)
+            self._drivers.clear()
+            self.instruments.clear()
+            if self._rm is not None:
+                self._rm.close()
+                self._rm = None
+            if self.service is not None:
+                self.service.stop()
+                self.service = None
+            if self._previous_sigterm is not None:
+                signal.signal(signal.SIGTERM, self._previous_sigterm)
+                self._previous_sigterm = None
+
+    def __enter__(self) -> Bench:
+        return self.open()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- access --------------------------------------------------------------------------------
+    def __getattr__(self, name: str) -> Guarded:
+        instruments = self.__dict__.get("instruments", {})
+        if name in instruments:
+            return instruments[name]
+        raise AttributeError(f"bench {self.__dict__['config'].name!r} has no instrument {name!r}")
+
+    def of_kind(self, kind: str) -> Guarded:
+        """The one instrument of a kind (``supply``, ``dyno`` ...)."""
+        found = [self.instruments[n] for n, d in self._drivers.items() if d.kind == kind]
+        if len(found) != 1:
+            raise HilError(
+                f"bench {self.config.name!r} has {len(found)} instruments of kind {kind!r}, expected 1"
+            )
+        return found[0]
+
+    def can_bus(self, **overrides: Any) -> can.BusABC:
+        """A new bus on the bench's CAN, closed with the bench."""
+        try:
+            bus = can.Bus(**{**self.can_kwargs, **overrides})
+        except (can.CanError, OSError, ImportError, ValueError) as exc:
+            raise CanOpenError(self.config.path, self.can_kwargs, str(exc)) from exc
+        self._buses.append(bus)
+        return bus
+
+    # --- checking -------------------------------------------------------------------------------
+    def check(self) -> list[InstrumentStatus]:
+        """Connect to every instrument at once, ask who it is and read its error queue."""
+        self.start_service()
+        rm = pyvisa.ResourceManager("@py")
+        try:
+            with ThreadPoolExecutor(max_workers=max(1, len(self.config.instruments))) as pool:
+                futures = {name: pool.submit(self._check_one, rm, name) for name in self.config.instruments}
+                return [f.result() for f in futures.values()]
+        finally:
+            rm.close()
+
+    def _check_one(self, rm: pyvisa.ResourceManager, name: str) -> InstrumentStatus:
+        cfg = self.config.instruments[name]
+        resource = self.resources[name]
+        try:
+            driver = cfg.driver_class.open(
+                rm,
+                resource,
+                name=name,
+                model=cfg.model,
+                timeout_ms=cfg.timeout_ms,
+                open_timeout_ms=cfg.open_timeout_ms,
+            )
+        except InstrumentError as exc:
+            return InstrumentStatus(name, cfg.driver, resource, None, exc.detail)
+        try:
+            identity = driver.identify()
+            driver.check_errors()
+            return InstrumentStatus(name, cfg.driver, resource, identity, None)
+        except InstrumentError as exc:
+            return InstrumentStatus(name, cfg.driver, resource, None, exc.detail)
+        finally:
+            driver.close()
+
+
+@contextmanager
+def opened(path: str | Path, **kwargs: Any) -> Iterator[Bench]:
+    with Bench.from_file(path, **kwargs) as bench:
+        yield bench

@@ -1,0 +1,227 @@
+"""Bench configuration (``benches/*.yaml``): loaded and validated before any instrument is touched.
+
+Every problem becomes one ``BenchConfigError`` line: ``benches/lab.yaml: instruments.supply.resource: ...``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from hil.errors import BenchConfigError
+from hil.protections import protection_quantities
+from instruments.base import Instrument
+from instruments.registry import DRIVERS
+
+# VISA resource strings we can open with pyvisa-py by explicit name [S: pyvisa resource names]
+_RESOURCE = re.compile(
+    r"""^(?:
+        TCPIP\d*::[A-Za-z0-9._\-]+::\d{1,5}::SOCKET
+      | TCPIP\d*::[A-Za-z0-9._\-]+(?:::[A-Za-z0-9_,\-]+)?::INSTR
+      | GPIB\d*::\d{1,2}(?:::\d{1,3})?::INSTR
+      | ASRL[A-Za-z0-9/._\-]+::INSTR
+      | USB\d*::0x[0-9A-Fa-f]{4}::0x[0-9A-Fa-f]{4}::[A-Za-z0-9._\-]+(?:::\d+)?::INSTR
+    )$""",
+    re.VERBOSE,
+)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class InstrumentConfig(_Strict):
+    driver: str
+    resource: str
+    serial: str = Field(min_length=1)
+    calibration_due: dt.date
+    model: str | None = None
+    timeout_ms: int = Field(default=2000, gt=0, le=600_000)
+    open_timeout_ms: int = Field(default=2000, gt=0, le=60_000)
+
+    @field_validator("driver")
+    @classmethod
+    def _known_driver(cls, value: str) -> str:
+        if value not in DRIVERS:
+            raise ValueError(f"unknown driver {value!r}; known: {', '.join(sorted(DRIVERS))}")
+        return value
+
+    @field_validator("resource")
+    @classmethod
+    def _visa_resource(cls, value: str) -> str:
+        if not _RESOURCE.match(value):
+            raise ValueError(
+                f"{value!r} is not a VISA resource string "
+                "(e.g. TCPIP0::host::5025::SOCKET or TCPIP0::host::INSTR)"
+            )
+        port = re.match(r"^TCPIP\d*::[^:]+::(\d+)::SOCKET$", value)
+        if port and int(port.group(1)) > 65535:
+            raise ValueError(f"{value!r}: port {port.group(1)} is above 65535")
+        return value
+
+    @property
+    def driver_class(self) -> type[Instrument]:
+        return DRIVERS[self.driver]
+
+    @property
+    def model_name(self) -> str:
+        return self.model or self.driver_class.DEFAULT_MODEL
+
+    @property
+    def auto_port(self) -> bool:
+        """Port 0: the bench's service assigns the port when it starts."""
+        return bool(re.match(r"^TCPIP\d*::[^:]+::0::SOCKET$", self.resource))
+
+
+class Limit(_Strict):
+    low: float
+    high: float
+
+    def __str__(self) -> str:
+        return f"limit [{self.low:g}, {self.high:g}]"
+
+    def admits(self, value: float) -> bool:
+        return math.isfinite(value) and self.low <= value <= self.high
+
+
+class SimulatorConfig(_Strict):
+    service: str = "simulated-bench"
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class SafeStateConfig(_Strict):
+    supply_ramp_v_per_s: float = Field(default=500.0, gt=0)
+    discharged_below_v: float = Field(default=60.0, ge=0)  # class A boundary [S: GB 18384]
+    dyno_stopped_below_rpm: float = Field(default=30.0, ge=0)
+    step_timeout_s: float = Field(default=10.0, gt=0)
+
+
+class BenchConfig(_Strict):
+    name: str
+    description: str = ""
+    simulator: SimulatorConfig | None = None
+    instruments: dict[str, InstrumentConfig]
+    envelope: dict[str, dict[str, Limit]]
+    can: dict[str, Any]
+    safe_state: SafeStateConfig = Field(default_factory=SafeStateConfig)
+    path: str = ""
+
+    def limits(self, instrument: str) -> dict[str, Limit]:
+        return self.envelope.get(instrument, {})
+
+
+def _limit(value: Any) -> Any:
+    """``[low, high]`` in YAML is the short form of ``{low: .., high: ..}``."""
+    if isinstance(value, list) and len(value) == 2:
+        return {"low": value[0], "high": value[1]}
+    return value
+
+
+def _field(loc: tuple[Any, ...]) -> str:
+    return ".".join(str(part) for part in loc if part not in ("function-after", "function-before"))
+
+
+def load_bench(path: str | Path) -> BenchConfig:
+    """Read, validate and return a bench file; raise ``BenchConfigError`` naming file and field."""
+    path = Path(path)
+    shown = str(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise BenchConfigError(shown, "", "no such bench file") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else ""
+        raise BenchConfigError(shown, where, f"not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    if not isinstance(raw, dict):
+        raise BenchConfigError(shown, "", "expected a mapping at the top level")
+    envelope = raw.get("envelope")
+    if isinstance(envelope, dict):
+        raw["envelope"] = {
+            name: ({q: _limit(v) for q, v in limits.items()} if isinstance(limits, dict) else limits)
+            for name, limits in envelope.items()
+        }
+    raw["path"] = shown
+    try:
+        config = BenchConfig.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        message = first["msg"].removeprefix("Value error, ")
+        if first["type"] == "missing":
+            message = "missing (required)"
+        elif first["type"] == "extra_forbidden":
+            message = "unknown field"
+        raise BenchConfigError(shown, _field(first["loc"]), message) from None
+    _check_semantics(config)
+    return config
+
+
+def enveloped_quantities(driver: type[Instrument]) -> set[str]:
+    """The quantities a driver can set: each needs a limit in the envelope."""
+    found: set[str] = set()
+    for klass in driver.__mro__:
+        for attr in vars(klass).values():
+            mark = getattr(attr, "sets_quantity", None)
+            if mark:
+                found.add(mark[0])
+            quantity = getattr(attr, "quantity", None)
+            if isinstance(quantity, str):
+                found.add(quantity)
+    return found
+
+
+def _check_semantics(config: BenchConfig) -> None:
+    path = config.path
+    for name, instrument in config.instruments.items():
+        driver = instrument.driver_class
+        if instrument.model is not None and instrument.model not in driver.MODELS:
+            raise BenchConfigError(
+                path,
+                f"instruments.{name}.model",
+                f"{instrument.model!r} is not a {instrument.driver} model; known: {', '.join(driver.MODELS)}",
+            )
+        if instrument.auto_port and config.simulator is None:
+            raise BenchConfigError(
+                path, f"instruments.{name}.resource", "port 0 needs a `simulator:` service to assign the port"
+            )
+    for name, limits in config.envelope.items():
+        if name not in config.instruments:
+            raise BenchConfigError(path, f"envelope.{name}", "no instrument of that name in `instruments`")
+        instrument = config.instruments[name]
+        ratings = instrument.driver_class.ratings(instrument.model_name)
+        for quantity, limit in limits.items():
+            field = f"envelope.{name}.{quantity}"
+            if quantity not in ratings:
+                raise BenchConfigError(
+                    path,
+                    field,
+                    f"{instrument.driver} has no quantity {quantity!r}; known: {', '.join(ratings)}",
+                )
+            if limit.low > limit.high:
+                raise BenchConfigError(path, field, f"low {limit.low:g} is above high {limit.high:g}")
+            rated_low, rated_high = ratings[quantity]
+            if limit.low < rated_low or limit.high > rated_high:
+                raise BenchConfigError(
+                    path,
+                    field,
+                    f"[{limit.low:g}, {limit.high:g}] exceeds the {instrument.model_name} rating "
+                    f"[{rated_low:g}, {rated_high:g}]",
+                )
+    for name, instrument in config.instruments.items():
+        driver = instrument.driver_class
+        needed = enveloped_quantities(driver) | set(protection_quantities(driver))
+        missing = needed - set(config.limits(name))
+        if missing:
+            raise BenchConfigError(
+                path,
+                f"envelope.{name}.{sorted(missing)[0]}",
+                "missing: every quantity the instrument can set or protects needs a limit",
+            )
+    if "interface" not in config.can:
+        raise BenchConfigError(path, "can.interface", "missing (required): the python-can interface name")

@@ -1,0 +1,48 @@
+"""The nightly regression: the suites in ``test_suites/`` on one bench, then the Allure HTML report."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ALLURE_CONFIG = "allurerc.yaml"
+
+
+def run_nightly(
+    bench: Path, unit_profile: str | None, results: Path, report: Path, pytest_args: list[str]
+) -> int:
+    """Run the suites (results written as they happen), render the report; return pytest's exit code."""
+    shutil.rmtree(results, ignore_errors=True)
+    results.mkdir(parents=True)
+    command = [sys.executable, "-m", "pytest", "test_suites", f"--bench={bench}", f"--alluredir={results}"]
+    if unit_profile:
+        command.append(f"--unit-profile={unit_profile}")
+    command += pytest_args
+    print("hil nightly:", " ".join(command[2:]), flush=True)
+    # a child process: the suites own the signals (Ctrl-C, SIGTERM reach pytest and the safe state)
+    outcome = subprocess.run(command, check=False).returncode
+    rendered = render_report(results, report)
+    if rendered is not None:
+        print(f"hil nightly: Allure report {rendered}", flush=True)
+    return outcome
+
+
+def render_report(results: Path, report: Path) -> Path | None:
+    allure = shutil.which("allure")
+    if allure is None:
+        print(
+            "hil nightly: the Allure command line is not on PATH (npm package 'allure'); "
+            f"results are in {results}",
+            file=sys.stderr,
+        )
+        return None
+    command = [allure, "generate", str(results), "--output", str(report)]
+    if Path(ALLURE_CONFIG).is_file():
+        command += ["--config", ALLURE_CONFIG]
+    done = subprocess.run(command, check=False, capture_output=True, text=True)
+    if done.returncode != 0:
+        print(f"hil nightly: allure generate failed:\n{done.stdout}{done.stderr}", file=sys.stderr)
+        return None
+    return report / "index.html"

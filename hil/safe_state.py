@@ -1,0 +1,85 @@
+"""The bench's safe state, run on every way out of a test: pass, fail, error, Ctrl-C, SIGTERM.
+
+Order matters: stop the shaft before removing the DC source that powers the drive, and drop the cell
+voltages last so the BMS never sees its sense lines vanish under load. Each step runs even if an
+earlier one failed; the failures are reported together at the end.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from hil.config import SafeStateConfig
+from hil.errors import SafeStateError
+from instruments.base import Instrument
+
+log = logging.getLogger("hil.safe_state")
+
+ORDER = ("dyno", "eload", "supply", "cellsim")
+
+
+def _wait_until(condition: Callable[[], bool], timeout_s: float, what: str) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what} not reached within {timeout_s:g} s")
+        time.sleep(0.01)
+
+
+def _dyno(driver: Any, cfg: SafeStateConfig) -> None:
+    driver.set_torque(0.0)
+    driver.set_speed(0.0)
+    _wait_until(
+        lambda: abs(driver.read().speed_rpm) < cfg.dyno_stopped_below_rpm,
+        cfg.step_timeout_s,
+        f"shaft below {cfg.dyno_stopped_below_rpm:g} rpm",
+    )
+    driver.free_run()
+
+
+def _eload(driver: Any, cfg: SafeStateConfig) -> None:
+    driver.load_off()
+
+
+def _supply(driver: Any, cfg: SafeStateConfig) -> None:
+    rated_slew = driver.ratings(driver.model)["slew_v_per_s"][1]
+    driver.set_slew(min(cfg.supply_ramp_v_per_s, rated_slew))
+    driver.set_voltage(0.0)
+    _wait_until(
+        lambda: driver.measure_voltage() < cfg.discharged_below_v,
+        cfg.step_timeout_s,
+        f"DC output below {cfg.discharged_below_v:g} V",
+    )
+    driver.output_off()
+
+
+def _cellsim(driver: Any, cfg: SafeStateConfig) -> None:
+    driver.output_off()
+
+
+STEPS: dict[str, Callable[[Any, SafeStateConfig], None]] = {
+    "dyno": _dyno,
+    "eload": _eload,
+    "supply": _supply,
+    "cellsim": _cellsim,
+}
+
+
+def run_safe_state(drivers: Mapping[str, Instrument], cfg: SafeStateConfig) -> None:
+    """Bring every instrument to its safe state in ``ORDER``; raise ``SafeStateError`` listing failures."""
+    failures: list[str] = []
+    for kind in ORDER:
+        for name, driver in drivers.items():
+            if driver.kind != kind:
+                continue
+            try:
+                STEPS[kind](driver, cfg)
+                log.info("safe state: %s done", name)
+            except Exception as exc:  # every step must get its chance, whatever failed before
+                failures.append(f"{name}: {exc}")
+                log.error("safe state: %s failed: %s", name, exc)
+    if failures:
+        raise SafeStateError(failures)

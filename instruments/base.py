@@ -1,0 +1,290 @@
+"""The transport every driver shares: a pyvisa resource with named errors and the last command kept.
+
+Drivers speak only through pyvisa, opened by explicit resource string. They never import the
+framework: the safety envelope wraps them from above (see ``sets`` and ``energises``).
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+from abc import ABC
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+import pyvisa
+from pyvisa import constants as vc
+
+from instruments.errors import (
+    InstrumentConnectionError,
+    InstrumentError,
+    InstrumentReportedError,
+    InstrumentTimeout,
+    MalformedReply,
+    OutOfRating,
+)
+
+Range = tuple[float, float]
+
+
+@dataclass(frozen=True)
+class Identity:
+    manufacturer: str
+    model: str
+    serial: str
+    firmware: str
+
+    @classmethod
+    def parse(cls, reply: str) -> Identity:
+        parts = [p.strip() for p in reply.split(",")]
+        if len(parts) != 4 or not all(parts[:3]):
+            raise ValueError(f"*IDN? reply {reply!r} is not 'manufacturer,model,serial,firmware'")
+        return cls(*parts)
+
+
+def sets(quantity: str, arg: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Mark a method as setting an enveloped ``quantity`` through its parameter ``arg``.
+
+    The safety envelope above the driver reads the mark; the driver itself only declares it.
+    """
+
+    def mark(method: Callable[..., Any]) -> Callable[..., Any]:
+        method.sets_quantity = (quantity, arg)  # type: ignore[attr-defined]
+        return method
+
+    return mark
+
+
+def energises(method: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a method that enables an output: protections must be programmed before it runs."""
+    method.energises = True  # type: ignore[attr-defined]
+    return method
+
+
+class Setting:
+    """One instrument setting: its query, its set command, its rating check and (optionally) the
+    enveloped quantity it sets. ``supply.voltage_v = 600`` writes ``VOLT 600``.
+    """
+
+    def __init__(
+        self,
+        query: str | None,
+        write: str,
+        *,
+        quantity: str | None = None,
+        rating: str | None = None,
+        values: tuple[str, ...] | None = None,
+        parse: Callable[[str], Any] = float,
+        doc: str = "",
+    ) -> None:
+        self.query, self.write, self.quantity = query, write, quantity
+        self.rating, self.values, self.parse = rating or quantity, values, parse
+        self.__doc__ = doc
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, driver: Instrument | None, owner: type) -> Any:
+        if driver is None:
+            return self
+        if self.query is None:
+            raise AttributeError(f"{owner.__name__}.{self.name} is write-only")
+        return driver.query_value(self.query, self.parse)
+
+    def __set__(self, driver: Instrument, value: Any) -> None:
+        if self.values is not None:
+            if value not in self.values:
+                raise OutOfRating(
+                    driver.name, driver.resource_name, f"{self.name}={value!r} is not one of {self.values}"
+                )
+        elif self.rating is not None:
+            driver.check_rating(self.rating, float(value), self.name)
+        driver.write(self.write.format(value))
+
+
+class Instrument(ABC):
+    """A pyvisa message-based instrument with the driver conventions of this package."""
+
+    kind: ClassVar[str]
+    driver: ClassVar[str]
+    read_termination: ClassVar[str] = "\n"
+    write_termination: ClassVar[str] = "\n"
+    #: model name -> {rating name: (low, high)}: what the hardware itself can do.
+    MODELS: ClassVar[dict[str, dict[str, Range]]]
+    DEFAULT_MODEL: ClassVar[str]
+
+    def __init__(self, resource: Any, *, name: str, resource_name: str, model: str | None = None) -> None:
+        self._resource = resource
+        self.name = name
+        self.resource_name = resource_name
+        self.model = model or self.DEFAULT_MODEL
+        if self.model not in self.MODELS:
+            raise ValueError(f"{self.driver} has no model {self.model!r}; known: {', '.join(self.MODELS)}")
+        self.last_command = ""
+
+    @classmethod
+    def open(
+        cls,
+        resource_manager: pyvisa.ResourceManager,
+        resource_name: str,
+        *,
+        name: str,
+        model: str | None = None,
+        timeout_ms: int = 2000,
+        open_timeout_ms: int = 2000,
+    ) -> Instrument:
+        host = re.match(r"^TCPIP\d*::([^:]+)::", resource_name)
+        if host is not None:
+            try:
+                socket.getaddrinfo(host.group(1), None)
+            except OSError as exc:
+                raise InstrumentConnectionError(
+                    name, resource_name, f"cannot resolve host {host.group(1)!r}: {exc}"
+                ) from None
+        try:
+            resource = resource_manager.open_resource(
+                resource_name,
+                open_timeout=open_timeout_ms,
+                read_termination=cls.read_termination,
+                write_termination=cls.write_termination,
+                timeout=timeout_ms,
+            )
+        except Exception as exc:  # pyvisa-py raises bare Exception for an unknown host or refused port
+            raise InstrumentConnectionError(name, resource_name, f"cannot open: {_describe(exc)}") from exc
+        return cls(resource, name=name, resource_name=resource_name, model=model)
+
+    @classmethod
+    def ratings(cls, model: str | None = None) -> dict[str, Range]:
+        return cls.MODELS[model or cls.DEFAULT_MODEL]
+
+    def check_rating(self, rating: str, value: float, what: str) -> None:
+        low, high = self.MODELS[self.model][rating]
+        if not low <= value <= high:
+            raise OutOfRating(
+                self.name,
+                self.resource_name,
+                f"{what}={value:g} is outside the {self.model} rating {rating} [{low:g}, {high:g}]",
+            )
+
+    # --- transport -----------------------------------------------------------------------------
+    @contextmanager
+    def _talking(self, command: str) -> Iterator[None]:
+        self.last_command = command
+        try:
+            yield
+        except pyvisa.VisaIOError as exc:
+            if exc.error_code == vc.StatusCode.error_timeout:
+                raise InstrumentTimeout(
+                    self.name,
+                    self.resource_name,
+                    f"no reply within {self._resource.timeout:g} ms to {command!r}",
+                ) from exc
+            raise InstrumentError(self.name, self.resource_name, f"{command!r}: {_describe(exc)}") from exc
+        except (OSError, pyvisa.Error) as exc:
+            raise InstrumentError(self.name, self.resource_name, f"{command!r}: {_describe(exc)}") from exc
+
+    def write(self, command: str) -> None:
+        with self._talking(command):
+            self._resource.write(command)
+
+    def query(self, command: str) -> str:
+        with self._talking(command):
+            return self._resource.query(command).strip()
+
+    def query_value(self, command: str, parse: Callable[[str], Any] = float) -> Any:
+        reply = self.query(command)
+        try:
+            return parse(reply)
+        except (ValueError, IndexError) as exc:
+            raise MalformedReply(
+                self.name, self.resource_name, f"reply {reply!r} to {command!r}: {exc}"
+            ) from exc
+
+    def query_floats(self, command: str, count: int | None = None) -> list[float]:
+        reply = self.query(command)
+        try:
+            values = [float(v) for v in reply.split(",")]
+        except ValueError as exc:
+            raise MalformedReply(
+                self.name, self.resource_name, f"reply {reply!r} to {command!r} is not a list of numbers"
+            ) from exc
+        if count is not None and len(values) != count:
+            raise MalformedReply(
+                self.name,
+                self.resource_name,
+                f"reply to {command!r} has {len(values)} values, expected {count}",
+            )
+        return values
+
+    def query_block(self, command: str, dtype: str) -> np.ndarray:
+        """An IEEE 488.2 definite-length binary block, little-endian."""
+        with self._talking(command):
+            try:
+                return self._resource.query_binary_values(
+                    command, datatype=dtype, is_big_endian=False, container=np.array
+                )
+            except ValueError as exc:
+                raise MalformedReply(
+                    self.name, self.resource_name, f"block reply to {command!r}: {exc}"
+                ) from exc
+
+    def identify(self) -> Identity:
+        reply = self.query("*IDN?")
+        try:
+            return Identity.parse(reply)
+        except ValueError as exc:
+            raise MalformedReply(self.name, self.resource_name, str(exc)) from exc
+
+    def check_errors(self) -> None:
+        """Instruments without an error queue have nothing to report."""
+
+    def close(self) -> None:
+        self._resource.close()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name} {self.model} at {self.resource_name}>"
+
+
+_ERROR_ENTRY = re.compile(r'^\s*([+-]?\d+)\s*,\s*"(.*)"\s*$')
+
+
+class ScpiInstrument(Instrument):
+    """IEEE 488.2 / SCPI: an error queue read with ``SYST:ERR?`` until ``0,"No error"``."""
+
+    MAX_ERROR_ENTRIES: ClassVar[int] = 32
+
+    def check_errors(self) -> None:
+        command = self.last_command
+        entries: list[tuple[int, str]] = []
+        for _ in range(self.MAX_ERROR_ENTRIES):
+            reply = self.query("SYST:ERR?")
+            match = _ERROR_ENTRY.match(reply)
+            if match is None:
+                raise MalformedReply(
+                    self.name, self.resource_name, f'reply {reply!r} to "SYST:ERR?" is not <code>,"<text>"'
+                )
+            code = int(match.group(1))
+            if code == 0:
+                break
+            entries.append((code, match.group(2)))
+        self.last_command = command
+        if entries:
+            raise InstrumentReportedError(self.name, self.resource_name, command, entries)
+
+    def reset(self) -> None:
+        self.write("*RST")
+        self.write("*CLS")
+
+    def wait_complete(self) -> None:
+        if self.query("*OPC?") != "1":
+            raise MalformedReply(
+                self.name, self.resource_name, f"*OPC? after {self.last_command!r} did not answer 1"
+            )
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]

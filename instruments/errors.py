@@ -1,0 +1,39 @@
+"""Errors a driver raises. Each names the instrument, its resource and the command involved."""
+
+from __future__ import annotations
+
+
+class InstrumentError(Exception):
+    """Something went wrong talking to an instrument."""
+
+    def __init__(self, instrument: str, resource: str, detail: str) -> None:
+        self.instrument = instrument
+        self.resource = resource
+        self.detail = detail
+        super().__init__(f"{instrument} ({resource}): {detail}")
+
+
+class InstrumentTimeout(InstrumentError):
+    """No reply (or no acceptance of a write) within the instrument's timeout."""
+
+
+class InstrumentConnectionError(InstrumentError):
+    """The resource could not be opened: host unknown, port closed, wrong resource string."""
+
+
+class MalformedReply(InstrumentError):
+    """A reply that does not parse as the command's documented answer."""
+
+
+class InstrumentReportedError(InstrumentError):
+    """The instrument's SCPI error queue held entries after a command."""
+
+    def __init__(self, instrument: str, resource: str, command: str, entries: list[tuple[int, str]]) -> None:
+        self.command = command
+        self.entries = entries
+        listed = "; ".join(f'{code},"{text}"' for code, text in entries)
+        super().__init__(instrument, resource, f"error queue after {command!r}: {listed}")
+
+
+class OutOfRating(InstrumentError, ValueError):
+    """A value outside what the instrument model itself can do; refused before anything is sent."""

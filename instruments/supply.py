@@ -1,0 +1,154 @@
+"""Bidirectional DC supply (HV bus source / battery emulator that absorbs regen).
+
+Command family: ITECH IT6000C [S: IT6000C python class in drive-domain.md §6.2]; the over-voltage
+protection and slew headers follow the family by analogy [R: confirm with the programming manual].
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from dataclasses import dataclass
+
+from instruments.base import ScpiInstrument, Setting, energises, sets
+
+
+@dataclass(frozen=True)
+class SupplyProtection:
+    over_voltage: bool
+    over_current: bool
+
+    @property
+    def tripped(self) -> bool:
+        return self.over_voltage or self.over_current
+
+
+class DcSupply(ScpiInstrument):
+    """What a test may ask of a bidirectional DC supply."""
+
+    kind = "supply"
+
+    @abstractmethod
+    def set_voltage(self, voltage_v: float) -> None: ...
+    @abstractmethod
+    def set_current_limit(self, current_a: float) -> None: ...
+    @abstractmethod
+    def set_sink_current_limit(self, current_a: float) -> None: ...
+    @abstractmethod
+    def set_slew(self, slew_v_per_s: float) -> None: ...
+    @abstractmethod
+    def program_protection(self, ovp_v: float, ocp_a: float) -> None: ...
+    @abstractmethod
+    def output_on(self) -> None: ...
+    @abstractmethod
+    def output_off(self) -> None: ...
+    @abstractmethod
+    def output_enabled(self) -> bool: ...
+    @abstractmethod
+    def measure_voltage(self) -> float: ...
+    @abstractmethod
+    def measure_current(self) -> float: ...
+    @abstractmethod
+    def measure_power(self) -> float: ...
+    @abstractmethod
+    def protection(self) -> SupplyProtection: ...
+    @abstractmethod
+    def clear_protection(self) -> None: ...
+
+
+def _on_off(reply: str) -> bool:
+    if reply in ("1", "ON"):
+        return True
+    if reply in ("0", "OFF"):
+        return False
+    raise ValueError("expected 0, 1, ON or OFF")
+
+
+class IT6000C(DcSupply):
+    """ITECH IT6000C regenerative supply, raw socket SCPI on TCP 5025."""
+
+    driver = "itech.it6000c"
+    MODELS = {
+        # voltage, source/sink current, power, slew: the model's own rating [R: IT6000C datasheet]
+        "IT6018C-800-75": {
+            "voltage_v": (0.0, 800.0),
+            "current_a": (0.0, 75.0),
+            "sink_current_a": (0.0, 75.0),
+            "power_w": (0.0, 18_000.0),
+            "slew_v_per_s": (0.001, 8000.0),
+        },
+        "IT6036C-1500-60": {
+            "voltage_v": (0.0, 1500.0),
+            "current_a": (0.0, 60.0),
+            "sink_current_a": (0.0, 60.0),
+            "power_w": (0.0, 36_000.0),
+            "slew_v_per_s": (0.001, 15_000.0),
+        },
+        "IT6054C-800-340": {
+            "voltage_v": (0.0, 800.0),
+            "current_a": (0.0, 340.0),
+            "sink_current_a": (0.0, 340.0),
+            "power_w": (0.0, 54_000.0),
+            "slew_v_per_s": (0.001, 8000.0),
+        },
+    }
+    DEFAULT_MODEL = "IT6054C-800-340"
+
+    voltage_setpoint_v = Setting("VOLT?", "VOLT {:.3f}", quantity="voltage_v", doc="CV set point, V")
+    current_limit_a = Setting("CURR:LIM?", "CURR:LIM {:.3f}", quantity="current_a", doc="source limit, A")
+    sink_current_limit_a = Setting(
+        "CURR:LIM:NEG?", "CURR:LIM:NEG -{:.3f}", quantity="sink_current_a", parse=lambda r: abs(float(r))
+    )
+
+    @sets("voltage_v", "voltage_v")
+    def set_voltage(self, voltage_v: float) -> None:
+        self.voltage_setpoint_v = voltage_v
+
+    @sets("current_a", "current_a")
+    def set_current_limit(self, current_a: float) -> None:
+        self.current_limit_a = current_a
+
+    @sets("sink_current_a", "current_a")
+    def set_sink_current_limit(self, current_a: float) -> None:
+        self.sink_current_limit_a = current_a
+
+    @sets("slew_v_per_s", "slew_v_per_s")
+    def set_slew(self, slew_v_per_s: float) -> None:
+        self.check_rating("slew_v_per_s", slew_v_per_s, "slew_v_per_s")
+        # the instrument takes V/ms
+        self.write(f"VOLT:SLEW {slew_v_per_s / 1000.0:.6f}")
+
+    def program_protection(self, ovp_v: float, ocp_a: float) -> None:
+        self.check_rating("voltage_v", ovp_v, "ovp_v")
+        self.check_rating("current_a", ocp_a, "ocp_a")
+        self.write(f"VOLT:OVER:PROT:LEV {ovp_v:.3f}")
+        self.write("VOLT:OVER:PROT:STAT ON")
+        self.write(f"CURR:OVER:PROT:LEV {ocp_a:.3f}")
+        self.write("CURR:OVER:PROT:STAT ON")
+        self.check_errors()
+
+    @energises
+    def output_on(self) -> None:
+        self.write("OUTP ON")
+
+    def output_off(self) -> None:
+        self.write("OUTP OFF")
+
+    def output_enabled(self) -> bool:
+        return self.query_value("OUTP?", _on_off)
+
+    def measure_voltage(self) -> float:
+        return self.query_value("MEAS:VOLT?")
+
+    def measure_current(self) -> float:
+        return self.query_value("MEAS:CURR?")
+
+    def measure_power(self) -> float:
+        return self.query_value("MEAS:POW?")
+
+    def protection(self) -> SupplyProtection:
+        # STAT:QUES:COND? bit 0 over-voltage, bit 1 over-current [R]
+        bits = self.query_value("STAT:QUES:COND?", int)
+        return SupplyProtection(over_voltage=bool(bits & 1), over_current=bool(bits & 2))
+
+    def clear_protection(self) -> None:
+        self.write("PROT:CLE")

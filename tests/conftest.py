@@ -1,0 +1,101 @@
+"""Fixtures the framework's own tests share."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+
+import pytest
+import pyvisa
+
+from instruments.base import Instrument
+
+Exchange = tuple[bytes, bytes | None]
+
+
+class _ScriptedInstrument:
+    """A loopback TCP peer that expects exact bytes and answers scripted replies.
+
+    Protocol tests talk to it through the real pyvisa-py socket transport, so what is checked is
+    what a real instrument would receive on the wire, terminators included.
+    """
+
+    def __init__(self, exchanges: Sequence[Exchange], terminator: bytes) -> None:
+        self.exchanges = list(exchanges)
+        self.terminator = terminator
+        self.failures: list[str] = []
+        self.received: list[bytes] = []
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        conn, _ = self._listener.accept()
+        with conn:
+            buffer = b""
+            for index, (expected, reply) in enumerate(self.exchanges):
+                while self.terminator not in buffer:
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        self.failures.append(f"exchange {index}: connection closed, expected {expected!r}")
+                        return
+                    buffer += chunk
+                end = buffer.index(self.terminator) + len(self.terminator)
+                sent, buffer = buffer[:end], buffer[end:]
+                self.received.append(sent)
+                if sent != expected:
+                    self.failures.append(f"exchange {index}: driver sent {sent!r}, expected {expected!r}")
+                    return
+                if reply is not None:
+                    conn.sendall(reply)
+            conn.settimeout(2.0)
+            try:
+                while chunk := conn.recv(65536):
+                    buffer += chunk
+            except TimeoutError:
+                self.failures.append("connection still open after the last exchange")
+            if buffer:
+                self.failures.append(f"driver sent more than expected: {buffer!r}")
+
+    def finish(self) -> None:
+        self._thread.join(timeout=5)
+        self._listener.close()
+        assert not self._thread.is_alive(), "scripted instrument did not finish"
+        assert not self.failures, "\n".join(self.failures)
+
+
+@pytest.fixture
+def expected_protocol() -> Callable[..., object]:
+    """A driver connected to a scripted peer: ``with expected_protocol(IT6000C, exchanges) as supply:``
+
+    ``exchanges`` lists (bytes the driver must send, bytes to reply or None).
+    """
+
+    @contextmanager
+    def run(
+        driver_cls: type[Instrument],
+        exchanges: Sequence[Exchange],
+        *,
+        model: str | None = None,
+        timeout_ms: int = 300,
+    ) -> Iterator[Instrument]:
+        peer = _ScriptedInstrument(exchanges, driver_cls.write_termination.encode()[-1:])
+        rm = pyvisa.ResourceManager("@py")
+        driver = driver_cls.open(
+            rm,
+            f"TCPIP0::127.0.0.1::{peer.port}::SOCKET",
+            name="dut-under-test",
+            model=model,
+            timeout_ms=timeout_ms,
+        )
+        try:
+            yield driver
+        finally:
+            driver.close()
+            rm.close()
+        peer.finish()
+
+    return run

@@ -1,0 +1,135 @@
+"""IT6000C: the exact bytes on the wire and the parsing of replies."""
+
+from __future__ import annotations
+
+import pytest
+
+from instruments.errors import InstrumentReportedError, InstrumentTimeout, MalformedReply, OutOfRating
+from instruments.supply import IT6000C
+
+
+def test_setters_send_exact_commands(expected_protocol):
+    with expected_protocol(
+        IT6000C,
+        [
+            (b"VOLT 600.000\n", None),
+            (b"CURR:LIM 120.500\n", None),
+            (b"CURR:LIM:NEG -80.000\n", None),
+            (b"VOLT:SLEW 0.500000\n", None),
+            (b"OUTP ON\n", None),
+            (b"OUTP OFF\n", None),
+            (b"PROT:CLE\n", None),
+        ],
+    ) as supply:
+        supply.set_voltage(600)
+        supply.set_current_limit(120.5)
+        supply.set_sink_current_limit(80)
+        supply.set_slew(500)
+        supply.output_on()
+        supply.output_off()
+        supply.clear_protection()
+
+
+def test_measurements_parse_replies(expected_protocol):
+    with expected_protocol(
+        IT6000C,
+        [
+            (b"MEAS:VOLT?\n", b"5.99870E+02\n"),
+            (b"MEAS:CURR?\n", b"-12.5\n"),
+            (b"MEAS:POW?\n", b"-7498.4\n"),
+            (b"OUTP?\n", b"1\n"),
+            (b"STAT:QUES:COND?\n", b"1\n"),
+            (b"CURR:LIM:NEG?\n", b"-80.0\n"),
+        ],
+    ) as supply:
+        assert supply.measure_voltage() == pytest.approx(599.87)
+        assert supply.measure_current() == -12.5
+        assert supply.measure_power() == -7498.4
+        assert supply.output_enabled() is True
+        protection = supply.protection()
+        assert protection.over_voltage and not protection.over_current and protection.tripped
+        assert supply.sink_current_limit_a == 80.0
+
+
+def test_protection_programming_reads_the_error_queue(expected_protocol):
+    with expected_protocol(
+        IT6000C,
+        [
+            (b"VOLT:OVER:PROT:LEV 700.000\n", None),
+            (b"VOLT:OVER:PROT:STAT ON\n", None),
+            (b"CURR:OVER:PROT:LEV 300.000\n", None),
+            (b"CURR:OVER:PROT:STAT ON\n", None),
+            (b"SYST:ERR?\n", b'0,"No error"\n'),
+        ],
+    ) as supply:
+        supply.program_protection(ovp_v=700, ocp_a=300)
+
+
+def test_error_queue_entries_are_raised_with_the_command(expected_protocol):
+    with (
+        expected_protocol(
+            IT6000C,
+            [
+                (b"VOLT:OVER:PROT:LEV 700.000\n", None),
+                (b"VOLT:OVER:PROT:STAT ON\n", None),
+                (b"CURR:OVER:PROT:LEV 300.000\n", None),
+                (b"CURR:OVER:PROT:STAT ON\n", None),
+                (b"SYST:ERR?\n", b'-222,"Data out of range"\n'),
+                (b"SYST:ERR?\n", b'-113,"Undefined header"\n'),
+                (b"SYST:ERR?\n", b'+0,"No error"\n'),
+            ],
+        ) as supply,
+        pytest.raises(InstrumentReportedError) as caught,
+    ):
+        supply.program_protection(ovp_v=700, ocp_a=300)
+    assert caught.value.entries == [(-222, "Data out of range"), (-113, "Undefined header")]
+    assert "CURR:OVER:PROT:STAT ON" in str(caught.value)
+    assert "dut-under-test" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("command", "reply", "call"),
+    [
+        (b"MEAS:VOLT?\n", b"six hundred\n", lambda s: s.measure_voltage()),
+        (b"OUTP?\n", b"MAYBE\n", lambda s: s.output_enabled()),
+        (b"STAT:QUES:COND?\n", b"1.5e\n", lambda s: s.protection()),
+        (b"SYST:ERR?\n", b"-222 Data out of range\n", lambda s: s.check_errors()),
+        (b"*IDN?\n", b"ITECH,IT6054C\n", lambda s: s.identify()),
+    ],
+)
+def test_malformed_replies_name_the_command(expected_protocol, command, reply, call):
+    with expected_protocol(IT6000C, [(command, reply)]) as supply, pytest.raises(MalformedReply) as caught:
+        call(supply)
+    assert command.decode().strip() in str(caught.value)
+
+
+def test_timeout_names_instrument_resource_and_last_command(expected_protocol):
+    with (
+        expected_protocol(IT6000C, [(b"MEAS:VOLT?\n", None)]) as supply,
+        pytest.raises(InstrumentTimeout) as caught,
+    ):
+        supply.measure_voltage()
+    message = str(caught.value)
+    assert "dut-under-test" in message and "TCPIP0::127.0.0.1::" in message and "'MEAS:VOLT?'" in message
+
+
+def test_values_outside_the_model_rating_send_nothing(expected_protocol):
+    with expected_protocol(IT6000C, [], model="IT6018C-800-75") as supply:
+        with pytest.raises(OutOfRating):
+            supply.set_voltage(801)
+        with pytest.raises(OutOfRating):
+            supply.set_current_limit(76)
+        with pytest.raises(OutOfRating):
+            supply.program_protection(ovp_v=900, ocp_a=10)
+
+
+def test_identity(expected_protocol):
+    with expected_protocol(
+        IT6000C, [(b"*IDN?\n", b"ITECH Ltd.,IT6054C-800-340,6036123456,1.02-1.05\n")]
+    ) as supply:
+        identity = supply.identify()
+    assert (identity.manufacturer, identity.model, identity.serial) == (
+        "ITECH Ltd.",
+        "IT6054C-800-340",
+        "6036123456",
+    )
