@@ -3,7 +3,7 @@
 ``Guarded`` stands in front of a driver. A method the driver marks with ``sets(quantity, arg)`` or a
 ``Setting`` with a quantity is checked against the envelope; a refused call raises ``SafetyLimitError``
 and sends nothing. A method marked ``energises`` first programs the instrument's own protections
-from the envelope. Raw transport (``write``, chained queries, private attributes) is not reachable.
+from the envelope. Raw transport (``write``, chained queries, ``close``) is not offered.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import inspect
 import math
+import numbers
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -40,10 +41,9 @@ class Guarded:
             raise SafetyLimitError(driver.name, quantity, value, "no limit in the bench envelope")
         values = value if isinstance(value, Sequence) and not isinstance(value, str) else [value]
         for item in values:
-            try:
-                number = float(item)
-            except (TypeError, ValueError):
-                raise SafetyLimitError(driver.name, quantity, item, "not a number") from None
+            if isinstance(item, bool) or not isinstance(item, numbers.Real):
+                raise SafetyLimitError(driver.name, quantity, item, "not a number")
+            number = float(item)
             if not math.isfinite(number):
                 raise SafetyLimitError(driver.name, quantity, item, "not a finite number")
             if not limit.admits(number):

@@ -1,0 +1,150 @@
+"""The envelope guard: refused calls send nothing; protections go first; raw access is closed."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from hil.config import Limit
+from hil.errors import SafetyLimitError
+from hil.safety import Guarded
+from instruments.cellsim import Chroma87001
+from instruments.dyno import DSP7000
+from instruments.supply import IT6000C
+
+SUPPLY_LIMITS = {
+    "voltage_v": Limit(low=0, high=700),
+    "current_a": Limit(low=0, high=300),
+    "sink_current_a": Limit(low=0, high=100),
+    "slew_v_per_s": Limit(low=1, high=1000),
+}
+
+
+@pytest.mark.parametrize(
+    ("call", "quantity", "value"),
+    [
+        (lambda s: s.set_voltage(700.001), "voltage_v", 700.001),
+        (lambda s: s.set_voltage(-1), "voltage_v", -1),
+        (lambda s: s.set_voltage(math.nan), "voltage_v", math.nan),
+        (lambda s: s.set_voltage(voltage_v=math.inf), "voltage_v", math.inf),
+        (lambda s: s.set_current_limit(300.5), "current_a", 300.5),
+        (lambda s: s.set_sink_current_limit(101), "sink_current_a", 101),
+        (lambda s: s.set_slew(0.5), "slew_v_per_s", 0.5),
+        (lambda s: setattr(s, "voltage_setpoint_v", 750), "voltage_v", 750),
+        (lambda s: s.set_voltage("600"), "voltage_v", "600"),
+    ],
+)
+def test_refused_setter_raises_and_sends_nothing(expected_protocol, call, quantity, value):
+    with expected_protocol(IT6000C, []) as driver:
+        guarded = Guarded(driver, SUPPLY_LIMITS)
+        with pytest.raises(SafetyLimitError) as caught:
+            call(guarded)
+    error = caught.value
+    assert (error.instrument, error.quantity) == ("dut-under-test", quantity)
+    assert "nothing sent" in str(error)
+
+
+def test_admitted_setters_pass_through(expected_protocol):
+    with expected_protocol(
+        IT6000C, [(b"VOLT 700.000\n", None), (b"CURR:LIM 0.000\n", None), (b"VOLT 650.000\n", None)]
+    ) as driver:
+        guarded = Guarded(driver, SUPPLY_LIMITS)
+        guarded.set_voltage(700)
+        guarded.set_current_limit(0)
+        guarded.voltage_setpoint_v = 650
+
+
+def test_output_on_programs_protections_from_the_envelope_first_and_once(expected_protocol):
+    with expected_protocol(
+        IT6000C,
+        [
+            (b"VOLT:OVER:PROT:LEV 700.000\n", None),
+            (b"VOLT:OVER:PROT:STAT ON\n", None),
+            (b"CURR:OVER:PROT:LEV 300.000\n", None),
+            (b"CURR:OVER:PROT:STAT ON\n", None),
+            (b"SYST:ERR?\n", b'0,"No error"\n'),
+            (b"OUTP ON\n", None),
+            (b"OUTP OFF\n", None),
+            (b"OUTP ON\n", None),
+        ],
+    ) as driver:
+        guarded = Guarded(driver, SUPPLY_LIMITS)
+        guarded.output_on()
+        guarded.output_off()
+        guarded.output_on()
+
+
+def test_failed_protection_programming_leaves_the_output_off(expected_protocol):
+    with expected_protocol(
+        IT6000C,
+        [
+            (b"VOLT:OVER:PROT:LEV 700.000\n", None),
+            (b"VOLT:OVER:PROT:STAT ON\n", None),
+            (b"CURR:OVER:PROT:LEV 300.000\n", None),
+            (b"CURR:OVER:PROT:STAT ON\n", None),
+            (b"SYST:ERR?\n", b'-222,"Data out of range"\n'),
+            (b"SYST:ERR?\n", b'0,"No error"\n'),
+        ],
+    ) as driver:
+        with pytest.raises(Exception, match="Data out of range"):
+            Guarded(driver, SUPPLY_LIMITS).output_on()
+
+
+def test_dyno_alarms_use_the_envelope_peak_before_the_first_speed_command(expected_protocol):
+    limits = {
+        "speed_rpm": Limit(low=-7000, high=7500),
+        "torque_nm": Limit(low=-1200, high=1000),
+        "power_kw": Limit(low=0, high=220),
+    }
+    with expected_protocol(
+        DSP7000,
+        [
+            (b"ALS1,7500\r\n", None),
+            (b"ALT1,1200.00\r\n", None),
+            (b"ALP1,220.00\r\n", None),
+            (b"ALL1,1\r\n", None),
+            (b"N1,1500.0\r\n", None),
+        ],
+    ) as driver:
+        guarded = Guarded(driver, limits)
+        with pytest.raises(SafetyLimitError):
+            guarded.set_speed(7600)
+        guarded.set_speed(1500)
+
+
+def test_every_cell_of_a_bulk_set_is_checked(expected_protocol):
+    limits = {"cell_voltage_v": Limit(low=2.0, high=4.2), "current_a": Limit(low=0, high=1)}
+    with expected_protocol(Chroma87001, [], model="87001-12") as driver:
+        guarded = Guarded(driver, limits)
+        with pytest.raises(SafetyLimitError, match=r"4\.25"):
+            guarded.set_cell_voltages([3.3] * 11 + [4.25])
+
+
+def test_quantity_without_limit_is_refused(expected_protocol):
+    with expected_protocol(IT6000C, []) as driver:
+        with pytest.raises(SafetyLimitError, match="no limit"):
+            Guarded(driver, {"voltage_v": Limit(low=0, high=10)}).set_slew(5)
+
+
+@pytest.mark.parametrize("name", ["write", "_resource", "query_block", "reset", "close"])
+def test_raw_access_is_closed(expected_protocol, name):
+    with expected_protocol(IT6000C, []) as driver:
+        with pytest.raises(AttributeError, match="bypasses the safety envelope"):
+            getattr(Guarded(driver, SUPPLY_LIMITS), name)
+
+
+def test_only_single_queries_pass(expected_protocol):
+    with expected_protocol(IT6000C, [(b"MEAS:VOLT?\n", b"1.0\n")]) as driver:
+        guarded = Guarded(driver, SUPPLY_LIMITS)
+        with pytest.raises(SafetyLimitError):
+            guarded.query("VOLT 900;MEAS:VOLT?")
+        with pytest.raises(SafetyLimitError):
+            guarded.query("VOLT 900")
+        assert guarded.query("MEAS:VOLT?") == "1.0"
+
+
+def test_unknown_attribute_assignment_is_refused(expected_protocol):
+    with expected_protocol(IT6000C, []) as driver:
+        with pytest.raises(AttributeError, match="not a setting"):
+            Guarded(driver, SUPPLY_LIMITS).voltage = 5
