@@ -1,0 +1,139 @@
+"""UDS (ISO 14229) client on the tester side: a udsoncan Client over can-isotp, 29-bit normal fixed
+addressing (physical 0x18DA<ecu><tester>, functional 0x18DB33<tester>) [R: reference §5.4].
+
+The DID codecs and the SecurityAccess key algorithm are the tester's own; the simulated ECU has
+its own implementation of each, so a disagreement shows up as a failing test.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import can
+import isotp
+import udsoncan
+from udsoncan.client import Client
+from udsoncan.connections import PythonIsoTpConnection
+
+from hil.dut.j1939 import TESTER_ADDRESS
+
+P2_SERVER_S = 0.050  # [R]
+P2_STAR_SERVER_S = 5.0  # [R]
+# What the client allows beyond P2server for the round trip through its own stack and the bus [E].
+P2_CLIENT_MARGIN_S = 0.2
+
+DID_PART_NUMBER = 0xF187
+DID_ECU_SERIAL_NUMBER = 0xF18C
+DID_VIN = 0xF190
+DID_SOFTWARE_VERSION = 0xF195
+# Snapshot record 0x01 of a DTC [E]: DC-bus voltage, motor speed, temperature at the first failure.
+DID_SNAPSHOT_DC_VOLTAGE = 0xD001
+DID_SNAPSHOT_SPEED = 0xD002
+DID_SNAPSHOT_TEMPERATURE = 0xD003
+EXTENDED_DATA_OCCURRENCE_COUNTER = 0x01
+EXTENDED_DATA_AGING_COUNTER = 0x02
+
+ROUTINE_SELF_TEST = 0xFF00
+ROUTINE_INSULATION_TEST = 0x0203
+
+# Fixed DID lengths [E]: values shorter than the field are padded with spaces.
+DID_LENGTHS = {DID_PART_NUMBER: 16, DID_ECU_SERIAL_NUMBER: 16, DID_VIN: 17, DID_SOFTWARE_VERSION: 16}
+
+# SecurityAccess [E]: a documented stand-in for the proprietary algorithm:
+# key = rotate_left_32(seed XOR constant[level], 7), seed and key 4 bytes big endian.
+SECURITY_CONSTANTS = {0x01: 0x5A3C9E17, 0x03: 0xC3D2E1F0}
+
+
+def security_key(level: int, seed: bytes) -> bytes:
+    """The key for ``seed`` at security level ``level`` (the odd requestSeed sub-function)."""
+    if level not in SECURITY_CONSTANTS:
+        raise ValueError(f"security level 0x{level:02X}: known levels are {sorted(SECURITY_CONSTANTS)}")
+    if len(seed) != 4:
+        raise ValueError(f"security seed {seed.hex()}: must be 4 bytes")
+    value = int.from_bytes(seed, "big") ^ SECURITY_CONSTANTS[level]
+    return (((value << 7) | (value >> 25)) & 0xFFFFFFFF).to_bytes(4, "big")
+
+
+def _security_algo(level: int, seed: bytes, params: Any = None) -> bytes:
+    # udsoncan calls this with keyword arguments named level, seed, params.
+    return security_key(level, seed)
+
+
+class PaddedAsciiCodec(udsoncan.DidCodec):
+    """ASCII in a fixed-length field, right-padded with spaces; decodes without the padding."""
+
+    def __init__(self, length: int) -> None:
+        self.length = length
+
+    def encode(self, value: Any) -> bytes:  # type: ignore[override]
+        if not isinstance(value, str) or not value.isascii() or len(value) > self.length:
+            raise ValueError(f"DID value {value!r}: must be ASCII text of at most {self.length} characters")
+        return value.encode("ascii").ljust(self.length, b" ")
+
+    def decode(self, payload: bytes) -> Any:
+        return payload.decode("ascii").rstrip(" ")
+
+    def __len__(self) -> int:
+        return self.length
+
+
+class ScaledCodec(udsoncan.DidCodec):
+    """An integer field big endian, value = raw · scale + offset; all ones decodes to None."""
+
+    def __init__(self, size: int, scale: float, offset: float = 0.0, signed: bool = False) -> None:
+        self.size, self.scale, self.offset, self.signed = size, scale, offset, signed
+
+    def encode(self, value: Any) -> bytes:  # type: ignore[override]
+        return round((value - self.offset) / self.scale).to_bytes(self.size, "big", signed=self.signed)
+
+    def decode(self, payload: bytes) -> Any:
+        if payload == b"\xff" * self.size:
+            return None
+        return int.from_bytes(payload, "big", signed=self.signed) * self.scale + self.offset
+
+    def __len__(self) -> int:
+        return self.size
+
+
+def client_config() -> dict[str, Any]:
+    """The udsoncan client configuration for the drive's ECUs."""
+    config = dict(udsoncan.configs.default_client_config)
+    config.update(
+        {
+            "data_identifiers": {
+                **{did: PaddedAsciiCodec(length) for did, length in DID_LENGTHS.items()},
+                DID_SNAPSHOT_DC_VOLTAGE: ScaledCodec(2, 0.1),
+                DID_SNAPSHOT_SPEED: ScaledCodec(2, 1.0, signed=True),
+                DID_SNAPSHOT_TEMPERATURE: ScaledCodec(1, 1.0, offset=-40.0),
+            },
+            "security_algo": _security_algo,
+            "p2_timeout": P2_SERVER_S + P2_CLIENT_MARGIN_S,
+            "p2_star_timeout": P2_STAR_SERVER_S + P2_CLIENT_MARGIN_S,
+            "request_timeout": P2_STAR_SERVER_S + 2 * P2_CLIENT_MARGIN_S,
+            # The session response carries the server's P2 (50 ms); applied as is it would leave no
+            # margin for the transport, so the client keeps its own timing.
+            "use_server_timing": False,
+            "extended_data_size": 1,
+            "dtc_snapshot_did_size": 2,
+        }
+    )
+    return config
+
+
+def make_uds_client(
+    bus: can.BusABC,
+    notifier: can.Notifier,
+    ecu_address: int,
+    tester_address: int = TESTER_ADDRESS,
+    config: dict[str, Any] | None = None,
+) -> Client:
+    """A udsoncan Client to the ECU at ``ecu_address``; use it as a context manager (opens the
+    ISO-TP stack on enter, closes it on exit)."""
+    address = isotp.Address(
+        isotp.AddressingMode.NormalFixed_29bits, target_address=ecu_address, source_address=tester_address
+    )
+    stack = isotp.NotifierBasedCanStack(
+        bus, notifier, address=address, params={"tx_padding": 0xAA, "stmin": 0, "blocksize": 0}
+    )
+    connection = PythonIsoTpConnection(stack, name=f"uds-0x{ecu_address:02X}")
+    return Client(connection, config=config or client_config())
