@@ -1,0 +1,223 @@
+"""Benchmark of the waveform checker: ``python -m hil.waveform.bench [--samples N] [--json FILE]``.
+
+A fixed-seed capture of 8 channels (float32 and float64) at 10 MS/s; the single-thread read
+bandwidth is measured in the same run. For each check: samples/s, the fraction of that bandwidth
+(streaming checks), the ratio to the bare batched FFT (THD), and the speed-up over a straightforward
+numpy version and over a peer (python-control's step_info, pandas-style checks). It never fails on speed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections.abc import Callable
+
+import numpy as np
+import scipy.fft
+
+from hil.waveform import reference
+from hil.waveform.capture import Capture
+from hil.waveform.crossing import find_crossing
+from hil.waveform.spectral import thd
+from hil.waveform.step import step_info
+from hil.waveform.streaming import in_envelope, is_constant, ripple, rms
+
+SAMPLE_RATE_HZ = 10e6
+CHANNELS = 8
+STREAMING = ("rms", "is_constant", "in_envelope", "ripple", "step_info", "find_crossing")
+
+
+def dataset(n: int, seed: int = 20240601) -> np.ndarray:
+    """Six AC channels (50 Hz with 5th/7th harmonics and noise), a DC bus with ripple, a speed step."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n) / SAMPLE_RATE_HZ
+    x = np.empty((CHANNELS, n))
+    for c in range(6):
+        phase = -2 * np.pi * (c % 3) / 3
+        w = 2 * np.pi * 50.0 * t + phase
+        x[c] = 100.0 * (np.cos(w) + 0.04 * np.cos(5 * w) + 0.02 * np.cos(7 * w))
+        x[c] += rng.normal(0.0, 0.2, n)
+    x[6] = 600.0 + 2.0 * np.sin(2 * np.pi * 300.0 * t) + rng.normal(0.0, 0.1, n)
+    step = np.clip(t - 0.1, 0.0, None)
+    x[7] = 1000.0 * (1 - np.exp(-step / 0.02) * np.cos(2 * np.pi * step / 0.05)) + rng.normal(0.0, 0.5, n)
+    return x
+
+
+def best_time(fn: Callable[[], object], repeat: int) -> float:
+    best = np.inf
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def read_bandwidth(x: np.ndarray, repeat: int = 5) -> float:
+    """Bytes per second of the fastest single-thread numpy read kernel over a large array, in chunks."""
+    flat = x.reshape(-1)
+    step = 4 * 1024 * 1024 // flat.itemsize
+
+    def run(kernel: Callable[[np.ndarray], object]) -> Callable[[], None]:
+        def go() -> None:
+            for a in range(0, flat.size, step):
+                kernel(flat[a : a + step])
+
+        return go
+
+    times = [best_time(run(k), repeat) for k in (np.add.reduce, np.maximum.reduce)]
+    return flat.nbytes / min(times)
+
+
+def _pandas_peers(cap: Capture, rows: np.ndarray) -> dict[str, Callable[[], object]]:
+    import pandas as pd
+
+    t_table = np.array([0.0, cap.end_s / 2, cap.end_s])
+
+    def rms_groupby() -> None:
+        for r in rows:
+            s = pd.Series(r)
+            cycle = ((s.shift() < 0) & (s >= 0)).cumsum()
+            (s**2).groupby(cycle).mean() ** 0.5
+
+    def between() -> None:
+        for r in rows:
+            pd.Series(r).between(-1e6, 1e6).mean()
+
+    def envelope() -> None:
+        t = pd.Series(cap.time_s())
+        upper = pd.Series(np.interp(t, t_table, [1e6, 2e6, 1e6]))
+        for r in rows:
+            s = pd.Series(r)
+            ((s >= -upper) & (s <= upper)).mean()
+
+    def ripple_stats() -> None:
+        for r in rows:
+            s = pd.Series(r)
+            s.max() - s.min(), s.std(ddof=0)
+
+    def crossing() -> None:
+        for r in rows:
+            s = pd.Series(r)
+            ((s.shift() < 1e9) & (s >= 1e9)).idxmax()
+
+    return {
+        "rms": rms_groupby,
+        "is_constant": between,
+        "in_envelope": envelope,
+        "ripple": ripple_stats,
+        "find_crossing": crossing,
+    }
+
+
+def _control_step_info(cap: Capture, rows: np.ndarray) -> Callable[[], None]:
+    import control
+
+    def run() -> None:
+        t = cap.time_s()
+        for r in rows:
+            control.step_info(r, t, yfinal=float(r[-1]))
+
+    return run
+
+
+def run_dtype(x: np.ndarray, bandwidth: float, repeat: int) -> dict[str, dict[str, float | str | None]]:
+    cap = Capture.from_arrays(x, SAMPLE_RATE_HZ, [f"ch{i}" for i in range(x.shape[0])], "")
+    n_total = x.size
+    fs = SAMPLE_RATE_HZ
+    table = [(0.0, 1e6), (cap.end_s / 2, 2e6), (cap.end_s, 1e6)]
+    ours: dict[str, Callable[[], object]] = {
+        "rms": lambda: rms(cap, hysteresis=5.0),
+        "is_constant": lambda: is_constant(cap, 0.0, 1e6),
+        "in_envelope": lambda: in_envelope(cap, lower=[(t, -v) for t, v in table], upper=table),
+        "ripple": lambda: ripple(cap),
+        "step_info": lambda: step_info(cap, final_value=None),
+        "find_crossing": lambda: find_crossing(cap, 1e9),
+        "thd": lambda: thd(cap),
+    }
+
+    def env_numpy() -> None:
+        t = cap.time_s()
+        upper = np.interp(t, *zip(*table, strict=True))
+        for r in x:
+            reference.outside_band(r, -upper, upper)
+
+    numpy_versions: dict[str, Callable[[], object]] = {
+        "rms": lambda: [reference.rms_per_cycle(r) for r in x],
+        "is_constant": lambda: [reference.outside_band(r, -1e6, 1e6) for r in x],
+        "in_envelope": env_numpy,
+        "ripple": lambda: [reference.ripple(r) for r in x],
+        "step_info": lambda: [reference.step_info(r, fs, float(r[-1])) for r in x],
+        "find_crossing": lambda: [reference.first_crossing_time(r, 1e9, fs) for r in x],
+        "thd": lambda: [reference.thd_f(r, fs) for r in x],
+    }
+    peers = _pandas_peers(cap, x)
+    peers["step_info"] = _control_step_info(cap, x)
+
+    frame = round(10 * fs / 50.0)
+    n_frames = x.shape[1] // frame
+    if n_frames == 0:
+        print(f"thd skipped: fewer samples than one 10-cycle frame ({frame})")
+        del ours["thd"]
+
+    def bare_fft() -> None:
+        scipy.fft.rfft(x[:, : n_frames * frame].reshape(x.shape[0], n_frames, frame), axis=-1)
+
+    t_fft = best_time(bare_fft, repeat) if n_frames else np.nan
+    out: dict[str, dict[str, float | str | None]] = {}
+    for name, fn in ours.items():
+        t = best_time(fn, repeat)
+        t_numpy = best_time(numpy_versions[name], 1)
+        t_peer = best_time(peers[name], 1) if name in peers else None
+        out[name] = {
+            "dtype": str(x.dtype),
+            "samples_per_s": n_total / t,
+            "fraction_of_bandwidth": x.nbytes / t / bandwidth if name in STREAMING else None,
+            "ratio_to_fft": t_fft / t if name == "thd" else None,
+            "speedup_vs_numpy": t_numpy / t,
+            "speedup_vs_peer": t_peer / t if t_peer is not None else None,
+            "peer": {"step_info": "python-control step_info", "thd": None}.get(name, "pandas"),
+        }
+    return out
+
+
+def _fmt(v: float | str | None, spec: str) -> str:
+    width = int("".join(ch for ch in spec.split(".")[0] if ch.isdigit()) or 0)
+    return "-".rjust(width) if v is None else format(v, spec)
+
+
+def main(argv: list[str] | None = None) -> dict[str, object]:
+    parser = argparse.ArgumentParser(prog="python -m hil.waveform.bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--samples", type=float, default=1e7, help="samples per channel (default 1e7)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per check, best taken (default 3)")
+    parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
+    args = parser.parse_args(argv)
+    n = int(args.samples)
+    print(f"dataset: {CHANNELS} channels x {n:.3g} samples at {SAMPLE_RATE_HZ:g} S/s, fixed seed")
+    x64 = dataset(n)
+    x32 = x64.astype(np.float32)
+    bandwidth = read_bandwidth(x32)
+    print(f"single-thread read bandwidth: {bandwidth / 1e9:.2f} GB/s")
+    checks: dict[str, dict[str, float | str | None]] = {}
+    for x in (x32, x64):
+        for name, figures in run_dtype(x, bandwidth, args.repeat).items():
+            checks[f"{name}/{x.dtype}"] = figures
+    print(
+        f"{'check':<22}{'Msamples/s':>12}{'of bandwidth':>14}{'vs FFT':>8}{'vs numpy':>10}"
+        f"{'vs peer':>9}  peer"
+    )
+    for key, f in checks.items():
+        print(
+            f"{key:<22}{f['samples_per_s'] / 1e6:>12.0f}{_fmt(f['fraction_of_bandwidth'], '>13.0%')}"
+            f"{_fmt(f['ratio_to_fft'], '>8.2f')}{f['speedup_vs_numpy']:>9.1f}x"
+            f"{_fmt(f['speedup_vs_peer'], '>8.1f')}{'x' if f['speedup_vs_peer'] else ''}  {f['peer'] or ''}"
+        )
+    report = {"bandwidth_gb_s": bandwidth / 1e9, "samples_per_channel": n, "checks": checks}
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(report, fh, indent=2)
+    return report
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,73 @@
+"""Limits that vary with time: a constant, a piecewise-linear table of (time, value), or an array."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from hil.waveform.capture import Capture
+
+BoundSpec = float | Sequence[tuple[float, float]] | np.ndarray | None
+
+
+class Bound:
+    """A bound bound to a capture's time axis; the streaming loop asks for its extremes over a chunk
+    first and only evaluates it sample by sample where the chunk's extremes come close."""
+
+    def __init__(self, spec: BoundSpec, cap: Capture, i0: int, i1: int, side: str) -> None:
+        self.side = side
+        self.constant: float | None = None
+        self.table: tuple[np.ndarray, np.ndarray] | None = None
+        self.array: np.ndarray | None = None
+        self.cap = cap
+        self.i0 = i0
+        if spec is None:
+            self.constant = -np.inf if side == "lower" else np.inf
+        elif np.isscalar(spec):
+            self.constant = float(spec)
+        else:
+            arr = np.asarray(spec, dtype=np.float64)
+            if arr.ndim == 2 and arr.shape[1] == 2:
+                order = np.argsort(arr[:, 0], kind="stable")
+                self.table = (arr[order, 0], arr[order, 1])
+            elif arr.ndim == 1 and arr.size == i1 - i0:
+                self.array = np.asarray(spec)
+            else:
+                raise ValueError(
+                    f"{side} bound: expected a number, a table of (time_s, value) rows or an array of the "
+                    f"window's {i1 - i0} samples; got shape {arr.shape}"
+                )
+
+    def extreme(self, a: int, b: int) -> float:
+        """The bound's tightest value over samples [a, b): min of an upper bound, max of a lower one."""
+        if self.constant is not None:
+            return self.constant
+        pick = np.minimum.reduce if self.side == "upper" else np.maximum.reduce
+        if self.array is not None:
+            return float(pick(self.array[a - self.i0 : b - self.i0]))
+        times, values = self.table
+        ta, tb = self.cap.time_of(a), self.cap.time_of(b - 1)
+        inside = values[(times > ta) & (times < tb)]
+        ends = np.interp([ta, tb], times, values)
+        return float(pick(np.concatenate([ends, inside])))
+
+    def values(self, a: int, b: int) -> float | np.ndarray:
+        if self.constant is not None:
+            return self.constant
+        if self.array is not None:
+            return self.array[a - self.i0 : b - self.i0]
+        return np.interp(self.cap.time_s(a, b), *self.table)
+
+    def trace_points(self, i0: int, i1: int) -> tuple[np.ndarray, np.ndarray]:
+        """A few points that draw the bound over [i0, i1)."""
+        ta, tb = self.cap.time_of(i0), self.cap.time_of(i1 - 1)
+        if self.constant is not None:
+            return np.array([ta, tb]), np.array([self.constant, self.constant])
+        if self.array is not None:
+            step = max(1, (i1 - i0) // 4000)
+            idx = np.arange(i0, i1, step)
+            return self.cap.time_of(idx), self.array[idx - self.i0]
+        times, values = self.table
+        t = np.concatenate([[ta], times[(times > ta) & (times < tb)], [tb]])
+        return t, np.interp(t, times, values)

@@ -1,0 +1,130 @@
+"""A capture: a block of samples from the power analyzer with the metadata needed to read it."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+# Window edges given in seconds land on sample instants up to this fraction of a sample period,
+# so that t0 = k/fs computed in floating point still selects sample k.
+_EDGE_TOLERANCE = 1e-6
+
+
+@dataclass(frozen=True)
+class Capture:
+    """Samples of shape (channels, samples) taken at a fixed rate; sample k is at start_s + k / rate.
+
+    Slicing by name (``cap["ia"]``) and by time (``cap.during(t0, t1)``) gives views, not copies.
+    """
+
+    samples: np.ndarray
+    sample_rate_hz: float
+    channels: tuple[str, ...]
+    units: tuple[str, ...]
+    start_s: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.samples.ndim != 2:
+            raise ValueError(f"Capture.samples: expected shape (channels, samples), got {self.samples.shape}")
+        if self.samples.dtype not in (np.float32, np.float64):
+            raise ValueError(f"Capture.samples: dtype must be float32 or float64, got {self.samples.dtype}")
+        if not len(self.channels) == len(self.units) == self.samples.shape[0]:
+            raise ValueError(
+                f"Capture: {self.samples.shape[0]} channels of samples but {len(self.channels)} names "
+                f"and {len(self.units)} units"
+            )
+        if not self.sample_rate_hz > 0:
+            raise ValueError(f"Capture.sample_rate_hz must be positive, got {self.sample_rate_hz}")
+
+    @classmethod
+    def from_arrays(
+        cls,
+        samples: np.ndarray | Sequence[np.ndarray],
+        sample_rate_hz: float,
+        channels: Sequence[str] | None = None,
+        units: Sequence[str] | str = "",
+        start_s: float = 0.0,
+    ) -> Capture:
+        """Wrap what a driver returns: a 1-D or (channels, samples) array and its metadata."""
+        data = np.asarray(samples)
+        if data.dtype not in (np.float32, np.float64):
+            data = data.astype(np.float64)
+        data = np.atleast_2d(data)
+        n = data.shape[0]
+        names = tuple(channels) if channels is not None else tuple(f"ch{i}" for i in range(n))
+        unit_names = (units,) * n if isinstance(units, str) else tuple(units)
+        return cls(data, float(sample_rate_hz), names, unit_names, float(start_s))
+
+    @property
+    def n_samples(self) -> int:
+        return self.samples.shape[1]
+
+    @property
+    def dt_s(self) -> float:
+        return 1.0 / self.sample_rate_hz
+
+    @property
+    def end_s(self) -> float:
+        """Time of the last sample."""
+        return self.start_s + (self.n_samples - 1) / self.sample_rate_hz
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.samples.dtype
+
+    def time_s(self, i0: int = 0, i1: int | None = None) -> np.ndarray:
+        """Sample instants of samples i0..i1 (for plots and exports; checks never need the full axis)."""
+        i1 = self.n_samples if i1 is None else i1
+        return self.start_s + np.arange(i0, i1) / self.sample_rate_hz
+
+    def time_of(self, index: float | np.ndarray) -> float | np.ndarray:
+        return self.start_s + index / self.sample_rate_hz
+
+    def index_range(self, during: tuple[float, float] | None) -> tuple[int, int]:
+        """Indices [i0, i1) of the samples whose instants lie in the closed window ``during``."""
+        if during is None:
+            return 0, self.n_samples
+        t0, t1 = during
+        if t1 < t0:
+            raise ValueError(f"during=({t0}, {t1}): the window ends before it starts")
+        t0, t1 = max(t0, self.start_s - 1.0), min(t1, self.end_s + 1.0)
+        i0 = math.ceil((t0 - self.start_s) * self.sample_rate_hz - _EDGE_TOLERANCE)
+        i1 = math.floor((t1 - self.start_s) * self.sample_rate_hz + _EDGE_TOLERANCE) + 1
+        return max(i0, 0), min(max(i1, 0), self.n_samples)
+
+    def during(self, t0: float, t1: float) -> Capture:
+        """The samples in the closed time window [t0, t1], as a view."""
+        i0, i1 = self.index_range((t0, t1))
+        return Capture(
+            self.samples[:, i0:i1], self.sample_rate_hz, self.channels, self.units, self.time_of(i0)
+        )
+
+    def channel_index(self, name: str) -> int:
+        try:
+            return self.channels.index(name)
+        except ValueError:
+            raise KeyError(f"capture has no channel {name!r}; channels are {list(self.channels)}") from None
+
+    def select(self, channels: str | Sequence[str] | None) -> Capture:
+        """One channel, several, or all (None); a view unless the channels are not adjacent."""
+        if channels is None:
+            return self
+        names = [channels] if isinstance(channels, str) else list(channels)
+        idx = [self.channel_index(n) for n in names]
+        if idx == list(range(idx[0], idx[-1] + 1)):
+            rows = self.samples[idx[0] : idx[-1] + 1]
+        else:
+            rows = self.samples[idx]
+        return Capture(
+            rows, self.sample_rate_hz, tuple(names), tuple(self.units[i] for i in idx), self.start_s
+        )
+
+    def __getitem__(self, channels: str | Sequence[str]) -> Capture:
+        return self.select(channels)
+
+    def channel(self, name: str) -> np.ndarray:
+        """The samples of one channel (a view)."""
+        return self.samples[self.channel_index(name)]

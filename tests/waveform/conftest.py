@@ -1,0 +1,30 @@
+"""Signals for the waveform checker's tests; small enough to keep the suite fast."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import hil.waveform.chunks
+
+
+@pytest.fixture(params=[np.float64, np.float32], ids=["f64", "f32"])
+def dtype(request: pytest.FixtureRequest) -> type:
+    return request.param
+
+
+@pytest.fixture
+def rtol(dtype: type) -> float:
+    return 1e-9 if dtype == np.float64 else 1e-5
+
+
+@pytest.fixture(params=[None, 4096], ids=["chunk-default", "chunk-4KiB"])
+def chunk_bytes(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run a test with the default chunking and with tiny chunks, so chunk edges fall everywhere."""
+    if request.param is not None:
+        monkeypatch.setattr(hil.waveform.chunks, "CHUNK_BYTES", request.param)
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(1234)

@@ -1,0 +1,39 @@
+"""Streaming checks take memory independent of the capture length."""
+
+import tracemalloc
+
+import numpy as np
+import pytest
+
+from hil.waveform import Capture, find_crossing, in_envelope, is_constant, ripple, rms, step_info
+
+
+def peak_bytes(check, n: int) -> int:
+    t = np.arange(n) / n  # one second, whatever n is: same number of cycles and events
+    x = np.vstack([np.sin(2 * np.pi * 20 * t) + 0.001 * np.cos(2 * np.pi * 997 * t)])
+    cap = Capture.from_arrays(x, float(n))
+    check(cap)  # warm caches of numpy and the checks
+    tracemalloc.start()
+    try:
+        check(cap)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize(
+    "check",
+    [
+        lambda c: rms(c),
+        lambda c: is_constant(c, 0.0, 2.0),
+        lambda c: in_envelope(c, lower=[(0, -2), (1, -1.5)], upper=[(0, 2), (1, 1.5)]),
+        lambda c: ripple(c),
+        lambda c: step_info(c),
+        lambda c: find_crossing(c, 5.0),
+    ],
+    ids=["rms", "is_constant", "in_envelope", "ripple", "step_info", "find_crossing"],
+)
+def test_streaming_checks_allocate_the_same_for_1e6_and_8e6_samples(check):
+    small, large = peak_bytes(check, 1_000_000), peak_bytes(check, 8_000_000)
+    assert large <= small * 1.1 + 64 * 1024, (small, large)
+    assert large < 8_000_000 * 8 / 20  # far below one copy of the data
