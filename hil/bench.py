@@ -33,6 +33,12 @@ log = logging.getLogger("hil.bench")
 SERVICE_GROUP = "hil.bench_services"
 
 
+def _resource_manager() -> pyvisa.ResourceManager:
+    """pyvisa's "@py" resource manager is one per process and shared: closing it would close every
+    resource opened through it, including another bench's. Resources are closed one by one instead."""
+    return pyvisa.ResourceManager("@py")
+
+
 class BenchTerminated(KeyboardInterrupt):
     """SIGTERM, handled like Ctrl-C so every path out runs the safe state."""
 
@@ -80,7 +86,6 @@ class Bench:
         self.can_kwargs = dict(config.can)
         self._drivers: dict[str, Instrument] = {}
         self.instruments: dict[str, Guarded] = {}
-        self._rm: pyvisa.ResourceManager | None = None
         self._previous_sigterm: Any = None
         self._buses: list[can.BusABC] = []
 
@@ -98,10 +103,10 @@ class Bench:
     def open(self) -> Bench:
         try:
             self.start_service()
-            self._rm = pyvisa.ResourceManager("@py")
+            rm = _resource_manager()
             for name, cfg in self.config.instruments.items():
                 driver = cfg.driver_class.open(
-                    self._rm,
+                    rm,
                     self.resources[name],
                     name=name,
                     model=cfg.model,
@@ -144,9 +149,6 @@ class Bench:
                     log.warning("closing %s: %s", driver.name, exc)
             self._drivers.clear()
             self.instruments.clear()
-            if self._rm is not None:
-                self._rm.close()
-                self._rm = None
             if self.service is not None:
                 self.service.stop()
                 self.service = None
@@ -189,13 +191,10 @@ class Bench:
     def check(self) -> list[InstrumentStatus]:
         """Connect to every instrument at once, ask who it is and read its error queue."""
         self.start_service()
-        rm = pyvisa.ResourceManager("@py")
-        try:
-            with ThreadPoolExecutor(max_workers=max(1, len(self.config.instruments))) as pool:
-                futures = {name: pool.submit(self._check_one, rm, name) for name in self.config.instruments}
-                return [f.result() for f in futures.values()]
-        finally:
-            rm.close()
+        rm = _resource_manager()
+        with ThreadPoolExecutor(max_workers=max(1, len(self.config.instruments))) as pool:
+            futures = {name: pool.submit(self._check_one, rm, name) for name in self.config.instruments}
+            return [f.result() for f in futures.values()]
 
     def _check_one(self, rm: pyvisa.ResourceManager, name: str) -> InstrumentStatus:
         cfg = self.config.instruments[name]

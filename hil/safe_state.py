@@ -1,8 +1,9 @@
 """The bench's safe state, run on every way out of a test: pass, fail, error, Ctrl-C, SIGTERM.
 
 Order matters: stop the shaft before removing the DC source that powers the drive, and drop the cell
-voltages last so the BMS never sees its sense lines vanish under load. Each step runs even if an
-earlier one failed; the failures are reported together at the end.
+voltages last so the BMS never sees its sense lines vanish under load. Each step reads back that it
+took effect before the next instrument is touched, so the order holds on the wire too. Each step
+runs even if an earlier one failed; the failures are reported together at the end.
 """
 
 from __future__ import annotations
@@ -38,10 +39,13 @@ def _dyno(driver: Any, cfg: SafeStateConfig) -> None:
         f"shaft below {cfg.dyno_stopped_below_rpm:g} rpm",
     )
     driver.free_run()
+    driver.read()  # the controller has taken free run before the next instrument is touched
 
 
 def _eload(driver: Any, cfg: SafeStateConfig) -> None:
     driver.load_off()
+    if driver.load_enabled():
+        raise RuntimeError("load input still on after LOAD OFF")
 
 
 def _supply(driver: Any, cfg: SafeStateConfig) -> None:
@@ -54,10 +58,14 @@ def _supply(driver: Any, cfg: SafeStateConfig) -> None:
         f"DC output below {cfg.discharged_below_v:g} V",
     )
     driver.output_off()
+    if driver.output_enabled():
+        raise RuntimeError("output still on after OUTP OFF")
 
 
 def _cellsim(driver: Any, cfg: SafeStateConfig) -> None:
     driver.output_off()
+    if any(driver.outputs_enabled()):
+        raise RuntimeError("a channel is still on after OUTP OFF")
 
 
 STEPS: dict[str, Callable[[Any, SafeStateConfig], None]] = {

@@ -45,6 +45,15 @@ class Identity:
         return cls(*parts)
 
 
+def on_off(reply: str) -> bool:
+    """An IEEE 488.2 boolean reply."""
+    if reply in ("1", "ON"):
+        return True
+    if reply in ("0", "OFF"):
+        return False
+    raise ValueError("expected 0, 1, ON or OFF")
+
+
 def sets(quantity: str, arg: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Mark a method as setting an enveloped ``quantity`` through its parameter ``arg``.
 

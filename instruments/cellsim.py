@@ -35,6 +35,8 @@ class CellSimulator(ScpiInstrument):
     @abstractmethod
     def output_off(self) -> None: ...
     @abstractmethod
+    def outputs_enabled(self) -> list[bool]: ...
+    @abstractmethod
     def measure_voltages(self) -> list[float]: ...
     @abstractmethod
     def measure_currents(self) -> list[float]: ...
@@ -74,8 +76,9 @@ class Chroma87001(CellSimulator):
             )
         for channel, voltage in enumerate(voltages_v, 1):
             self.check_rating("cell_voltage_v", voltage, f"channel {channel} voltage_v")
-        # one message: the cells change together, as they would on a pack
-        self.write(";".join(f"SOUR:VOLT {v:.4f},(@{ch})" for ch, v in enumerate(voltages_v, 1)))
+        # one message, so the cells change together as they would on a pack; the leading colon
+        # returns each command to the root instead of continuing the previous one's path
+        self.write(";".join(f":SOUR:VOLT {v:.4f},(@{ch})" for ch, v in enumerate(voltages_v, 1)))
 
     @sets("current_a", "current_a")
     def set_current_limit(self, current_a: float) -> None:
@@ -95,6 +98,9 @@ class Chroma87001(CellSimulator):
 
     def output_off(self) -> None:
         self.write(f"OUTP OFF,{self._all()}")
+
+    def outputs_enabled(self) -> list[bool]:
+        return [state != 0.0 for state in self.query_floats(f"OUTP? {self._all()}", self.channels)]
 
     def measure_voltages(self) -> list[float]:
         return self.query_floats(f"MEAS:VOLT? {self._all()}", self.channels)

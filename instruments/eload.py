@@ -9,7 +9,7 @@ from __future__ import annotations
 from abc import abstractmethod
 from dataclasses import dataclass
 
-from instruments.base import ScpiInstrument, Setting, energises, sets
+from instruments.base import ScpiInstrument, Setting, energises, on_off, sets
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,8 @@ class ElectronicLoad(ScpiInstrument):
     def load_on(self) -> None: ...
     @abstractmethod
     def load_off(self) -> None: ...
+    @abstractmethod
+    def load_enabled(self) -> bool: ...
     @abstractmethod
     def measure_voltage(self) -> float: ...
     @abstractmethod
@@ -113,6 +115,9 @@ class Chroma63200(ElectronicLoad):
 
     def load_off(self) -> None:
         self.write("LOAD OFF")
+
+    def load_enabled(self) -> bool:
+        return self.query_value("LOAD?", on_off)
 
     def measure_voltage(self) -> float:
         return self.query_value("MEAS:VOLT?")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from abc import abstractmethod
 from dataclasses import dataclass
 
-from instruments.base import ScpiInstrument, Setting, energises, sets
+from instruments.base import ScpiInstrument, Setting, energises, on_off, sets
 
 
 @dataclass(frozen=True)
@@ -53,14 +53,6 @@ class DcSupply(ScpiInstrument):
     def protection(self) -> SupplyProtection: ...
     @abstractmethod
     def clear_protection(self) -> None: ...
-
-
-def _on_off(reply: str) -> bool:
-    if reply in ("1", "ON"):
-        return True
-    if reply in ("0", "OFF"):
-        return False
-    raise ValueError("expected 0, 1, ON or OFF")
 
 
 class IT6000C(DcSupply):
@@ -134,7 +126,7 @@ class IT6000C(DcSupply):
         self.write("OUTP OFF")
 
     def output_enabled(self) -> bool:
-        return self.query_value("OUTP?", _on_off)
+        return self.query_value("OUTP?", on_off)
 
     def measure_voltage(self) -> float:
         return self.query_value("MEAS:VOLT?")

@@ -94,8 +94,7 @@ def expected_protocol() -> Callable[..., object]:
         try:
             yield driver
         finally:
-            driver.close()
-            rm.close()
+            driver.close()  # not rm.close(): the "@py" manager is shared by the whole process
         peer.finish()
 
     return run

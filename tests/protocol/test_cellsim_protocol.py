@@ -9,7 +9,7 @@ from instruments.errors import MalformedReply, OutOfRating
 
 
 def test_single_and_all_channel_commands(expected_protocol):
-    all_cells = ";".join(f"SOUR:VOLT {3.3 + i / 1000:.4f},(@{i + 1})" for i in range(12)).encode() + b"\n"
+    all_cells = ";".join(f":SOUR:VOLT {3.3 + i / 1000:.4f},(@{i + 1})" for i in range(12)).encode() + b"\n"
     with expected_protocol(
         Chroma87001,
         [
@@ -37,11 +37,16 @@ def test_read_back_lists(expected_protocol):
     amps = b"0.0010,0.0010,0.0500,0.0010,0.0010,0.0010,0.0010,0.0010,0.0010,0.0010,0.0010,-0.0010"
     with expected_protocol(
         Chroma87001,
-        [(b"MEAS:VOLT? (@1:12)\n", volts + b"\n"), (b"MEAS:CURR? (@1:12)\n", amps + b"\n")],
+        [
+            (b"MEAS:VOLT? (@1:12)\n", volts + b"\n"),
+            (b"MEAS:CURR? (@1:12)\n", amps + b"\n"),
+            (b"OUTP? (@1:12)\n", b"0,0,0,0,0,1,0,0,0,0,0,0\n"),
+        ],
         model="87001-12",
     ) as cells:
         assert cells.measure_voltages() == [3.3] * 12
         currents = cells.measure_currents()
+        assert cells.outputs_enabled() == [False] * 5 + [True] + [False] * 6
     assert currents[2] == 0.05 and currents[-1] == -0.001
 
 

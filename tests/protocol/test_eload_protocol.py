@@ -20,6 +20,7 @@ def test_modes_levels_and_load_switch(expected_protocol):
             (b"LOAD OFF\n", None),
             (b"LOAD:PROT:CLE\n", None),
             (b"MODE?\n", b"CCH\n"),
+            (b"LOAD?\n", b"0\n"),
         ],
     ) as load:
         load.set_mode("CCH")
@@ -30,6 +31,7 @@ def test_modes_levels_and_load_switch(expected_protocol):
         load.load_off()
         load.clear_protection()
         assert load.mode == "CCH"
+        assert load.load_enabled() is False
 
 
 def test_protection_programming_and_status(expected_protocol):

@@ -1,0 +1,160 @@
+"""The simulated bench as one object: plant, emulators on their servers, CAN, command log."""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import uuid
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import can
+
+from sim.command_log import CommandLog
+from sim.drive_ecu import DriveEcu
+from sim.emulators import emulator_class
+from sim.emulators.base import Emulator
+from sim.plant import Plant, SimplePlant
+from sim.profile import Profile
+from sim.server import LOOPBACK, LineServer
+from sim.simulation import Simulation
+from sim.socketcand import SocketcandServer
+
+log = logging.getLogger("sim.bench")
+
+_SOCKET_RESOURCE = re.compile(r"^TCPIP\d*::(?P<host>[^:]+)::(?P<port>\d+)::SOCKET$", re.IGNORECASE)
+
+
+class Ecu(Protocol):
+    def stop(self) -> None: ...
+
+
+def resource_port(name: str, resource: str) -> int:
+    """The port of a loopback ``TCPIP0::127.0.0.1::<port>::SOCKET`` resource."""
+    match = _SOCKET_RESOURCE.match(resource)
+    if match is None:
+        raise ValueError(
+            f"instruments.{name}.resource {resource!r}: "
+            "the simulated bench serves TCPIP0::127.0.0.1::<port>::SOCKET"
+        )
+    if match["host"] not in (LOOPBACK, "localhost"):
+        raise ValueError(
+            f"instruments.{name}.resource {resource!r}: the simulated bench listens on {LOOPBACK} only"
+        )
+    return int(match["port"])
+
+
+class SimulatedBench:
+    """What ``sim.service.start`` returns.
+
+    ``resources`` (name -> VISA resource actually served), ``can_kwargs`` (for ``can.Bus``),
+    ``command_log()``, ``stop()``; ``plant``, ``simulation`` and ``emulators`` for tests; ECUs
+    beyond the simple drive join the same CAN channel through ``attach_ecu``.
+    """
+
+    def __init__(
+        self,
+        instruments: list[dict[str, Any]],
+        can_config: dict[str, Any],
+        profile: Profile,
+        log_path: str | None,
+        seed: int,
+    ) -> None:
+        self.profile = profile
+        self.seed = seed
+        self.can_channel = f"hil-sim-{uuid.uuid4().hex[:12]}"
+        self.emulators: dict[str, Emulator] = {}
+        self.servers: dict[str, LineServer] = {}
+        self.socketcand: SocketcandServer | None = None
+        self._ecus: list[Ecu] = []
+        self._buses: list[can.BusABC] = []
+        self._stopped = False
+        self._stop_lock = threading.Lock()
+        ports = {i["name"]: resource_port(i["name"], i["resource"]) for i in instruments}
+        classes = {i["name"]: emulator_class(i["driver"]) for i in instruments}
+        physics: dict[str, Any] = {}
+        by_slot: dict[str, str] = {}
+        models = {i["name"]: i.get("model") or classes[i["name"]].DEFAULT_MODEL for i in instruments}
+        for name, cls in classes.items():
+            physics[name] = cls.build_physics(models[name], profile)
+            if cls.plant_slot is not None:
+                if cls.plant_slot in by_slot:
+                    raise ValueError(
+                        f"instruments.{name}: the simple plant has one {cls.kind}, "
+                        f"already {by_slot[cls.plant_slot]!r}"
+                    )
+                by_slot[cls.plant_slot] = name
+        self.plant: Plant = SimplePlant(profile, **{slot: physics[name] for slot, name in by_slot.items()})
+        self.simulation = Simulation(self.plant)
+        self._log = CommandLog(self.simulation.started, log_path)
+        try:
+            for item in instruments:
+                name = item["name"]
+                emulator = classes[name](
+                    name=name,
+                    model=models[name],
+                    serial=item["serial"],
+                    simulation=self.simulation,
+                    log=self._log,
+                    physics=physics[name],
+                    profile=profile,
+                    seed=seed,
+                )
+                self.emulators[name] = emulator
+                self.servers[name] = LineServer(name, emulator.handle, emulator.terminator, ports[name])
+            self.attach_ecu(lambda bus, simulation: DriveEcu(bus, simulation, profile))
+            if can_config.get("interface") == "socketcand":
+                self.socketcand = SocketcandServer(self.can_channel, int(can_config.get("port", 0)))
+        except BaseException:
+            self.stop()
+            raise
+        self.resources = {
+            name: f"TCPIP0::{LOOPBACK}::{server.port}::SOCKET" for name, server in self.servers.items()
+        }
+        if self.socketcand is not None:
+            self.can_kwargs = {
+                "interface": "socketcand",
+                "host": LOOPBACK,
+                "port": self.socketcand.port,
+                "channel": str(can_config.get("channel", "can0")),
+            }
+        else:
+            self.can_kwargs = {"interface": "virtual", "channel": self.can_channel}
+
+    def new_can_bus(self) -> can.BusABC:
+        """A bus of its own on the simulation's CAN channel, shut down with the bench."""
+        bus = can.Bus(interface="virtual", channel=self.can_channel)
+        self._buses.append(bus)
+        return bus
+
+    def attach_ecu(self, start: Callable[[can.BusABC, Simulation], Ecu]) -> Ecu:
+        """Start another simulated ECU on the channel: ``start(bus, simulation)`` returns something
+        with ``stop()``, called (before its bus is shut down) when the bench stops."""
+        ecu = start(self.new_can_bus(), self.simulation)
+        self._ecus.append(ecu)
+        return ecu
+
+    def command_log(self) -> list[dict[str, Any]]:
+        return self._log.records()
+
+    def stop(self) -> None:
+        with self._stop_lock:
+            if self._stopped:
+                return
+            self._stopped = True
+        if self.socketcand is not None:
+            self.socketcand.stop()
+        for server in self.servers.values():
+            server.stop()
+        for ecu in self._ecus:
+            ecu.stop()
+        for bus in self._buses:
+            bus.shutdown()
+        self._log.close()
+
+    def __enter__(self) -> SimulatedBench:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

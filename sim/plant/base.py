@@ -1,0 +1,72 @@
+"""What the emulators and ECUs ask of the physics. The simple plant implements it now; the full
+drive model replaces it without the emulators noticing."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+import numpy as np
+
+from sim.plant.cells import CellBank
+from sim.plant.dyno import DynoModel
+from sim.plant.eload import LoadModel
+from sim.plant.supply import SupplyModel
+
+#: columns of ``Plant.trajectory``: what waveform synthesis interpolates between steps
+TRAJECTORY_COLUMNS = (
+    "electrical_angle_rad",
+    "phase_voltage_rms_v",
+    "phase_current_rms_a",
+    "current_lag_rad",
+    "dc_voltage_v",
+    "dc_current_a",
+)
+
+
+class Plant(ABC):
+    """Instrument-side physics (``supply``, ``eload``, ``dyno``, ``cells``: None when the bench has
+    no such instrument) and the drive under test, stepped to simulated time ``time_s``."""
+
+    supply: SupplyModel | None
+    eload: LoadModel | None
+    dyno: DynoModel | None
+    cells: CellBank | None
+    time_s: float
+
+    @abstractmethod
+    def advance(self, time_s: float) -> None:
+        """Step forward to ``time_s`` (seconds since the simulation started); never backwards."""
+
+    @abstractmethod
+    def request_torque(self, torque_nm: float, source_address: int) -> None:
+        """A torque request from CAN (TSC1) by the controller at ``source_address``."""
+
+    @property
+    @abstractmethod
+    def torque_request_nm(self) -> float: ...
+    @property
+    @abstractmethod
+    def controlling_address(self) -> int: ...
+    @property
+    @abstractmethod
+    def speed_rpm(self) -> float: ...
+    @property
+    @abstractmethod
+    def motor_torque_nm(self) -> float: ...
+    @property
+    @abstractmethod
+    def dc_link_voltage_v(self) -> float: ...
+    @property
+    @abstractmethod
+    def inverter_dc_current_a(self) -> float: ...
+    @property
+    @abstractmethod
+    def electrical_frequency_hz(self) -> float: ...
+
+    @abstractmethod
+    def phase_quantities(self) -> tuple[float, float, float]:
+        """(phase voltage rms V, phase current rms A, current lag rad) of the fundamental now."""
+
+    @abstractmethod
+    def trajectory(self, start_s: float, end_s: float) -> dict[str, np.ndarray]:
+        """``time_s`` and ``TRAJECTORY_COLUMNS`` over at least [start_s, end_s] as recorded."""

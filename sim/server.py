@@ -1,0 +1,97 @@
+"""Loopback TCP servers: one per emulated instrument, line framed, one thread per connection.
+
+Only 127.0.0.1 is ever bound: the simulated bench is reachable from this machine alone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import socket
+import threading
+from collections.abc import Callable
+
+log = logging.getLogger("sim.server")
+
+LOOPBACK = "127.0.0.1"
+Handler = Callable[[str], bytes | None]
+
+
+class LineServer:
+    """Serves ``handle(line) -> reply | None`` on 127.0.0.1:``port`` (0 picks a free port); each reply
+    goes back followed by ``terminator``. Lines end in LF; a CR before it is dropped."""
+
+    def __init__(self, name: str, handle: Handler, terminator: bytes, port: int = 0) -> None:
+        self.name = name
+        self._handle = handle
+        self._terminator = terminator
+        self._listener = socket.create_server((LOOPBACK, port))
+        self.port: int = self._listener.getsockname()[1]
+        self._connections: set[socket.socket] = set()
+        self._threads: list[threading.Thread] = []
+        self._lock = threading.Lock()
+        self._stopping = False
+        self._accepting = threading.Thread(target=self._accept, name=f"sim-{name}-accept", daemon=True)
+        self._accepting.start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection, _ = self._listener.accept()
+            except OSError:
+                return
+            with self._lock:
+                if self._stopping:
+                    connection.close()
+                    return
+                self._connections.add(connection)
+                thread = threading.Thread(
+                    target=self._serve, args=(connection,), name=f"sim-{self.name}-conn", daemon=True
+                )
+                self._threads = [t for t in self._threads if t.is_alive()] + [thread]
+            thread.start()
+
+    def _serve(self, connection: socket.socket) -> None:
+        connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        pending = b""
+        try:
+            while True:
+                chunk = connection.recv(65536)
+                if not chunk:
+                    return
+                pending += chunk
+                while b"\n" in pending:
+                    raw, pending = pending.split(b"\n", 1)
+                    reply = self._answer(raw.rstrip(b"\r").decode("ascii", errors="replace"))
+                    if reply is not None:
+                        connection.sendall(reply + self._terminator)
+        except OSError:
+            return
+        finally:
+            with self._lock:
+                self._connections.discard(connection)
+            connection.close()
+
+    def _answer(self, line: str) -> bytes | None:
+        try:
+            return self._handle(line)
+        except Exception:
+            # a line that breaks an emulator must not take the server down with it
+            log.exception("%s: line %r failed", self.name, line)
+            return None
+
+    def stop(self) -> None:
+        with self._lock:
+            if self._stopping:
+                return
+            self._stopping = True
+            connections = list(self._connections)
+            threads = list(self._threads)
+        # shutdown wakes the threads blocked in accept() and recv(); close alone does not
+        for sock in (self._listener, *connections):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        self._listener.close()
+        self._accepting.join()
+        for thread in threads:
+            thread.join()

@@ -1,0 +1,21 @@
+"""The ``simulated-bench`` bench service (entry point ``hil.bench_services``): the framework starts
+it by name from a bench file's ``simulator:`` section and never imports ``sim`` itself."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sim.bench import SimulatedBench
+from sim.profile import load_profile
+
+
+def start(instruments: list[dict[str, Any]], can: dict[str, Any], options: dict[str, Any]) -> SimulatedBench:
+    """Serve ``instruments`` (dicts of name, driver, model, serial, resource; port 0 = any free port)
+    and the CAN bus (``can`` as the bench file gives it; ``interface: socketcand`` also serves a
+    socketcand server, otherwise an in-process virtual channel). ``options``: ``profile`` (path or
+    None for the golden unit), ``set`` (dotted path -> value overrides), ``log`` (command-log file
+    or None), ``seed`` (int)."""
+    profile = load_profile(options.get("profile"), options.get("set"))
+    return SimulatedBench(
+        instruments, dict(can), profile, log_path=options.get("log"), seed=int(options.get("seed", 0))
+    )

@@ -1,0 +1,171 @@
+"""A socketcand server (the linux-can/socketcand ASCII protocol, raw mode) on 127.0.0.1, bridging
+each TCP client to the simulation's CAN channel through a bus of its own, as python-can's
+``socketcand`` interface expects: ``< hi >``, ``< open can0 >`` → ``< ok >``, ``< rawmode >`` →
+``< ok >``; then ``< frame ID SECS.USECS DATA >`` out and ``< send ID LEN B0 B1 … >`` in."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import socket
+import threading
+import time
+from collections.abc import Callable
+
+import can
+
+from sim.server import LOOPBACK
+
+log = logging.getLogger("sim.socketcand")
+
+# python-can's client reads each handshake reply with one recv() and compares it whole; a frame
+# following ``< ok >`` too closely would arrive glued to it, so frames start flowing after a pause
+HANDSHAKE_QUIET_S = 0.05
+
+
+def frame_text(message: can.Message) -> str:
+    width = 8 if message.is_extended_id else 3
+    data = bytes(message.data).hex().upper()
+    stamp = message.timestamp or time.time()
+    return f"< frame {message.arbitration_id:0{width}X} {stamp:.6f} {data} >"
+
+
+def parse_send(text: str) -> can.Message:
+    """``< send 0C000027 8 0 1 2 3 4 5 6 7 >`` → a message (extended when the id has > 3 digits)."""
+    fields = text.strip("<> ").split()
+    if len(fields) < 3 or fields[0] != "send":
+        raise ValueError(f"not a send command: {text!r}")
+    length = int(fields[2], 16)
+    data = bytes(int(b, 16) for b in fields[3 : 3 + length])
+    if len(data) != length:
+        raise ValueError(f"{text!r}: {len(data)} data bytes for length {length}")
+    return can.Message(arbitration_id=int(fields[1], 16), is_extended_id=len(fields[1]) > 3, data=data)
+
+
+class _Session:
+    def __init__(self, connection: socket.socket, open_bus: Callable[[], can.BusABC]) -> None:
+        self.connection = connection
+        self._open_bus = open_bus
+        self.bus: can.BusABC | None = None
+        self._send_lock = threading.Lock()
+        self._closed = threading.Event()
+        self._close_lock = threading.Lock()
+        self._finished = False
+        self._forwarder: threading.Thread | None = None
+        self.thread = threading.Thread(target=self._run, name="sim-socketcand-session", daemon=True)
+        self.thread.start()
+
+    def _write(self, text: str) -> None:
+        with self._send_lock:
+            self.connection.sendall(text.encode("ascii"))
+
+    def _run(self) -> None:
+        try:
+            self._write("< hi >")
+            pending = ""
+            while not self._closed.is_set():
+                chunk = self.connection.recv(4096)
+                if not chunk:
+                    break
+                pending += chunk.decode("ascii", errors="replace")
+                while ">" in pending:
+                    command, pending = pending.split(">", 1)
+                    start = command.find("<")
+                    if start >= 0:
+                        self._command(command[start:] + ">")
+        except OSError:
+            pass
+        finally:
+            self.close()
+
+    def _command(self, text: str) -> None:
+        words = text.strip("<> ").split()
+        if not words:
+            return
+        if words[0] == "open" and self.bus is None:
+            self.bus = self._open_bus()
+            self._write("< ok >")
+        elif words[0] == "rawmode" and self.bus is not None and self._forwarder is None:
+            self._write("< ok >")
+            self._forwarder = threading.Thread(
+                target=self._forward, name="sim-socketcand-forward", daemon=True
+            )
+            self._forwarder.start()
+        elif words[0] == "send" and self.bus is not None:
+            try:
+                self.bus.send(parse_send(text))
+            except (ValueError, can.CanError) as exc:
+                log.warning("socketcand: %s", exc)
+                self._write("< error bad send >")
+        else:
+            self._write(f"< error unknown command {words[0]} >")
+
+    def _forward(self) -> None:
+        if self._closed.wait(HANDSHAKE_QUIET_S):
+            return
+        assert self.bus is not None
+        try:
+            while not self._closed.is_set():
+                message = self.bus.recv(timeout=0.05)
+                if message is not None and not message.is_error_frame:
+                    self._write(frame_text(message))
+        except (OSError, can.CanError):
+            self._closed.set()
+
+    def close(self) -> None:
+        with self._close_lock:
+            if self._finished:
+                return
+            self._finished = True
+        self._closed.set()
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(socket.SHUT_RDWR)
+        self.connection.close()
+        if self._forwarder is not None and self._forwarder is not threading.current_thread():
+            self._forwarder.join()
+        if self.bus is not None:
+            self.bus.shutdown()
+            self.bus = None
+
+
+class SocketcandServer:
+    def __init__(self, channel: str, port: int = 0) -> None:
+        self.channel = channel
+        self._listener = socket.create_server((LOOPBACK, port))
+        self.port: int = self._listener.getsockname()[1]
+        self._sessions: list[_Session] = []
+        self._lock = threading.Lock()
+        self._stopping = False
+        self._accepting = threading.Thread(target=self._accept, name="sim-socketcand-accept", daemon=True)
+        self._accepting.start()
+
+    def _open_bus(self) -> can.BusABC:
+        return can.Bus(interface="virtual", channel=self.channel)
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection, _ = self._listener.accept()
+            except OSError:
+                return
+            connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            with self._lock:
+                if self._stopping:
+                    connection.close()
+                    return
+                self._sessions = [s for s in self._sessions if s.thread.is_alive()]
+                self._sessions.append(_Session(connection, self._open_bus))
+
+    def stop(self) -> None:
+        with self._lock:
+            if self._stopping:
+                return
+            self._stopping = True
+            sessions = list(self._sessions)
+        with contextlib.suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)
+        self._listener.close()
+        self._accepting.join()
+        for session in sessions:
+            session.close()
+            session.thread.join()

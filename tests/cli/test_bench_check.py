@@ -1,0 +1,70 @@
+"""`hil bench check` on the three shipped bench files."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+HIL = [sys.executable, "-m", "hil"]
+
+
+def _check(bench: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [*HIL, "bench", "check", "--bench", bench], cwd=ROOT, capture_output=True, text=True, timeout=timeout
+    )
+
+
+def test_unreachable_lab_fails_fast_with_one_line_per_instrument():
+    started = time.monotonic()
+    done = _check("benches/lab-example.yaml")
+    elapsed = time.monotonic() - started
+    assert done.returncode == 1
+    assert "Traceback" not in done.stdout + done.stderr
+    failed = [line for line in done.stderr.splitlines() if line.startswith("FAILED ")]
+    names = [re.match(r"FAILED (\w+) ", line).group(1) for line in failed]
+    assert names == ["supply", "cellsim", "eload", "dyno", "analyzer", "can"], done.stderr
+    assert all("hil-" in line and ".lab.example" in line for line in failed[:5])
+    assert "PAST DUE" in done.stdout  # the example's cell simulator is past its calibration date
+    assert elapsed < 15, f"took {elapsed:.1f} s"
+
+
+def test_simulated_bench_in_process_answers():
+    done = _check("benches/sim.yaml")
+    assert done.returncode == 0, done.stdout + done.stderr
+    for name, serial in [("supply", "SIM-PS-0001"), ("dyno", "SIM-DY-0001"), ("analyzer", "SIM-PA-0001")]:
+        row = next(line for line in done.stdout.splitlines() if line.startswith(name + " "))
+        assert "no answer" not in row and serial in row and "bench file says" not in row
+    assert "can: interface=virtual" in done.stdout and done.stdout.rstrip().endswith("ok")
+
+
+def test_remote_simulated_bench_answers_while_hil_sim_serve_runs():
+    server = subprocess.Popen(
+        [sys.executable, "-m", "sim", "serve", "--bench", "benches/sim-remote.yaml"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        seen = []
+        deadline = time.monotonic() + 30
+        while not any("29536" in line for line in seen):
+            line = server.stdout.readline()
+            assert line or server.poll() is None, "".join(seen)
+            seen.append(line)
+            assert time.monotonic() < deadline, "".join(seen)
+        done = _check("benches/sim-remote.yaml")
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "127.0.0.1::50251" not in done.stderr
+        assert "can: interface=socketcand" in done.stdout and done.stdout.rstrip().endswith("ok")
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.communicate(timeout=30)
+    assert server.returncode == 0

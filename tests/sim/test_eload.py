@@ -1,0 +1,88 @@
+"""The Chroma 63200 driver against its emulator, with the supply holding the DC link."""
+
+from __future__ import annotations
+
+import pytest
+
+from instruments.errors import InstrumentReportedError, OutOfRating
+from sim.bench import SimulatedBench
+from tests.sim.conftest import wait_for
+
+
+@pytest.fixture
+def link(connect):
+    supply = connect("supply")
+    supply.set_voltage(100.0)
+    supply.set_current_limit(50.0)
+    supply.output_on()
+    wait_for(lambda: supply.measure_voltage() == pytest.approx(100.0), what="100 V link")
+    return supply
+
+
+@pytest.mark.parametrize(
+    ("mode", "setter", "value", "expected_a"),
+    [
+        ("CCH", "set_current", 12.5, 12.5),
+        ("CRH", "set_resistance", 10.0, 10.0),
+        ("CPH", "set_power", 500.0, 5.0),
+    ],
+)
+def test_static_modes_sink_what_they_are_set_to(connect, link, mode, setter, value, expected_a) -> None:
+    eload = connect("eload")
+    eload.set_mode(mode)
+    getattr(eload, setter)(value)
+    eload.load_on()
+    assert eload.mode == mode
+    wait_for(lambda: eload.measure_current() == pytest.approx(expected_a, rel=1e-3), what=f"{mode} current")
+    assert eload.measure_voltage() == pytest.approx(100.0)
+    assert eload.measure_power() == pytest.approx(100.0 * expected_a, rel=1e-3)
+    assert link.measure_current() == pytest.approx(expected_a + 0.01, rel=1e-3)
+    eload.check_errors()
+
+
+def test_cv_mode_pulls_the_link_down_to_where_the_supply_limits(connect, link) -> None:
+    link.set_current_limit(20.0)
+    eload = connect("eload")
+    eload.set_mode("CV")
+    eload.write("VOLT:STAT:L1 80")
+    eload.load_on()
+    wait_for(lambda: eload.measure_voltage() < 81.0, what="link pulled to the CV set point")
+    assert eload.measure_current() == pytest.approx(20.0, abs=0.1)
+
+
+def test_bad_mode_is_refused_by_the_driver_and_the_emulator(connect) -> None:
+    eload = connect("eload")
+    with pytest.raises(OutOfRating):
+        eload.set_mode("CZ")
+    eload.write("MODE CZ")
+    eload.write("CURR:STAT:L1 300")
+    with pytest.raises(InstrumentReportedError) as raised:
+        eload.check_errors()
+    assert [code for code, _ in raised.value.entries] == [-224, -222]
+
+
+def test_over_current_latches_until_cleared(connect, link, bench: SimulatedBench) -> None:
+    eload = connect("eload")
+    eload.program_protection(ocp_a=5.0, opp_w=5000.0)
+    eload.set_mode("CCH")
+    eload.set_current(10.0)
+    eload.load_on()
+    protection = wait_for(lambda: (p := eload.protection()).tripped and p, what="eload OCP")
+    assert protection.reasons == ["over-current"]
+    assert eload.query("LOAD?") == "0"
+    assert eload.measure_current() == 0.0
+    eload.write("LOAD ON")
+    with pytest.raises(InstrumentReportedError) as raised:
+        eload.check_errors()
+    assert raised.value.entries[0][0] == -221
+    eload.clear_protection()
+    assert not eload.protection().tripped
+
+
+def test_over_power_latches(connect, link) -> None:
+    eload = connect("eload")
+    eload.program_protection(ocp_a=100.0, opp_w=500.0)
+    eload.set_mode("CCH")
+    eload.set_current(6.0)
+    eload.load_on()
+    assert wait_for(lambda: eload.protection().reasons, what="eload OPP") == ["over-power"]

@@ -1,0 +1,134 @@
+"""``sim.service.start``: the bench object, its resources, its command log and a clean stop."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+
+import can
+import pytest
+
+from sim.service import start
+from tests.sim.conftest import instruments, wait_for
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def test_resources_are_loopback_sockets_and_stop_frees_everything() -> None:
+    threads_before = set(threading.enumerate())
+    bench = start(instruments(), {"interface": "virtual", "channel": "vcan-unused"}, {})
+    ports = [int(r.split("::")[2]) for r in bench.resources.values()]
+    assert sorted(bench.resources) == ["analyzer", "cellsim", "dyno", "eload", "supply"]
+    assert all(
+        r.startswith("TCPIP0::127.0.0.1::") and r.endswith("::SOCKET") for r in bench.resources.values()
+    )
+    assert bench.can_kwargs["interface"] == "virtual" and bench.can_kwargs["channel"] != "vcan-unused"
+    assert not any(port_is_free(p) for p in ports)
+    bench.stop()
+    bench.stop()  # idempotent
+    assert all(port_is_free(p) for p in ports)
+    assert set(threading.enumerate()) <= threads_before
+
+
+def test_two_benches_do_not_share_a_can_channel() -> None:
+    first = start(instruments(), {"interface": "virtual", "channel": "x"}, {})
+    second = start(instruments(), {"interface": "virtual", "channel": "x"}, {})
+    try:
+        assert first.can_kwargs["channel"] != second.can_kwargs["channel"]
+    finally:
+        first.stop()
+        second.stop()
+
+
+def test_unknown_driver_is_named() -> None:
+    scope = {"name": "scope", "driver": "acme.zz9", "model": "Z", "serial": "1"}
+    items = [*instruments(), {**scope, "resource": "TCPIP0::127.0.0.1::0::SOCKET"}]
+    with pytest.raises(ValueError, match=r"acme\.zz9"):
+        start(items, {"interface": "virtual"}, {})
+
+
+@pytest.mark.parametrize(
+    ("resource", "message"),
+    [
+        ("TCPIP0::0.0.0.0::0::SOCKET", "127.0.0.1 only"),
+        ("GPIB0::5::INSTR", "TCPIP0::127.0.0.1::<port>::SOCKET"),
+    ],
+)
+def test_resources_must_be_loopback_sockets(resource: str, message: str) -> None:
+    items = instruments()
+    items[0]["resource"] = resource
+    with pytest.raises(ValueError, match=message):
+        start(items, {"interface": "virtual"}, {})
+
+
+def test_drive_ecu_broadcasts_eec1_and_follows_tsc1(bench) -> None:
+    with can.Bus(**bench.can_kwargs) as bus:
+        eec1 = wait_for_frame(bus, 0x0CF00400)
+        assert eec1.data[2] == 125  # 0 % actual torque
+        with bench.simulation.now() as plant:
+            plant.supply.setpoint_v = 600.0
+            plant.supply.switch_on(0.0)
+        # TSC1 to the drive (DA 0x00) from the VCU (SA 0x27): torque byte data[3] = 125 + 20 %
+        bus.send(
+            can.Message(arbitration_id=0x0C000027, data=bytes([2, 0xFF, 0xFF, 145, 0xFF, 0xFF, 0xFF, 0xFF]))
+        )
+        deadline_frames = 100
+        for _ in range(deadline_frames):
+            eec1 = wait_for_frame(bus, 0x0CF00400)
+            if eec1.data[2] == 145:
+                break
+        assert eec1.data[2] == 145 and eec1.data[1] == 145 and eec1.data[5] == 0x27
+    assert bench.plant.motor_torque_nm == pytest.approx(200.0, rel=0.01)
+
+
+def wait_for_frame(bus: can.BusABC, can_id: int) -> can.Message:
+    for _ in range(200):
+        message = bus.recv(timeout=1.0)
+        assert message is not None, "no CAN traffic"
+        if message.arbitration_id == can_id:
+            return message
+    raise AssertionError(f"no frame 0x{can_id:08X}")
+
+
+def test_command_log_records_each_command_of_a_chain(bench, connect, tmp_path) -> None:
+    cells = connect("cellsim")
+    cells.write(":SOUR:VOLT 3.4000,(@1);sour:volt 3.5,(@2)")
+    analyzer = connect("analyzer")
+    analyzer.write(":NUM:NORM:ITEM2 IRMS,4")
+    records = wait_for(lambda: len(r := bench.command_log()) == 3 and r, what="3 records")
+    # the two instruments' servers run concurrently: order is kept per instrument only
+    records.sort(key=lambda r: r["instrument"] != "cellsim")
+    assert [(r["instrument"], r["command"], r["header"], r["args"], r["error"]) for r in records] == [
+        ("cellsim", ":SOUR:VOLT 3.4000,(@1)", "SOUR:VOLT", ["3.4000", "(@1)"], 0),
+        ("cellsim", "sour:volt 3.5,(@2)", "SOUR:VOLT", ["3.5", "(@2)"], 0),
+        ("analyzer", ":NUM:NORM:ITEM2 IRMS,4", "NUM:ITEM2", ["IRMS", "4"], 0),
+    ]
+    assert 0.0 <= records[0]["t"] <= records[1]["t"] < 60.0
+    copy = bench.command_log()
+    copy[0]["args"].append("mutated")
+    assert "mutated" not in bench.command_log()[0]["args"]
+
+
+def test_command_log_file_gets_one_json_line_per_command(tmp_path, resource_manager) -> None:
+    path = tmp_path / "commands.jsonl"
+    bench = start(instruments(), {"interface": "virtual"}, {"log": str(path)})
+    try:
+        supply = resource_manager.open_resource(
+            bench.resources["supply"], read_termination="\n", write_termination="\n"
+        )
+        supply.write("VOLT 12;OUTP ON")
+        assert supply.query("OUTP?") == "1"
+        # flushed per line: readable while the bench still runs
+        lines = [json.loads(line) for line in path.read_text().splitlines()]
+        assert [line["header"] for line in lines] == ["SOUR:VOLT", "OUTP", "OUTP?"]
+        supply.close()
+    finally:
+        bench.stop()

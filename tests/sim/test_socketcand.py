@@ -1,0 +1,78 @@
+"""The socketcand server with python-can's own socketcand client: TSC1 in, EEC1 out."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import can
+import pytest
+
+from sim.bench import SimulatedBench
+from sim.service import start
+from sim.socketcand import frame_text, parse_send
+from tests.sim.conftest import instruments
+
+EEC1_ID = 0x0CF00400
+TSC1_TO_DRIVE_FROM_VCU = 0x0C000027
+
+
+@pytest.fixture
+def remote_bench() -> Iterator[SimulatedBench]:
+    bench = start(
+        instruments(), {"interface": "socketcand", "host": "127.0.0.1", "port": 0, "channel": "can0"}, {}
+    )
+    yield bench
+    bench.stop()
+
+
+def next_eec1(bus: can.BusABC) -> can.Message:
+    for _ in range(500):
+        message = bus.recv(timeout=2.0)
+        assert message is not None, "no CAN traffic over socketcand"
+        if message.arbitration_id == EEC1_ID:
+            return message
+    raise AssertionError("no EEC1")
+
+
+def test_python_can_client_sends_tsc1_and_receives_eec1(remote_bench: SimulatedBench) -> None:
+    kwargs = remote_bench.can_kwargs
+    assert kwargs["interface"] == "socketcand" and kwargs["host"] == "127.0.0.1" and kwargs["port"] > 0
+    with remote_bench.simulation.now() as plant:
+        plant.supply.setpoint_v = 600.0
+        plant.supply.switch_on(0.0)
+    with can.Bus(**kwargs) as bus:
+        first = next_eec1(bus)
+        assert first.is_extended_id and len(first.data) == 8
+        bus.send(
+            can.Message(
+                arbitration_id=TSC1_TO_DRIVE_FROM_VCU, data=[2, 0xFF, 0xFF, 135, 0xFF, 0xFF, 0xFF, 0xFF]
+            )
+        )
+        for _ in range(100):
+            if next_eec1(bus).data[2] == 135:
+                break
+        else:
+            raise AssertionError("EEC1 never reported the requested 10 % torque")
+    assert remote_bench.plant.torque_request_nm == pytest.approx(100.0)
+
+
+def test_two_clients_see_each_other(remote_bench: SimulatedBench) -> None:
+    with can.Bus(**remote_bench.can_kwargs) as first, can.Bus(**remote_bench.can_kwargs) as second:
+        first.send(can.Message(arbitration_id=0x123, is_extended_id=False, data=[1, 2, 3]))
+        for _ in range(500):
+            message = second.recv(timeout=2.0)
+            assert message is not None
+            if message.arbitration_id == 0x123:
+                break
+        assert not message.is_extended_id and bytes(message.data) == b"\x01\x02\x03"
+
+
+def test_wire_format() -> None:
+    message = can.Message(arbitration_id=0x0CF00400, data=[0xF0, 0x7D, 0x91], timestamp=12.5)
+    assert frame_text(message) == "< frame 0CF00400 12.500000 F07D91 >"
+    parsed = parse_send("< send 0C000027 3 a 0 ff >")
+    assert (
+        parsed.is_extended_id
+        and parsed.arbitration_id == 0x0C000027
+        and bytes(parsed.data) == b"\x0a\x00\xff"
+    )

@@ -1,0 +1,102 @@
+"""The IT6000C driver against its emulator over real sockets."""
+
+from __future__ import annotations
+
+import pytest
+
+from instruments.errors import InstrumentReportedError
+from sim.bench import SimulatedBench
+from tests.sim.conftest import wait_for
+
+
+def test_identity_comes_from_the_bench_config(connect) -> None:
+    identity = connect("supply").identify()
+    assert (identity.manufacturer, identity.model, identity.serial) == (
+        "ITECH",
+        "IT6054C-800-340",
+        "SIM-PS-0001",
+    )
+
+
+def test_cv_output_and_measurements(connect, bench: SimulatedBench) -> None:
+    supply = connect("supply")
+    supply.program_protection(ovp_v=700.0, ocp_a=300.0)
+    supply.set_current_limit(100.0)
+    supply.set_sink_current_limit(50.0)
+    supply.set_slew(8000.0)
+    supply.set_voltage(600.0)
+    supply.output_on()
+    assert supply.output_enabled()
+    wait_for(lambda: supply.measure_voltage() == pytest.approx(600.0), what="600 V on the link")
+    # only the 10 kΩ bleed resistor loads the link
+    assert supply.measure_current() == pytest.approx(0.06, abs=1e-3)
+    assert supply.measure_power() == pytest.approx(36.0, abs=0.5)
+    assert supply.voltage_setpoint_v == 600.0
+    assert supply.current_limit_a == 100.0
+    assert supply.sink_current_limit_a == 50.0
+    assert supply.query("CURR:LIM:NEG?") == "-50"
+    supply.check_errors()
+    supply.output_off()
+    assert not supply.output_enabled()
+
+
+def test_slew_limits_the_ramp(connect, bench: SimulatedBench) -> None:
+    supply = connect("supply")
+    supply.set_slew(1000.0)  # 1 V/ms
+    supply.set_voltage(400.0)
+    supply.output_on()
+    started = bench.simulation.elapsed_s()
+    wait_for(lambda: supply.measure_voltage() >= 399.9, what="ramp to 400 V")
+    assert bench.simulation.elapsed_s() - started >= 0.39
+
+
+def test_unknown_header_and_out_of_rating_go_to_the_error_queue(connect, bench: SimulatedBench) -> None:
+    supply = connect("supply")
+    supply.write("VOLT 100")
+    supply.write("SOURce:VOLTage:LEVel 900")
+    supply.write("VOLT:BOGUS 1")
+    with pytest.raises(InstrumentReportedError) as raised:
+        supply.check_errors()
+    assert [code for code, _ in raised.value.entries] == [-222, -113]
+    assert supply.voltage_setpoint_v == 100.0
+    assert bench.plant.supply.setpoint_v == 100.0
+
+
+def test_over_voltage_trips_latches_and_clears(connect, bench: SimulatedBench) -> None:
+    supply = connect("supply")
+    supply.program_protection(ovp_v=100.0, ocp_a=300.0)
+    supply.set_slew(2000.0)
+    supply.set_voltage(50.0)
+    supply.output_on()
+    wait_for(lambda: supply.measure_voltage() == pytest.approx(50.0), what="50 V")
+    assert not supply.protection().tripped
+    supply.set_voltage(150.0)
+    wait_for(lambda: supply.protection().over_voltage, what="over-voltage trip")
+    assert not supply.protection().over_current
+    assert not supply.output_enabled()
+    assert 100.0 < max(bench.plant.trajectory(0.0, bench.plant.time_s)["dc_voltage_v"]) < 102.0
+    # latched: the output stays off and refuses to come on until the protection is cleared
+    supply.set_voltage(50.0)
+    supply.write("OUTP ON")
+    with pytest.raises(InstrumentReportedError) as raised:
+        supply.check_errors()
+    assert raised.value.entries[0][0] == -221
+    assert not supply.output_enabled()
+    assert supply.protection().over_voltage
+    supply.clear_protection()
+    assert not supply.protection().tripped
+    supply.output_on()
+    assert supply.output_enabled()
+    wait_for(lambda: supply.measure_voltage() == pytest.approx(50.0, abs=0.1), what="back to 50 V")
+
+
+def test_over_current_trips(connect, bench: SimulatedBench) -> None:
+    supply, eload = connect("supply"), connect("eload")
+    supply.program_protection(ovp_v=700.0, ocp_a=20.0)
+    supply.set_voltage(100.0)
+    supply.output_on()
+    eload.set_mode("CCH")
+    eload.set_current(30.0)
+    eload.load_on()
+    wait_for(lambda: supply.protection().over_current, what="over-current trip")
+    assert not supply.output_enabled()
