@@ -1,0 +1,1 @@
+"""Benchmarks: they print figures and never fail on speed. ``python -m benchmarks [NAME ...]``."""
