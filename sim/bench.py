@@ -11,11 +11,14 @@ from typing import Any, Protocol
 
 import can
 
+from sim.can_node import DriveCanNode
 from sim.command_log import CommandLog
-from sim.drive_ecu import DriveEcu
+from sim.ecu.diagnostics import DiagnosticsEcu, EcuDefects
+from sim.ecu.dtc_memory import Lamp
+from sim.ecu.identity import EcuIdentity
 from sim.emulators import emulator_class
 from sim.emulators.base import Emulator
-from sim.plant import Plant, SimplePlant
+from sim.plant.drive_plant import DrivePlant, FaultChange
 from sim.profile import Profile
 from sim.server import LOOPBACK, LineServer
 from sim.simulation import Simulation
@@ -60,9 +63,11 @@ class SimulatedBench:
         profile: Profile,
         log_path: str | None,
         seed: int,
+        serial: str = "EDS200-SIM-0001",
     ) -> None:
         self.profile = profile
         self.seed = seed
+        self.serial = serial
         self.can_channel = f"hil-sim-{uuid.uuid4().hex[:12]}"
         self.emulators: dict[str, Emulator] = {}
         self.servers: dict[str, LineServer] = {}
@@ -81,11 +86,11 @@ class SimulatedBench:
             if cls.plant_slot is not None:
                 if cls.plant_slot in by_slot:
                     raise ValueError(
-                        f"instruments.{name}: the simple plant has one {cls.kind}, "
+                        f"instruments.{name}: the simulated bench has one {cls.kind}, "
                         f"already {by_slot[cls.plant_slot]!r}"
                     )
                 by_slot[cls.plant_slot] = name
-        self.plant: Plant = SimplePlant(profile, **{slot: physics[name] for slot, name in by_slot.items()})
+        self.plant = DrivePlant(profile, seed=seed, **{slot: physics[name] for slot, name in by_slot.items()})
         self.simulation = Simulation(self.plant)
         self._log = CommandLog(self.simulation.started, log_path)
         try:
@@ -103,7 +108,8 @@ class SimulatedBench:
                 )
                 self.emulators[name] = emulator
                 self.servers[name] = LineServer(name, emulator.handle, emulator.terminator, ports[name])
-            self.attach_ecu(lambda bus, simulation: DriveEcu(bus, simulation, profile))
+            self.attach_ecu(DriveCanNode)
+            self.diagnostics = self._start_diagnostics()
             if can_config.get("interface") == "socketcand":
                 self.socketcand = SocketcandServer(self.can_channel, int(can_config.get("port", 0)))
         except BaseException:
@@ -121,6 +127,32 @@ class SimulatedBench:
             }
         else:
             self.can_kwargs = {"interface": "virtual", "channel": self.can_channel}
+
+    def _start_diagnostics(self) -> DiagnosticsEcu:
+        """The drive system's diagnostics ECU, told of every protection the plant sets or clears."""
+        profile, identity = self.profile, self.profile.identity
+        diag = profile["diagnostics"]
+        fmi = int(diag["fmi_override"])
+        ecu = DiagnosticsEcu(
+            self.can_channel,
+            EcuIdentity(identity["part_number"], self.serial, identity["vin"], identity["software_version"]),
+            source_address=int(profile["can"]["drive_address"]),
+            dm1_period_s=diag["dm1_period"],
+            s3_timeout_s=diag["s3_timeout"],
+            security_lockout_s=diag["security_lockout"],
+            insulation_resistance_kohm=lambda: self.plant.insulation_ohm / 1000.0,
+            defects=EcuDefects(fmi_override=fmi if fmi >= 0 else None),
+            rng_seed=self.seed,
+        )
+        ecu.start()
+        self._ecus.append(ecu)
+
+        def report(change: FaultChange) -> None:
+            lamp = Lamp.RED_STOP if change.lamp == "red" else Lamp.AMBER
+            ecu.report_fault(change.spn, change.fmi, change.active, change.snapshot, lamp)
+
+        self.plant.on_fault = report
+        return ecu
 
     def new_can_bus(self) -> can.BusABC:
         """A bus of its own on the simulation's CAN channel, shut down with the bench."""

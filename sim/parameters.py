@@ -72,7 +72,8 @@ class Parameter:
 def parse_parameter(raw: Any, where: str) -> Parameter:
     if not isinstance(raw, dict) or "value" not in raw or "unit" not in raw:
         raise ParameterError(f"{where}: a parameter is {{value, unit, range, source}}")
-    unknown = set(raw) - {"value", "unit", "range", "source", "doc"}
+    # ``spread`` (manufacturing spread, percent) is the profile's business, drawn per serial number
+    unknown = set(raw) - {"value", "unit", "range", "source", "doc", "spread"}
     if unknown:
         raise ParameterError(f"{where}: unknown key {sorted(unknown)[0]!r}")
     low, high = raw.get("range", [float("-inf"), float("inf")])

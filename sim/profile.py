@@ -1,47 +1,81 @@
-"""Unit profiles: the golden parameters, overlaid by a profile file and by dotted-path overrides."""
+"""Unit profiles: the golden unit, the manufacturing spread of one serial number, and the overrides
+of a profile file or of ``--set path=value``.
+
+``profile["motor"]["stator_resistance"]`` is the SI value (°C for temperatures) the physics reads;
+``profile.parameters`` keeps value, unit, range and source for reports. A profile file may also say
+what the unit is (``description``) and, for a defect unit, which measurements a correct suite must
+fail (``expected_failures``).
+"""
 
 from __future__ import annotations
 
-import copy
+import zlib
 from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 
-Profile = dict[str, Any]
+from sim.parameters import Parameter, ParameterError, parse_parameter
+
 GOLDEN = Path(__file__).parent / "profiles" / "golden.yaml"
+DEFECTS = Path(__file__).parent / "profiles" / "defects"
+IDENTITY = "identity"
 
 
-class ProfileError(ValueError):
-    pass
+class ProfileError(ParameterError):
+    """A profile that cannot be loaded; the message names the file and the dotted path."""
 
 
-def golden() -> Profile:
-    return yaml.safe_load(GOLDEN.read_text(encoding="utf-8"))
+@dataclass
+class Profile(Mapping[str, dict[str, float]]):
+    parameters: dict[str, dict[str, Parameter]]
+    identity: dict[str, str]
+    description: str = "golden unit"
+    expected_failures: tuple[str, ...] = ()
+    serial: str | None = None
+    _si: dict[str, dict[str, float]] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self._si = {s: {n: p.si() for n, p in ps.items()} for s, ps in self.parameters.items()}
+
+    def __getitem__(self, section: str) -> dict[str, float]:
+        return self._si[section]
+
+    def __iter__(self):
+        return iter(self._si)
+
+    def __len__(self) -> int:
+        return len(self._si)
+
+    def value(self, dotted: str) -> float:
+        section, name = _split(dotted, "")
+        return self._si[section][name]
 
 
-def load_profile(path: str | Path | None = None, overrides: Mapping[str, Any] | None = None) -> Profile:
-    """The golden profile with the file at ``path`` (nested or dotted keys) and then ``overrides``
-    (dotted path -> value) applied; every path must name a golden parameter."""
-    profile = golden()
-    if path is not None:
-        text = Path(path).read_text(encoding="utf-8")
-        overlay = yaml.safe_load(text) or {}
-        if not isinstance(overlay, dict):
-            raise ProfileError(f"{path}: a profile is a mapping of parameters")
-        for dotted, value in _flatten(overlay):
-            _set(profile, dotted, value, f"{path}: ")
-    for dotted, value in (overrides or {}).items():
-        _set(profile, dotted, value, "")
-    return profile
+def _split(dotted: str, where: str) -> tuple[str, str]:
+    parts = dotted.split(".")
+    if len(parts) != 2:
+        raise ProfileError(f"{where}{dotted!r} is not <section>.<parameter>")
+    return parts[0], parts[1]
 
 
-def parameter(profile: Profile, dotted: str) -> Any:
-    node: Any = profile
-    for key in dotted.split("."):
-        node = node[key]
-    return node
+def _golden() -> tuple[dict[str, dict[str, Parameter]], dict[str, str], dict[str, dict[str, float]]]:
+    raw = yaml.safe_load(GOLDEN.read_text(encoding="utf-8"))
+    identity = {str(k): str(v) for k, v in raw.pop(IDENTITY).items()}
+    parameters: dict[str, dict[str, Parameter]] = {}
+    spreads: dict[str, dict[str, float]] = {}
+    for section, body in raw.items():
+        parameters[section] = {}
+        for name, spec in body.items():
+            spec = dict(spec)
+            spread = spec.pop("spread", None)
+            parameters[section][name] = parse_parameter(spec, f"{GOLDEN}: {section}.{name}")
+            if spread is not None:
+                spreads.setdefault(section, {})[name] = float(spread)
+    return parameters, identity, spreads
 
 
 def _flatten(mapping: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
@@ -55,20 +89,61 @@ def _flatten(mapping: Mapping[str, Any], prefix: str = "") -> list[tuple[str, An
     return items
 
 
-def _set(profile: Profile, dotted: str, value: Any, where: str) -> None:
-    node: Any = profile
-    keys = dotted.split(".")
-    for depth, key in enumerate(keys):
-        if not isinstance(node, dict) or key not in node:
-            known = ", ".join(sorted(node)) if isinstance(node, dict) else "none: it is a value"
-            parent = ".".join(keys[:depth]) or "the profile"
-            raise ProfileError(f"{where}unknown profile parameter {dotted!r}; known under {parent}: {known}")
-        if depth == len(keys) - 1:
-            old = node[key]
-            if isinstance(old, dict):
-                raise ProfileError(f"{where}{dotted!r} is a group, not a parameter")
-            number = isinstance(value, int | float) and not isinstance(value, bool)
-            if isinstance(old, int | float) and not number:
-                raise ProfileError(f"{where}{dotted}={value!r}: expected a number like {old!r}")
-            node[key] = copy.deepcopy(value)
-        node = node[key]
+def _override(parameters: dict[str, dict[str, Parameter]], dotted: str, value: Any, where: str) -> None:
+    section, name = _split(dotted, where)
+    if section not in parameters:
+        known = ", ".join(sorted(parameters))
+        raise ProfileError(f"{where}unknown profile parameter {dotted!r}; known sections: {known}")
+    if name not in parameters[section]:
+        known = ", ".join(sorted(parameters[section]))
+        raise ProfileError(f"{where}unknown profile parameter {dotted!r}; known under {section}: {known}")
+    parameters[section][name] = parameters[section][name].with_value(value, f"{where}{dotted}")
+
+
+def _spread(
+    parameters: dict[str, dict[str, Parameter]], spreads: dict[str, dict[str, float]], serial: str
+) -> None:
+    """Each unit differs from the golden one as its serial number says, the same way every time."""
+    rng = np.random.default_rng(zlib.crc32(serial.encode("utf-8")))
+    for section in sorted(spreads):
+        for name in sorted(spreads[section]):
+            golden = parameters[section][name]
+            factor = 1.0 + float(np.clip(rng.standard_normal(), -3.0, 3.0)) * spreads[section][name] / 100.0
+            value = min(max(golden.value * factor, golden.low), golden.high)
+            parameters[section][name] = replace(golden, value=value)
+
+
+def load_profile(
+    path: str | Path | None = None, overrides: Mapping[str, Any] | None = None, serial: str | None = None
+) -> Profile:
+    """The golden unit, spread by ``serial``, then the file at ``path`` (nested or dotted keys), then
+    ``overrides`` (dotted path -> value). Units and ranges are checked; errors name file and path."""
+    parameters, identity, spreads = _golden()
+    if serial:
+        _spread(parameters, spreads, serial)
+    description, expected = "golden unit", ()
+    if path is not None:
+        where = f"{path}: "
+        try:
+            overlay = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise ProfileError(f"{where}cannot read the profile: {exc}") from None
+        if not isinstance(overlay, dict):
+            raise ProfileError(f"{where}a profile is a mapping of parameters")
+        description = str(overlay.pop("description", Path(path).stem))
+        expected = overlay.pop("expected_failures", [])
+        if not isinstance(expected, list) or not all(isinstance(e, str) for e in expected):
+            raise ProfileError(f"{where}expected_failures: a list of measurement names")
+        for key, value in (overlay.pop(IDENTITY, None) or {}).items():
+            if key not in identity:
+                raise ProfileError(f"{where}unknown identity field {key!r}; known: {', '.join(identity)}")
+            identity[key] = str(value)
+        for dotted, value in _flatten(overlay):
+            _override(parameters, dotted, value, where)
+    for dotted, value in (overrides or {}).items():
+        _override(parameters, dotted, value, "")
+    return Profile(parameters, identity, description, tuple(expected), serial)
+
+
+def defect_profiles() -> list[Path]:
+    return sorted(DEFECTS.glob("*.yaml"))

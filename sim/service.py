@@ -8,14 +8,23 @@ from typing import Any
 from sim.bench import SimulatedBench
 from sim.profile import load_profile
 
+DEFAULT_SERIAL = "EDS200-SIM-0001"
+
 
 def start(instruments: list[dict[str, Any]], can: dict[str, Any], options: dict[str, Any]) -> SimulatedBench:
     """Serve ``instruments`` (dicts of name, driver, model, serial, resource; port 0 = any free port)
     and the CAN bus (``can`` as the bench file gives it; ``interface: socketcand`` also serves a
     socketcand server, otherwise an in-process virtual channel). ``options``: ``profile`` (path or
     None for the golden unit), ``set`` (dotted path -> value overrides), ``log`` (command-log file
-    or None), ``seed`` (int)."""
-    profile = load_profile(options.get("profile"), options.get("set"))
+    or None), ``seed`` (int), ``serial`` (the unit's serial number: its manufacturing spread and
+    what it reports over UDS)."""
+    serial = options.get("serial") or DEFAULT_SERIAL
+    profile = load_profile(options.get("profile"), options.get("set"), serial=serial)
     return SimulatedBench(
-        instruments, dict(can), profile, log_path=options.get("log"), seed=int(options.get("seed", 0))
+        instruments,
+        dict(can),
+        profile,
+        log_path=options.get("log"),
+        seed=int(options.get("seed", 0)),
+        serial=serial,
     )

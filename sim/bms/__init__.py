@@ -3,7 +3,7 @@
 ``BmsFirmware`` measures the cell-simulator channels, runs the protections, SOC, limits, balancing
 and the contactor/pre-charge sequence; ``HvPath`` is the electrical path from the pack (the bench's
 DC supply) through the contactors and pre-charge resistor to the inverter's DC link. Parameters:
-``sim/profiles/golden/bms.yaml`` (sections ``bms`` and ``hv_path``).
+``sim/profiles/golden.yaml`` (sections ``bms`` and ``hv_path``).
 """
 
 from pathlib import Path
@@ -14,7 +14,7 @@ from sim.bms.firmware import BmsFirmware, BmsInputs, BmsState
 from sim.bms.hv_path import HvPath
 from sim.bms.ocv import OcvTable
 
-GOLDEN_PARAMETERS = Path(__file__).resolve().parent.parent / "profiles" / "golden" / "bms.yaml"
+GOLDEN_PARAMETERS = Path(__file__).resolve().parent.parent / "profiles" / "golden.yaml"
 
 __all__ = [
     "FAULTS",

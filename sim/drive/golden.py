@@ -1,4 +1,4 @@
-"""The golden unit's drive parameters: ``sim/profiles/golden/drive.yaml`` as SI sections."""
+"""The golden unit's drive parameters: ``sim/profiles/golden.yaml`` as SI sections."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sim.parameters import load_section
 
-GOLDEN_PATH = Path(__file__).resolve().parent.parent / "profiles" / "golden" / "drive.yaml"
+GOLDEN_PATH = Path(__file__).resolve().parent.parent / "profiles" / "golden.yaml"
 SECTIONS = ("motor", "inverter", "protection")
 
 

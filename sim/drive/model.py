@@ -214,7 +214,8 @@ class InverterMotor:
         op = operating_point(m, torque, max(psi_true, _TINY_FLUX_WB), speed, s.winding_temp_c, i_d)
         i_pk = op.i_pk
         lm = self.loss_model
-        losses = lm.motor(m, op, psi_true) | lm.inverter(i_pk, op.p_terminal, max(v_dc, 0.0))
+        # an empty link cannot modulate (the losses are zeroed below); 1 V keeps the formula finite
+        losses = lm.motor(m, op, psi_true) | lm.inverter(i_pk, op.p_terminal, max(v_dc, 1.0))
         if not enabled:
             losses = dict.fromkeys(losses, 0.0)
         p_mech = lm.mechanical(speed)

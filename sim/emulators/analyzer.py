@@ -14,14 +14,24 @@ from typing import Any
 
 import numpy as np
 
+from sim.drive.waveforms import CHANNELS, DriveTrajectory, WaveformParameters, synthesise
 from sim.emulators.base import ScpiEmulator
 from sim.scpi import Call, ScpiEngine, ScpiError, definite_block, format_number, format_numbers
-from sim.synthesis import CaptureWindow, WaveformShape, synthesise
 
 NUMERIC = ("URMS", "IRMS", "UDC", "IDC", "P", "S", "Q", "LAMBDA", "PHI", "FU", "FI", "UTHD", "ITHD")
 HARMONIC = ("UK", "IK", "PK")
 WIRINGS = ("P1W2", "P1W3", "P3W3", "P3W4", "V3A3")
 TRACES = tuple(f"{q}{e}" for q in "UI" for e in range(1, 8))
+
+
+@dataclass(frozen=True)
+class CaptureWindow:
+    """One frozen acquisition: ``length`` samples at ``rate_hz`` from ``start_s`` (simulated time)."""
+
+    start_s: float
+    rate_hz: float
+    length: int
+    trajectory: DriveTrajectory
 
 
 @dataclass(frozen=True)
@@ -43,14 +53,9 @@ class Wt5000Emulator(ScpiEmulator):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        w = self.profile["waveform"]
-        self.shape = WaveformShape(
-            float(w["harmonic_5_ratio"]),
-            float(w["harmonic_7_ratio"]),
-            float(w["noise_ratio"]),
-            float(w["noise_floor"]),
-        )
-        self.captures = 0
+        self.shape = WaveformParameters.from_inverter(self.profile["inverter"])
+        self._current_ratio = dict(self.shape.current_harmonics)
+        self._voltage_ratio = dict(self.shape.voltage_harmonics)
         self.capture: CaptureWindow | None = None
 
     def reset(self) -> None:
@@ -76,13 +81,14 @@ class Wt5000Emulator(ScpiEmulator):
         values = dict.fromkeys(NUMERIC, 0.0)
         if element <= 3:
             u, i, lag = plant.phase_quantities()
-            distortion = math.hypot(self.shape.harmonic_5_ratio, self.shape.harmonic_7_ratio)
-            growth = math.sqrt(1.0 + distortion**2)
-            p, s = u * i * math.cos(lag), u * i * growth**2
+            u_thd = math.sqrt(sum(r * r for r in self._voltage_ratio.values()))
+            i_thd = math.sqrt(sum(r * r for r in self._current_ratio.values()))
+            u_rms, i_rms = u * math.sqrt(1.0 + u_thd**2), i * math.sqrt(1.0 + i_thd**2)
+            p, s = u * i * math.cos(lag), u_rms * i_rms
             frequency = abs(plant.electrical_frequency_hz) if u > 0 else 0.0
             values.update(
-                URMS=u * growth,
-                IRMS=i * growth,
+                URMS=u_rms,
+                IRMS=i_rms,
                 P=p,
                 S=s,
                 Q=math.sqrt(max(s * s - p * p, 0.0)),
@@ -90,8 +96,8 @@ class Wt5000Emulator(ScpiEmulator):
                 PHI=math.degrees(lag),
                 FU=frequency,
                 FI=frequency,
-                UTHD=100.0 * distortion if u > 0 else 0.0,
-                ITHD=100.0 * distortion if i > 0 else 0.0,
+                UTHD=100.0 * u_thd if u > 0 else 0.0,
+                ITHD=100.0 * i_thd if i > 0 else 0.0,
             )
         elif element == 4:
             u, i = plant.dc_link_voltage_v, plant.inverter_dc_current_a
@@ -106,15 +112,27 @@ class Wt5000Emulator(ScpiEmulator):
         plant = self.simulation.plant
         u, i, lag = plant.phase_quantities() if element <= 3 else (0.0, 0.0, 0.0)
         dc_u, dc_i = (plant.dc_link_voltage_v, plant.inverter_dc_current_a) if element == 4 else (0.0, 0.0)
-        ratio = {1: 1.0, 5: self.shape.harmonic_5_ratio, 7: self.shape.harmonic_7_ratio}
+        u_ratio, i_ratio = {1: 1.0, **self._voltage_ratio}, {1: 1.0, **self._current_ratio}
         by_order = []
         for order in range(low, high + 1):
-            uk, ik = (dc_u, dc_i) if order == 0 else (u * ratio.get(order, 0.0), i * ratio.get(order, 0.0))
+            uk, ik = (
+                (dc_u, dc_i) if order == 0 else (u * u_ratio.get(order, 0.0), i * i_ratio.get(order, 0.0))
+            )
             by_order.append(
                 {"UK": uk, "IK": ik, "PK": uk * ik * (1.0 if order == 0 else math.cos(lag))}[function]
             )
         total = sum(by_order) if function == "PK" else math.sqrt(sum(v * v for v in by_order))
         return [total, *by_order]
+
+    def samples(self, window: CaptureWindow, trace: str, first: int, last: int) -> np.ndarray:
+        """Samples ``first..last`` of ``trace``; elements 5-7 are wired to nothing and read zero."""
+        if trace not in CHANNELS:
+            return np.zeros(last - first + 1, dtype=np.float32)
+        t0 = window.start_s + first / window.rate_hz
+        block = synthesise(
+            window.trajectory, self.shape, t0, last - first + 1, window.rate_hz, (trace,), seed=self.seed
+        )
+        return block[0]
 
     # --- commands ---------------------------------------------------------------------------------
     def register(self, engine: ScpiEngine) -> None:
@@ -199,15 +217,11 @@ class Wt5000Emulator(ScpiEmulator):
             self.little_endian = call.choice(0, ("LSBFirst", "MSBFirst")) == "LSBFIRST"
 
         def capture(_: Call) -> None:
-            end = self.simulation.plant.time_s
-            start = end - (self.length - 1) / self.sample_rate_hz
-            self.captures += 1
+            plant = self.simulation.plant
+            end = plant.time_s
+            start = max(end - (self.length - 1) / self.sample_rate_hz, 0.0)
             self.capture = CaptureWindow(
-                start,
-                self.sample_rate_hz,
-                self.length,
-                self.simulation.plant.trajectory(start, end),
-                (self.seed, self.captures),
+                start, self.sample_rate_hz, self.length, plant.drive_trajectory(start, end)
             )
 
         def captured() -> CaptureWindow:
@@ -230,7 +244,7 @@ class Wt5000Emulator(ScpiEmulator):
                 raise ScpiError(
                     -221, f"samples {self.first}..{self.last} not in the capture of {window.length}"
                 )
-            samples = synthesise(window, self.trace, self.first, self.last, self.shape)
+            samples = self.samples(window, self.trace, self.first, self.last)
             if self.waveform_format == "ASCII":
                 return format_numbers(samples)
             return definite_block(samples.astype("<f4" if self.little_endian else ">f4").tobytes())

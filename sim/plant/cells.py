@@ -20,6 +20,7 @@ class CellBank:
         # the BMS analogue front end draws this from every sense line; balancing adds to it later
         self.quiescent_current_a = quiescent_current_a
         self.tripped = [False] * rating.channels
+        self.bleed_a: list[float] = [0.0] * rating.channels
         self.reset()
 
     def reset(self) -> None:
@@ -34,7 +35,11 @@ class CellBank:
         return [v if on else 0.0 for v, on in zip(self.voltage_set_v, self.output_on, strict=True)]
 
     def currents(self) -> list[float]:
-        return [self.quiescent_current_a if on else 0.0 for on in self.output_on]
+        """What each channel sources: the BMS front end's quiescent draw plus its balancing bleed."""
+        return [
+            self.quiescent_current_a + bleed if on else 0.0
+            for on, bleed in zip(self.output_on, self.bleed_a, strict=True)
+        ]
 
     def check(self) -> None:
         for i, current in enumerate(self.currents()):

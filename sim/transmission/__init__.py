@@ -13,7 +13,7 @@ from sim.parameters import load_section
 from sim.transmission.faults import FAULTS, Event, FaultCode
 from sim.transmission.model import NEUTRAL, Phase, Transmission, TransmissionInputs, TransmissionState
 
-GOLDEN_FILE = Path(__file__).resolve().parents[1] / "profiles" / "golden" / "transmission.yaml"
+GOLDEN_FILE = Path(__file__).resolve().parents[1] / "profiles" / "golden.yaml"
 SECTION = "transmission"
 
 

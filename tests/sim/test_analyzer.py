@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from sim.bench import SimulatedBench
-from sim.synthesis import synthesise
 from tests.sim.conftest import wait_for
 
 GROWTH = math.sqrt(1.0 + 0.02**2 + 0.015**2)  # rms of the fundamental with the golden 5th and 7th
@@ -129,12 +128,10 @@ def test_synthesis_is_deterministic_and_slices_agree(bench: SimulatedBench, conn
     analyzer.wait_complete()
     emulator = bench.emulators["analyzer"]
     window = emulator.capture
-    whole = synthesise(window, "I2", 0, 199_999, emulator.shape)
-    np.testing.assert_array_equal(whole, synthesise(window, "I2", 0, 199_999, emulator.shape))
-    np.testing.assert_array_equal(
-        whole[70_000:140_001], synthesise(window, "I2", 70_000, 140_000, emulator.shape)
-    )
-    assert not np.array_equal(whole, synthesise(window, "I3", 0, 199_999, emulator.shape))
+    whole = emulator.samples(window, "I2", 0, 199_999)
+    np.testing.assert_array_equal(whole, emulator.samples(window, "I2", 0, 199_999))
+    np.testing.assert_array_equal(whole[70_000:140_001], emulator.samples(window, "I2", 70_000, 140_000))
+    assert not np.array_equal(whole, emulator.samples(window, "I3", 0, 199_999))
 
 
 def test_reading_before_a_capture_is_a_settings_conflict(connect) -> None:

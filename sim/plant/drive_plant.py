@@ -1,0 +1,340 @@
+"""The simulated drive system on the bench: the supply (as the pack's HV source) with the e-load on
+the pack side, the BMS's contactors and pre-charge into the inverter's DC link, the inverter and
+induction motor, the transmission, and the dyno on the transmission's output shaft; the BMS reads
+its cells from the cell-simulator channels and bleeds them while it balances.
+
+Time runs on a fixed grid of ``simulation.max_step``: the state at each grid point depends only on
+the profile, the seed and the inputs applied before it, never on when somebody asked, so two runs
+with the same inputs at the same simulated times give the same captures and CAN traffic.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.bms import FAULTS as BMS_FAULTS
+from sim.bms import BmsFirmware, BmsInputs, HvPath
+from sim.bms.contactors import ContactorState
+from sim.drive import FAULTS as DRIVE_FAULTS
+from sim.drive import DriveInputs, InverterMotor
+from sim.drive.waveforms import DriveTrajectory
+from sim.plant.base import Plant
+from sim.plant.cells import CellBank
+from sim.plant.dyno import DynoModel
+from sim.plant.eload import LoadModel
+from sim.plant.supply import SupplyModel
+from sim.plant.trajectory import Trajectory
+from sim.profile import Profile
+from sim.transmission import FAULTS as TX_FAULTS
+from sim.transmission import Transmission, TransmissionInputs
+
+TRAJECTORY_FIELDS = (
+    "electrical_angle_rad",
+    "i_phase_rms_a",
+    "current_angle_rad",
+    "v_phase_rms_v",
+    "voltage_angle_rad",
+    "dc_voltage_v",
+    "i_dc_a",
+    "pwm_enabled",
+    "pwm_edge_t_s",
+)
+DISCHARGED_V = 60.0  # class A boundary: below it the drive stops its active discharge [S: GB 18384]
+
+
+@dataclass(frozen=True)
+class FaultChange:
+    """A protection of one subsystem set or cleared, with what the diagnostics ECU needs."""
+
+    t_s: float
+    subsystem: str
+    name: str
+    spn: int
+    fmi: int
+    lamp: str  # "amber" | "red"
+    active: bool
+    snapshot: dict[str, float]
+
+
+@dataclass
+class VcuCommand:
+    """The VCU's wishes as last heard on CAN; ``heard_s`` None until the first frame."""
+
+    torque_nm: float = 0.0
+    torque_heard_s: float | None = None
+    controlling_address: int = 0xFF
+    close_contactors: bool = False
+    bms_heard_s: float | None = None
+    fault_reset: bool = False
+
+
+class DrivePlant(Plant):
+    def __init__(
+        self,
+        profile: Profile,
+        *,
+        supply: SupplyModel | None = None,
+        eload: LoadModel | None = None,
+        dyno: DynoModel | None = None,
+        cells: CellBank | None = None,
+        seed: int = 0,
+    ) -> None:
+        self.profile = profile
+        self.supply, self.eload, self.dyno, self.cells = supply, eload, dyno, cells
+        self.dt_s = profile["simulation"]["max_step"]
+        self.steps = 0
+        self.time_s = 0.0
+        bench, shaft = profile["bench"], profile["shaft"]
+        self.coolant_c = bench["coolant_temperature"]
+        self.cell_temperature_c = bench["cell_temperature"]
+        self.insulation_ohm = bench["insulation_resistance"]
+        self.ignition = bench["ignition"] >= 0.5
+        self.pack_capacitance_f = bench["supply_output_capacitance"]
+        self.motor_inertia = shaft["motor_inertia"]
+        self.output_inertia = shaft["output_inertia"]
+        self.friction = shaft["friction"]
+        self.gear_efficiency = shaft["transmission_efficiency"]
+        self.speed_gain = profile["can"]["speed_controller_gain"]
+
+        self.drive = InverterMotor(profile["motor"], profile["inverter"], profile["protection"])
+        # the inverter model carries the DC link's bleed resistor; the HV path must not count it twice
+        self.hv = HvPath({**profile["hv_path"], "link_bleed_resistance": 1e12})
+        self.tx = Transmission(profile["transmission"])
+        channels = cells.rating.channels if cells is not None else 24
+        self.bms = BmsFirmware(profile["bms"], n_cells=channels, rng=np.random.default_rng(seed))
+        self._bms_inputs = BmsInputs(
+            t_s=0.0,
+            cell_voltages_v=[0.0] * channels,
+            cell_temps_c=[self.cell_temperature_c] * channels,
+            pack_current_a=0.0,
+            pack_voltage_v=0.0,
+            link_voltage_v=0.0,
+            insulation_hv_pos_ohm=self.insulation_ohm,
+            insulation_hv_neg_ohm=self.insulation_ohm,
+        )
+        self.vcu = VcuCommand()
+        self.pack_voltage_v = 0.0
+        self.output_speed_rad_s = 0.0
+        self.motor_speed_rad_s = 0.0
+        self.output_torque_nm = 0.0
+        self._discharging = False
+        self._subsystems = {"drive": (self.drive, DRIVE_FAULTS), "bms": (self.bms, BMS_FAULTS)}
+        self._subsystems["transmission"] = (self.tx, TX_FAULTS)
+        self._active: dict[str, frozenset[str]] = {name: frozenset() for name in self._subsystems}
+        self.fault_changes: deque[FaultChange] = deque(maxlen=4096)
+        self.on_fault: Callable[[FaultChange], None] | None = None
+        self.on_step: Callable[[DrivePlant], None] | None = None
+        self._trajectory = Trajectory(TRAJECTORY_FIELDS, int(profile["simulation"]["trajectory_rows"]))
+        self._record()
+
+    # --- inputs from CAN ------------------------------------------------------------------------
+    def request_torque(self, torque_nm: float, source_address: int) -> None:
+        self.vcu.torque_nm = torque_nm
+        self.vcu.torque_heard_s = self.time_s
+        self.vcu.controlling_address = source_address
+
+    def command_bms(self, close_contactors: bool, fault_reset: bool) -> None:
+        self.vcu.close_contactors = close_contactors
+        self.vcu.bms_heard_s = self.time_s
+        self.vcu.fault_reset = self.vcu.fault_reset or fault_reset
+
+    # --- stepping -------------------------------------------------------------------------------
+    def advance(self, time_s: float) -> None:
+        target = math.floor(time_s / self.dt_s + 1e-9)
+        while self.steps < target:
+            self.steps += 1
+            self.time_s = self.steps * self.dt_s
+            self._step(self.dt_s)
+
+    def _step(self, dt: float) -> None:
+        t = self.time_s
+        bms = self.bms.state
+        fault_reset, self.vcu.fault_reset = self.vcu.fault_reset, False
+
+        throttle = min(max(self.vcu.torque_nm / self.profile["motor"]["peak_torque"], 0.0), 1.0)
+        tx = self.tx.step(
+            dt, TransmissionInputs(throttle, self.output_speed_rad_s, self.motor_speed_rad_s, brake=False)
+        )
+        if tx.speed_control_request:
+            request = self.speed_gain * (tx.motor_speed_target_rad_s - self.motor_speed_rad_s)
+        else:
+            request = self.vcu.torque_nm * tx.torque_scale
+        heard = self.vcu.torque_heard_s
+        contacts = self.hv.aux_contacts
+        self._discharging = (
+            not (contacts.main or contacts.precharge)
+            and self.hv.link_voltage_v > DISCHARGED_V
+            and (self._discharging or bms.contactor_state is not ContactorState.PRECHARGE)
+        )
+        drive = self.drive.step(
+            dt,
+            DriveInputs(
+                t_s=t,
+                torque_request_nm=request,
+                shaft_speed_rad_s=self.motor_speed_rad_s,
+                dc_voltage_v=self.hv.link_voltage_v,
+                coolant_temp_c=self.coolant_c,
+                command_age_s=0.0 if heard is None else t - heard,
+                regen_current_limit_a=bms.charge_current_limit_a,
+                fault_reset=fault_reset,
+                discharge_request=self._discharging,
+            ),
+        )
+        self._step_shafts(dt, drive.torque_nm, tx)
+        self._step_hv(dt, drive.i_dc_a, bms.contactor_command)
+        self._step_bms(dt, t, fault_reset)
+        self._check_instruments()
+        self._report_faults(t)
+        self._record()
+        if self.on_step is not None:
+            self.on_step(self)
+
+    def _step_shafts(self, dt: float, motor_nm: float, tx: object) -> None:
+        load_nm = self.dyno.update(dt, self.output_speed_rad_s) if self.dyno is not None else 0.0
+        drag_nm = self.friction * self.output_speed_rad_s
+        gear = tx.current_gear  # type: ignore[attr-defined]
+        if gear:
+            ratio = self.tx.ratios[gear]
+            motoring = motor_nm * self.motor_speed_rad_s >= 0.0
+            efficiency = self.gear_efficiency if motoring else 1.0 / self.gear_efficiency
+            self.output_torque_nm = ratio * motor_nm * efficiency
+            inertia = self.output_inertia + self.motor_inertia * ratio * ratio
+            self.output_speed_rad_s += dt * (self.output_torque_nm - load_nm - drag_nm) / inertia
+            self.motor_speed_rad_s = ratio * self.output_speed_rad_s
+        else:  # neutral: the motor spins on its own while the gears synchronise
+            self.output_torque_nm = 0.0
+            self.motor_speed_rad_s += dt * motor_nm / self.motor_inertia
+            self.output_speed_rad_s += dt * (-load_nm - drag_nm) / self.output_inertia
+
+    def _step_hv(self, dt: float, inverter_a: float, command: object) -> None:
+        """The pack-side node (supply output capacitor, e-load) and the HV path to the DC link."""
+        v = self.pack_voltage_v
+        hv, supply = self.hv, self.supply
+        load_a = self.eload.current(v) if self.eload is not None else 0.0
+        supply_a, regulating = 0.0, False
+        if supply is not None and supply.output_on:
+            supply.ramp(dt)
+            target = supply.programmed_v
+            needed = load_a + hv.source_current_a + self.pack_capacitance_f * (target - v) / dt
+            low, high = supply.current_limits(target)
+            regulating = low <= needed <= high
+            supply_a = needed if regulating else min(max(needed, low), high)
+        if regulating:
+            v_new = supply.programmed_v  # type: ignore[union-attr]
+        elif hv.main.closed and hv.negative.closed:
+            # the main contactor ties both capacitors into one node
+            bleed_a = hv.link_voltage_v * hv.bleed_conductance_s
+            total_f = self.pack_capacitance_f + hv.capacitance_f
+            v_new = v + dt * (supply_a - load_a - inverter_a - bleed_a) / total_f
+        else:
+            v_new = v + dt * (supply_a - load_a - hv.source_current_a) / self.pack_capacitance_f
+        self.pack_voltage_v = max(v_new, 0.0)
+        hv.step(dt, self.pack_voltage_v, inverter_a, command)  # type: ignore[arg-type]
+        if supply is not None:
+            supply.voltage_v, supply.current_a = self.pack_voltage_v, supply_a
+            supply.constant_current = supply.output_on and not regulating
+        if self.eload is not None:
+            self.eload.voltage_v = self.pack_voltage_v
+            self.eload.current_a = self.eload.current(self.pack_voltage_v)
+
+    def _step_bms(self, dt: float, t: float, fault_reset: bool) -> None:
+        inputs = self._bms_inputs
+        inputs.t_s = t
+        inputs.cell_voltages_v = self.cells.voltages() if self.cells is not None else inputs.cell_voltages_v
+        inputs.pack_current_a = self.hv.source_current_a
+        inputs.pack_voltage_v = self.pack_voltage_v
+        inputs.link_voltage_v = self.hv.link_voltage_v
+        inputs.aux_contacts = self.hv.aux_contacts
+        if self.vcu.bms_heard_s is None:  # no VCU on the bus: the hard-wired ignition decides
+            inputs.close_request, inputs.vcu_heartbeat_age_s = self.ignition, 0.0
+        else:
+            inputs.close_request = self.vcu.close_contactors
+            inputs.vcu_heartbeat_age_s = t - self.vcu.bms_heard_s
+        inputs.reset = fault_reset
+        state = self.bms.step(dt, inputs)
+        if self.cells is not None:
+            self.cells.bleed_a = state.bleed_currents_a
+
+    def _check_instruments(self) -> None:
+        for model in (self.supply, self.eload, self.cells):
+            if model is not None:
+                model.check()
+        if self.dyno is not None:
+            self.dyno.check(self.speed_rpm)
+
+    def _report_faults(self, t: float) -> None:
+        for subsystem, (model, table) in self._subsystems.items():
+            active = model.active_faults
+            before = self._active[subsystem]
+            if active == before:
+                continue
+            self._active[subsystem] = active
+            snapshot = {
+                "dc_voltage_v": self.hv.link_voltage_v,
+                "speed_rpm": self.motor_speed_rad_s * 30.0 / math.pi,
+                "temperature_c": self.drive.state.heatsink_temp_c,
+            }
+            for name in sorted(active ^ before):
+                code = table[name]
+                change = FaultChange(
+                    t, subsystem, name, code.spn, code.fmi, code.lamp, name in active, snapshot
+                )
+                self.fault_changes.append(change)
+                if self.on_fault is not None:
+                    self.on_fault(change)
+
+    def _record(self) -> None:
+        state = self.drive.state
+        self._trajectory.append((self.time_s, *(float(getattr(state, name)) for name in TRAJECTORY_FIELDS)))
+
+    # --- what the instruments and the CAN side read -------------------------------------------------
+    @property
+    def torque_request_nm(self) -> float:
+        return self.vcu.torque_nm
+
+    @property
+    def controlling_address(self) -> int:
+        return self.vcu.controlling_address
+
+    @property
+    def speed_rpm(self) -> float:
+        """The dyno's shaft: the transmission output."""
+        return self.output_speed_rad_s * 30.0 / math.pi
+
+    @property
+    def motor_speed_rpm(self) -> float:
+        return self.motor_speed_rad_s * 30.0 / math.pi
+
+    @property
+    def motor_torque_nm(self) -> float:
+        return self.drive.state.torque_nm
+
+    @property
+    def dc_link_voltage_v(self) -> float:
+        return self.hv.link_voltage_v
+
+    @property
+    def inverter_dc_current_a(self) -> float:
+        return self.drive.state.i_dc_a
+
+    @property
+    def electrical_frequency_hz(self) -> float:
+        return self.drive.state.f_electrical_hz
+
+    def phase_quantities(self) -> tuple[float, float, float]:
+        state = self.drive.state
+        return state.v_phase_rms_v, state.i_phase_rms_a, state.voltage_angle_rad - state.current_angle_rad
+
+    def trajectory(self, start_s: float, end_s: float) -> dict[str, np.ndarray]:
+        return self._trajectory.window(start_s, end_s)
+
+    def drive_trajectory(self, start_s: float, end_s: float) -> DriveTrajectory:
+        window = self._trajectory.window(start_s, end_s)
+        columns = {name: window[name] for name in TRAJECTORY_FIELDS}
+        columns["pwm_enabled"] = columns["pwm_enabled"] != 0.0
+        return DriveTrajectory(t_s=window["time_s"], **columns)
