@@ -35,6 +35,7 @@ class DriveInputs:
     regen_current_limit_a: float = math.inf  # BMS charge-current limit, magnitude, A
     fault_reset: bool = False  # its rising edge resets latched faults whose condition has cleared
     discharge_request: bool = False  # contactors open: PWM off, active discharge on
+    hv_ready: bool = True  # main contactor closed: the inverter may modulate (not through pre-charge)
 
 
 @dataclass
@@ -145,6 +146,7 @@ class InverterMotor:
             self._armed = False
         elif (
             not self._armed
+            and u.hv_ready
             and u.dc_voltage_v >= self.protections.th.ready_voltage
             and not self.protections.latched
         ):

@@ -124,6 +124,14 @@ class Wt5000Emulator(ScpiEmulator):
         total = sum(by_order) if function == "PK" else math.sqrt(sum(v * v for v in by_order))
         return [total, *by_order]
 
+    def handle(self, line: str) -> bytes | None:
+        # reading samples out touches only the frozen capture, never the plant: synthesising a long
+        # record must not hold simulated time still for everybody else
+        text = line.strip().upper()
+        if ";" not in text and text.endswith(("WAV:SEND?", "WAVEFORM:SEND?")):
+            return self.engine.execute(line)
+        return super().handle(line)
+
     def samples(self, window: CaptureWindow, trace: str, first: int, last: int) -> np.ndarray:
         """Samples ``first..last`` of ``trace``; elements 5-7 are wired to nothing and read zero."""
         if trace not in CHANNELS:

@@ -183,6 +183,7 @@ class DrivePlant(Plant):
                 regen_current_limit_a=bms.charge_current_limit_a,
                 fault_reset=fault_reset,
                 discharge_request=self._discharging,
+                hv_ready=contacts.main and contacts.negative,
             ),
         )
         self._step_shafts(dt, drive.torque_nm, tx)
