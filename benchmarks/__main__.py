@@ -8,6 +8,9 @@ import importlib
 BENCHMARKS = {
     "driver_query": "benchmarks.driver_query",
     "waveform": "benchmarks.waveform",
+    "sim_realtime": "benchmarks.sim_realtime",
+    "synthesis": "benchmarks.synthesis",
+    "drive_step": "benchmarks.drive_step",
 }
 
 

@@ -1,5 +1,5 @@
-"""Waveform synthesis benchmark (a figure for the report, not a test):
-``python -m sim.drive.bench_waveforms`` — 8 channels × 1 s at 1 MS/s from a drive trajectory."""
+"""Waveform synthesis on the simulated bench: 8 channels × 1 s at 1 MS/s from a drive trajectory
+(``python -m benchmarks synthesis``); target ≤ 0.5 s."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sim.drive.model import DriveInputs, InverterMotor
 from sim.drive.waveforms import CHANNELS, TrajectoryRecorder, WaveformParameters, synthesise
 
 
-def main(rate_hz: float = 1e6, seconds: float = 1.0, repeats: int = 3) -> None:
+def main(argv: list[str] | None = None, rate_hz: float = 1e6, seconds: float = 1.0, repeats: int = 3) -> None:
     sections = golden_sections()
     drive = InverterMotor(sections["motor"], sections["inverter"], sections["protection"])
     recorder = TrajectoryRecorder()

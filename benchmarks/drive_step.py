@@ -1,5 +1,4 @@
-"""Micro benchmark of one drive step (a figure for the report, not a test):
-``python -m sim.drive.bench_step``."""
+"""Cost of one inverter + motor model step (``python -m benchmarks drive_step``)."""
 
 from __future__ import annotations
 
@@ -31,7 +30,7 @@ def per_step_us(speed_ripple_rad_s: float, steps: int) -> float:
     return (time.perf_counter() - start) / steps * 1e6
 
 
-def main(steps: int = 20000) -> None:
+def main(argv: list[str] | None = None, steps: int = 20000) -> None:
     print(f"drive step, steady speed and link: {per_step_us(0.0, steps):.1f} µs")
     print(f"drive step, speed changing every step: {per_step_us(0.01, steps):.1f} µs")
 
