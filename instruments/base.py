@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import socket
-from abc import ABC
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -292,6 +292,30 @@ class ScpiInstrument(Instrument):
             raise MalformedReply(
                 self.name, self.resource_name, f"*OPC? after {self.last_command!r} did not answer 1"
             )
+
+
+class DcReadback(ABC):
+    """The DC read-backs a supply and a load both offer."""
+
+    @abstractmethod
+    def measure_voltage(self) -> float: ...
+    @abstractmethod
+    def measure_current(self) -> float: ...
+    @abstractmethod
+    def measure_power(self) -> float: ...
+
+
+class ScpiDcReadback(DcReadback):
+    """``MEAS:VOLT?``/``MEAS:CURR?``/``MEAS:POW?``, the SCPI-99 spelling both families answer."""
+
+    def measure_voltage(self) -> float:
+        return self.query_value("MEAS:VOLT?")  # type: ignore[attr-defined]
+
+    def measure_current(self) -> float:
+        return self.query_value("MEAS:CURR?")  # type: ignore[attr-defined]
+
+    def measure_power(self) -> float:
+        return self.query_value("MEAS:POW?")  # type: ignore[attr-defined]
 
 
 def _describe(exc: BaseException) -> str:

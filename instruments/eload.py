@@ -9,7 +9,7 @@ from __future__ import annotations
 from abc import abstractmethod
 from dataclasses import dataclass
 
-from instruments.base import ScpiInstrument, Setting, energises, on_off, sets
+from instruments.base import DcReadback, ScpiDcReadback, ScpiInstrument, Setting, energises, on_off, sets
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ class LoadProtection:
         return [name for i, name in enumerate(self.NAMES) if self.bits & (1 << i)]
 
 
-class ElectronicLoad(ScpiInstrument):
+class ElectronicLoad(ScpiInstrument, DcReadback):
     """What a test may ask of an electronic load."""
 
     kind = "eload"
@@ -50,18 +50,12 @@ class ElectronicLoad(ScpiInstrument):
     @abstractmethod
     def load_enabled(self) -> bool: ...
     @abstractmethod
-    def measure_voltage(self) -> float: ...
-    @abstractmethod
-    def measure_current(self) -> float: ...
-    @abstractmethod
-    def measure_power(self) -> float: ...
-    @abstractmethod
     def protection(self) -> LoadProtection: ...
     @abstractmethod
     def clear_protection(self) -> None: ...
 
 
-class Chroma63200(ElectronicLoad):
+class Chroma63200(ScpiDcReadback, ElectronicLoad):
     """Chroma 63200 high-power DC electronic load (63206A, 63210A ...)."""
 
     driver = "chroma.63200"
@@ -118,15 +112,6 @@ class Chroma63200(ElectronicLoad):
 
     def load_enabled(self) -> bool:
         return self.query_value("LOAD?", on_off)
-
-    def measure_voltage(self) -> float:
-        return self.query_value("MEAS:VOLT?")
-
-    def measure_current(self) -> float:
-        return self.query_value("MEAS:CURR?")
-
-    def measure_power(self) -> float:
-        return self.query_value("MEAS:POW?")
 
     def protection(self) -> LoadProtection:
         return LoadProtection(self.query_value("LOAD:PROT?", int))

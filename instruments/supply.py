@@ -9,7 +9,7 @@ from __future__ import annotations
 from abc import abstractmethod
 from dataclasses import dataclass
 
-from instruments.base import ScpiInstrument, Setting, energises, on_off, sets
+from instruments.base import DcReadback, ScpiDcReadback, ScpiInstrument, Setting, energises, on_off, sets
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,7 @@ class SupplyProtection:
         return self.over_voltage or self.over_current
 
 
-class DcSupply(ScpiInstrument):
+class DcSupply(ScpiInstrument, DcReadback):
     """What a test may ask of a bidirectional DC supply."""
 
     kind = "supply"
@@ -44,18 +44,12 @@ class DcSupply(ScpiInstrument):
     @abstractmethod
     def output_enabled(self) -> bool: ...
     @abstractmethod
-    def measure_voltage(self) -> float: ...
-    @abstractmethod
-    def measure_current(self) -> float: ...
-    @abstractmethod
-    def measure_power(self) -> float: ...
-    @abstractmethod
     def protection(self) -> SupplyProtection: ...
     @abstractmethod
     def clear_protection(self) -> None: ...
 
 
-class IT6000C(DcSupply):
+class IT6000C(ScpiDcReadback, DcSupply):
     """ITECH IT6000C regenerative supply, raw socket SCPI on TCP 5025."""
 
     driver = "itech.it6000c"
@@ -127,15 +121,6 @@ class IT6000C(DcSupply):
 
     def output_enabled(self) -> bool:
         return self.query_value("OUTP?", on_off)
-
-    def measure_voltage(self) -> float:
-        return self.query_value("MEAS:VOLT?")
-
-    def measure_current(self) -> float:
-        return self.query_value("MEAS:CURR?")
-
-    def measure_power(self) -> float:
-        return self.query_value("MEAS:POW?")
 
     def protection(self) -> SupplyProtection:
         # STAT:QUES:COND? bit 0 over-voltage, bit 1 over-current [R]

@@ -53,7 +53,7 @@ class SimulatedBench:
 
     ``resources`` (name -> VISA resource actually served), ``can_kwargs`` (for ``can.Bus``),
     ``command_log()``, ``stop()``; ``plant``, ``simulation`` and ``emulators`` for tests; ECUs
-    beyond the simple drive join the same CAN channel through ``attach_ecu``.
+    beyond the drive system's own join the same CAN channel through ``attach_ecu``.
     """
 
     def __init__(

@@ -9,33 +9,12 @@ not responding, 9 abnormal update rate.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from sim.faults import Event, FaultCode
 
-Lamp = Literal["amber", "red"]
-
-
-@dataclass(frozen=True)
-class FaultCode:
-    spn: int
-    fmi: int
-    lamp: Lamp
-    doc: str
-
-
-@dataclass(frozen=True)
-class Event:
-    """A fault or warning changing state at ``t_s`` (interpolated inside the step).
-
-    kind: "warn" (an amber entry sets), "set" (a red entry sets: contactors open), "clear",
-    "retry" (a pre-charge attempt failed, another follows), "info" (a non-fault step of the
-    firmware, e.g. the OCV correction of the SOC).
-    """
-
-    t_s: float
-    name: str
-    kind: str
-
+# Event kinds: "warn" (an amber entry sets), "set" (a red entry sets: contactors open), "clear",
+# "retry" (a pre-charge attempt failed, another follows), "info" (a non-fault step of the
+# firmware, e.g. the OCV correction of the SOC).
+__all__ = ["FAULTS", "RED", "Event", "FaultCode"]
 
 FAULTS: dict[str, FaultCode] = {
     "cell_overvoltage_warning": FaultCode(520960, 16, "amber", "highest cell above the warning level"),

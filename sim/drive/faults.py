@@ -10,41 +10,28 @@ exercises the SPN high bits of the DM1 encoding. FMIs per J1939-73: 0 above norm
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from sim.faults import Event, FaultCode
 
-Lamp = Literal["amber", "red"]
-
-
-@dataclass(frozen=True)
-class FaultCode:
-    spn: int
-    fmi: int
-    lamp: Lamp
-    latching: bool  # a latching fault turns PWM off and holds until its reset condition and a reset
-    doc: str
-
-
-@dataclass(frozen=True)
-class Event:
-    """``kind``: "warn" (warning threshold crossed), "cross" (trip threshold crossed, trip pending),
-    "set" (fault active; for a latching fault the PWM-off instant), "clear" (fault inactive or reset),
-    "off"/"on" (name ``pwm``: the gate drive went off/on)."""
-
-    t_s: float
-    name: str
-    kind: str
-
+# Event kinds: "warn" (warning threshold crossed), "cross" (trip threshold crossed, trip pending),
+# "set" (fault active; for a latching fault the PWM-off instant), "clear" (fault inactive or reset),
+# "off"/"on" (name ``pwm``: the gate drive went off/on).
+__all__ = ["FAULTS", "Event", "FaultCode"]
 
 FAULTS: dict[str, FaultCode] = {
-    "dc_overvoltage_warning": FaultCode(520192, 16, "amber", False, "DC link above the SW warning level"),
-    "dc_overvoltage": FaultCode(520192, 0, "red", True, "SW over-voltage trip (INV-01)"),
-    "dc_overvoltage_hardware": FaultCode(520193, 0, "red", True, "HW comparator over-voltage (INV-01)"),
-    "dc_undervoltage": FaultCode(520194, 1, "red", True, "DC link under-voltage trip (INV-02)"),
-    "phase_overcurrent": FaultCode(520195, 6, "red", True, "SW phase over-current trip (INV-04)"),
-    "heatsink_overtemperature": FaultCode(520196, 0, "red", True, "heatsink trip (INV-12)"),
-    "winding_overtemperature": FaultCode(520197, 0, "red", True, "stator winding trip (INV-12)"),
-    "overspeed": FaultCode(190, 0, "amber", False, "shaft above n_max + margin, torque 0 (INV-15)"),
-    "command_timeout": FaultCode(639, 9, "amber", False, "torque command older than the timeout (INV-16)"),
+    "dc_overvoltage_warning": FaultCode(
+        520192, 16, "amber", "DC link above the SW warning level", latching=False
+    ),
+    "dc_overvoltage": FaultCode(520192, 0, "red", "SW over-voltage trip (INV-01)", latching=True),
+    "dc_overvoltage_hardware": FaultCode(
+        520193, 0, "red", "HW comparator over-voltage (INV-01)", latching=True
+    ),
+    "dc_undervoltage": FaultCode(520194, 1, "red", "DC link under-voltage trip (INV-02)", latching=True),
+    "phase_overcurrent": FaultCode(520195, 6, "red", "SW phase over-current trip (INV-04)", latching=True),
+    "heatsink_overtemperature": FaultCode(520196, 0, "red", "heatsink trip (INV-12)", latching=True),
+    "winding_overtemperature": FaultCode(520197, 0, "red", "stator winding trip (INV-12)", latching=True),
+    "overspeed": FaultCode(190, 0, "amber", "shaft above n_max + margin, torque 0 (INV-15)", latching=False),
+    "command_timeout": FaultCode(
+        639, 9, "amber", "torque command older than the timeout (INV-16)", latching=False
+    ),
 }
 PWM_EVENT = "pwm"

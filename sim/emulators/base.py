@@ -23,7 +23,7 @@ class Emulator(ABC):
     #: model name -> the rating the emulated hardware itself enforces
     MODELS: ClassVar[dict[str, Any]]
     DEFAULT_MODEL: ClassVar[str]
-    #: the ``SimplePlant`` argument its physics goes to (None: it only measures)
+    #: the plant argument its physics goes to (None: it only measures)
     plant_slot: ClassVar[str | None] = None
 
     def __init__(

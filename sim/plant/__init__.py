@@ -1,6 +1,6 @@
-"""The plant: instrument-side physics and the drive under test, behind the ``Plant`` interface."""
+"""The plant: instrument-side physics and the drive system under test, behind the ``Plant`` interface."""
 
-from sim.plant.base import TRAJECTORY_COLUMNS, Plant
-from sim.plant.simple import SimplePlant
+from sim.plant.base import Plant
+from sim.plant.drive_plant import DrivePlant
 
-__all__ = ["TRAJECTORY_COLUMNS", "Plant", "SimplePlant"]
+__all__ = ["DrivePlant", "Plant"]

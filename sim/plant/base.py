@@ -1,5 +1,4 @@
-"""What the emulators and ECUs ask of the physics. The simple plant implements it now; the full
-drive model replaces it without the emulators noticing."""
+"""What the emulators and ECUs ask of the physics, whatever plant stands behind them."""
 
 from __future__ import annotations
 
@@ -11,16 +10,6 @@ from sim.plant.cells import CellBank
 from sim.plant.dyno import DynoModel
 from sim.plant.eload import LoadModel
 from sim.plant.supply import SupplyModel
-
-#: columns of ``Plant.trajectory``: what waveform synthesis interpolates between steps
-TRAJECTORY_COLUMNS = (
-    "electrical_angle_rad",
-    "phase_voltage_rms_v",
-    "phase_current_rms_a",
-    "current_lag_rad",
-    "dc_voltage_v",
-    "dc_current_a",
-)
 
 
 class Plant(ABC):
@@ -69,4 +58,4 @@ class Plant(ABC):
 
     @abstractmethod
     def trajectory(self, start_s: float, end_s: float) -> dict[str, np.ndarray]:
-        """``time_s`` and ``TRAJECTORY_COLUMNS`` over at least [start_s, end_s] as recorded."""
+        """``time_s`` and the recorded drive-state columns over at least [start_s, end_s]."""

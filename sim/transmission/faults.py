@@ -8,32 +8,13 @@ are above 65535, so the split SPN encoding of a DTC is exercised.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from sim.faults import Event, FaultCode
 
-
-@dataclass(frozen=True)
-class FaultCode:
-    spn: int
-    fmi: int
-    lamp: str  # "amber" | "red"
-    doc: str
-
-
-@dataclass(frozen=True)
-class Event:
-    """Something that happened at an exact simulated time (interpolated inside the step).
-
-    Faults: name = the FAULTS key, kind "set" | "clear". Shifts: name "shift_<from>_<to>", kind
-    "start" (the shift command: selected gear changes), "neutral" (old gear out), "synchronised"
-    (engagement begins), "engaged" (new gear in), "end" (torque back, shift in process clears),
-    "retarget" (after a synchronisation timeout; the name carries the new target). Kick-down:
-    name "kickdown", kind "detect" (the throttle step is seen).
-    """
-
-    t_s: float
-    name: str
-    kind: str
-
+# Event kinds. Faults: name = the FAULTS key, kind "set" | "clear". Shifts: name "shift_<from>_<to>",
+# kind "start" (the shift command: selected gear changes), "neutral" (old gear out), "synchronised"
+# (engagement begins), "engaged" (new gear in), "end" (torque back, shift in process clears),
+# "retarget" (after a synchronisation timeout). Kick-down: name "kickdown", kind "detect".
+__all__ = ["FAULTS", "Event", "FaultCode"]
 
 FAULTS: dict[str, FaultCode] = {
     "synchronisation_failed": FaultCode(
