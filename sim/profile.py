@@ -12,6 +12,7 @@ from __future__ import annotations
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +64,13 @@ def _split(dotted: str, where: str) -> tuple[str, str]:
 
 
 def _golden() -> tuple[dict[str, dict[str, Parameter]], dict[str, str], dict[str, dict[str, float]]]:
+    """A fresh copy of the golden unit to modify (parameters are immutable; the dicts are not)."""
+    parameters, identity, spreads = _parse_golden()
+    return {s: dict(ps) for s, ps in parameters.items()}, dict(identity), spreads
+
+
+@cache
+def _parse_golden() -> tuple[dict[str, dict[str, Parameter]], dict[str, str], dict[str, dict[str, float]]]:
     raw = yaml.safe_load(GOLDEN.read_text(encoding="utf-8"))
     identity = {str(k): str(v) for k, v in raw.pop(IDENTITY).items()}
     parameters: dict[str, dict[str, Parameter]] = {}

@@ -41,16 +41,25 @@ class Bound:
 
     def extreme(self, a: int, b: int) -> float:
         """The bound's tightest value over samples [a, b): min of an upper bound, max of a lower one."""
+        return float(self.extremes(np.array([a]), np.array([b]))[0])
+
+    def extremes(self, starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
+        """extreme() of each span [starts[k], stops[k]), for all the chunks of a scan at once: per chunk,
+        the few numpy calls of a table lookup cost as much as reading a cache-sized chunk."""
+        pick = np.minimum if self.side == "upper" else np.maximum
         if self.constant is not None:
-            return self.constant
-        pick = np.minimum.reduce if self.side == "upper" else np.maximum.reduce
+            return np.full(starts.size, self.constant)
         if self.array is not None:
-            return float(pick(self.array[a - self.i0 : b - self.i0]))
+            spans = zip(starts - self.i0, stops - self.i0, strict=True)
+            return np.array([pick.reduce(self.array[a:b]) for a, b in spans], dtype=np.float64)
         times, values = self.table
-        ta, tb = self.cap.time_of(a), self.cap.time_of(b - 1)
-        inside = values[(times > ta) & (times < tb)]
-        ends = np.interp([ta, tb], times, values)
-        return float(pick(np.concatenate([ends, inside])))
+        ta, tb = self.cap.time_of(starts), self.cap.time_of(stops - 1)
+        out = pick(np.interp(ta, times, values), np.interp(tb, times, values))
+        # Knots strictly inside a span; spans do not overlap, so each knot has at most one.
+        span = np.searchsorted(ta, times, side="right") - 1
+        inside = (span >= 0) & (times > ta[np.maximum(span, 0)]) & (times < tb[np.maximum(span, 0)])
+        pick.at(out, span[inside], values[inside])
+        return out
 
     def values(self, a: int, b: int) -> float | np.ndarray:
         if self.constant is not None:

@@ -2,17 +2,69 @@
 
 from __future__ import annotations
 
+import bisect
 import math
 
 import numpy as np
 
 from hil.waveform.capture import Capture
-from hil.waveform.chunks import SUB_BLOCK, channel_rows, chunk_len, chunks
+from hil.waveform.chunks import channel_rows, chunk_len, chunks
 from hil.waveform.result import ChannelOutcome, CheckResult, Limit, Quantity
 
 _DIRECTIONS = ("rising", "falling", "either")
-# Samples per piece when a chunk is searched piecewise: 64 KiB of float32.
-_PIECE = 16384
+# Samples per row of the row-wise reductions a chunk is searched with: long enough that the
+# reduction runs about as fast as a flat one, short enough that locating a change in a row is cheap.
+_ROW = 4096
+# State changes located one by one in a row before the rest of it goes through the exact pass.
+_MAX_CHANGES_PER_ROW = 8
+# Rows of the first block searched after a state change (a whole 1 MiB float32 chunk): smaller
+# first blocks read less twice but measured slower, numpy's per-call cost outweighing the saving.
+_FIRST_BLOCK = 64
+
+
+class _CandidateRows:
+    """For each state of a scanner, the rows of a chunk (of _ROW samples, the last may be short)
+    holding a sample that can change that state, found by row-wise reductions on first need.
+
+    The first search of a chunk reduces all of it, one reduction where nothing happens. A search
+    after a state change reduces blocks of rows, doubling, from the row of the change: the next
+    change is usually near, and the rows beyond it are then left to the other state's search.
+    """
+
+    def __init__(self, scanner: EdgeScanner, x: np.ndarray) -> None:
+        self.scanner = scanner
+        self.x = x
+        self.n_rows = -(-x.size // _ROW)
+        # Per state: rows searched so far end here, and the candidates found in them.
+        self._searched: dict[bool, tuple[int, list[int]]] = {}
+        self._first_block = self.n_rows
+
+    def next(self, armed: bool, r0: int) -> int | None:
+        """First candidate row from r0 on for the state ``armed``."""
+        end, rows = self._searched.get(armed, (r0, []))
+        if end < r0:  # rows skipped while in the other state need no search for this one
+            end, rows = r0, []
+        block = self._first_block
+        self._first_block = _FIRST_BLOCK
+        while True:
+            i = bisect.bisect_left(rows, r0)
+            if i < len(rows) or end == self.n_rows:
+                self._searched[armed] = end, rows
+                return rows[i] if i < len(rows) else None
+            stop = min(end + block, self.n_rows)
+            rows = rows[i:] + self._find(armed, end, stop)
+            end, block = stop, 2 * block
+
+    def _find(self, armed: bool, r0: int, r1: int) -> list[int]:
+        """Candidate rows among rows r0..r1-1."""
+        ufunc = np.maximum if self.scanner.wants_high(armed) else np.minimum
+        full = min(r1, self.x.size // _ROW)
+        extremes = np.empty(r1 - r0, dtype=self.x.dtype)
+        body = self.x[r0 * _ROW : full * _ROW].reshape(-1, _ROW)
+        ufunc.reduce(body, axis=1, out=extremes[: body.shape[0]])
+        if full < r1:
+            extremes[-1] = ufunc.reduce(self.x[full * _ROW :])
+        return (r0 + np.flatnonzero(self.scanner.changes(extremes, armed))).tolist()
 
 
 class EdgeScanner:
@@ -20,7 +72,7 @@ class EdgeScanner:
 
     A rising crossing is armed by a sample below ``level - hysteresis`` and fires at the next sample
     at or above ``level`` (mirrored for falling), so noise smaller than the hysteresis cannot
-    make extra crossings. Each chunk costs one reduction per sub-block row; only the rows where
+    make extra crossings. Each chunk costs one or two row-wise reductions; only the rows where
     the state can change are looked at sample by sample.
     """
 
@@ -29,44 +81,61 @@ class EdgeScanner:
         self.rising = rising
         self.arm_level = level - hysteresis if rising else level + hysteresis
         self.armed = False
+        # The thresholds as _exact applies them (a sample on both sides of a negative hysteresis
+        # changes nothing there).
+        pick_fire, pick_arm = (max, min) if rising else (min, max)
+        self._fire_at = pick_fire(self.level, self.arm_level)
+        self._arm_at = pick_arm(self.level, self.arm_level)
 
     def scan(self, x: np.ndarray, first_index: int, stop_at_first: bool = False) -> list[int]:
         """Indices of the samples at which crossings fire in the chunk ``x`` (sample 0 is ``first_index``)."""
         events: list[int] = []
+        candidates = _CandidateRows(self, x)
         pos = 0
-        # The whole chunk is tried at once; once something happens, the rest is searched piece by
-        # piece so that each state change costs a piece, not the remainder of the chunk.
-        span = x.size
+        busy_row, changes = -1, 0
         while pos < x.size:
-            rest = x[pos : pos + span]
-            # Armed, only a firing sample can change anything; disarmed, only an arming one.
-            firing = self.armed
-            threshold = self.level if firing else self.arm_level
-            if firing == self.rising:
-                extreme = np.maximum.reduce(rest)
-                hit = extreme >= threshold if firing else extreme > threshold
+            # The candidate rows rule out most rows, including the rest of the row of the last
+            # change, so a state change costs one comparison of (part of) one row.
+            row = candidates.next(self.armed, pos // _ROW)
+            if row is None:
+                break
+            start, stop = max(pos, row * _ROW), min((row + 1) * _ROW, x.size)
+            changes = changes + 1 if row == busy_row else 0
+            busy_row = row
+            if changes >= _MAX_CHANGES_PER_ROW:
+                # Many changes in one row (noise without hysteresis): the rest of it in one exact pass.
+                fired = (start + self._exact(x[start:stop])).tolist()
+                pos = stop
             else:
-                extreme = np.minimum.reduce(rest)
-                hit = extreme <= threshold if firing else extreme < threshold
-            if not hit:
-                if span == x.size:
-                    break
-                pos += rest.size
-                continue
-            if span == x.size and x.size > _PIECE:
-                span = _PIECE
-                continue
-            if firing == self.rising:
-                j = int(np.argmax(rest >= threshold if firing else rest > threshold))
-            else:
-                j = int(np.argmax(rest <= threshold if firing else rest < threshold))
-            window = rest[j : j + SUB_BLOCK]
-            fired = self._exact(window)
-            events.extend((first_index + pos + j + fired).tolist())
+                hit = self.changes(x[start:stop], self.armed)
+                j = int(np.argmax(hit))
+                if not hit[j]:  # the row's extreme lies before pos, in samples already handled
+                    pos = stop
+                    continue
+                fired = [start + j] if self.armed else []
+                self.armed = not self.armed
+                pos = start + j + 1
+            events.extend(first_index + i for i in fired)
             if events and stop_at_first:
                 break
-            pos += j + window.size
         return events
+
+    def wants_high(self, armed: bool) -> bool:
+        """Whether a high sample (else a low one) changes the state ``armed``: armed, only a firing
+        sample can; disarmed, only an arming one."""
+        return armed == self.rising
+
+    def changes(self, values: np.ndarray, armed: bool) -> np.ndarray:
+        """Which of ``values`` would change the state ``armed``."""
+        if self.wants_high(armed):
+            return values >= self._fire_at if armed else values > self._arm_at
+        return values <= self._fire_at if armed else values < self._arm_at
+
+    def can_change(self, x: np.ndarray) -> bool:
+        """Whether any sample of ``x`` could change the state: one flat reduction, the cheapest way
+        to pass over the chunks of a search where nothing happens."""
+        extreme = (np.maximum if self.wants_high(self.armed) else np.minimum).reduce(x)
+        return bool(self.changes(np.asarray(extreme), self.armed))
 
     def _exact(self, x: np.ndarray) -> np.ndarray:
         if self.rising:
@@ -102,8 +171,9 @@ def first_crossing(
         for d in ("rising", "falling")
         if direction in (d, "either")
     ]
-    for a, b in chunks(i0, i1, chunk_len(row.dtype)):
-        found = [e for s in scanners for e in s.scan(row[a:b], a, stop_at_first=True)[:1]]
+    for a, b in chunks(i0, i1, chunk_len(row.dtype, single_pass=True)):
+        x = row[a:b]
+        found = [e for s in scanners if s.can_change(x) for e in s.scan(x, a, stop_at_first=True)[:1]]
         if found:
             return min(found)
     return None

@@ -8,7 +8,7 @@ import numpy as np
 
 from hil.waveform.bounds import Bound
 from hil.waveform.capture import Capture
-from hil.waveform.chunks import RunRecorder, channel_rows, chunk_len, chunks
+from hil.waveform.chunks import RunRecorder, channel_rows, chunk_len, chunks, sum_values
 from hil.waveform.crossing import first_crossing, interpolate_time
 from hil.waveform.result import ChannelOutcome, CheckResult, Limit, Quantity
 from hil.waveform.streaming import envelope_scan
@@ -16,14 +16,14 @@ from hil.waveform.streaming import envelope_scan
 
 def window_mean(row: np.ndarray, i0: int, i1: int) -> float:
     total = 0.0
-    for a, b in chunks(i0, i1, chunk_len(row.dtype)):
-        total += float(np.add.reduce(row[a:b], dtype=np.float64))
+    for a, b in chunks(i0, i1, chunk_len(row.dtype, single_pass=True)):
+        total += sum_values(row[a:b])
     return total / (i1 - i0)
 
 
 def first_reaching(row: np.ndarray, i0: int, i1: int, level: float, upward: bool) -> int | None:
     """First sample at or beyond ``level`` (above if ``upward``), reading no further than needed."""
-    for a, b in chunks(i0, i1, chunk_len(row.dtype)):
+    for a, b in chunks(i0, i1, chunk_len(row.dtype, single_pass=True)):
         x = row[a:b]
         if upward and np.maximum.reduce(x) >= level:
             return a + int(np.argmax(x >= level))
@@ -33,18 +33,22 @@ def first_reaching(row: np.ndarray, i0: int, i1: int, level: float, upward: bool
 
 
 def _extremes(row: np.ndarray, i0: int, i1: int, final: float, band: float) -> dict[str, float | int]:
-    """Min and max with their indices, and the last sample outside final ± band; one read per chunk,
-    and only the last chunk that leaves the band is searched sample by sample."""
-    lo_v, hi_v, lo_i, hi_i, last_chunk = math.inf, -math.inf, -1, -1, None
+    """Min and max with their indices, and the last sample outside final ± band. Each chunk is read
+    by two reductions; only the chunks that hold the extremes and the last one that leaves the band
+    are searched sample by sample, once, after the loop."""
+    lo_v, hi_v, lo_chunk, hi_chunk, last_chunk = math.inf, -math.inf, None, None, None
     for a, b in chunks(i0, i1, chunk_len(row.dtype)):
         x = row[a:b]
         mn, mx = float(np.minimum.reduce(x)), float(np.maximum.reduce(x))
+        # Strict comparisons keep the first chunk holding the extreme, as argmin/argmax keep the first index.
         if mn < lo_v:
-            lo_v, lo_i = mn, a + int(np.argmin(x))
+            lo_v, lo_chunk = mn, (a, b)
         if mx > hi_v:
-            hi_v, hi_i = mx, a + int(np.argmax(x))
+            hi_v, hi_chunk = mx, (a, b)
         if mn <= final - band or mx >= final + band:
             last_chunk = (a, b)
+    lo_i = -1 if lo_chunk is None else lo_chunk[0] + int(np.argmin(row[lo_chunk[0] : lo_chunk[1]]))
+    hi_i = -1 if hi_chunk is None else hi_chunk[0] + int(np.argmax(row[hi_chunk[0] : hi_chunk[1]]))
     last_out = -1
     if last_chunk is not None:
         x = row[last_chunk[0] : last_chunk[1]]

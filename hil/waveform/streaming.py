@@ -12,20 +12,9 @@ import numpy as np
 
 from hil.waveform.bounds import Bound, BoundSpec
 from hil.waveform.capture import Capture
-from hil.waveform.chunks import SUB_BLOCK, RunRecorder, channel_rows, chunk_len, chunks
+from hil.waveform.chunks import RunRecorder, channel_rows, chunk_len, chunks, sum_squares, sum_values
 from hil.waveform.crossing import EdgeScanner, interpolate_time
 from hil.waveform.result import ChannelOutcome, CheckResult, Limit, Quantity, Trace
-
-
-def sum_squares(x: np.ndarray) -> float:
-    """Sum of squares in float64; float32 data is summed per 1024-sample row, which keeps the rounding
-    near float32 eps where one float32 dot over a whole chunk does not."""
-    if x.dtype == np.float64 or x.size <= SUB_BLOCK:
-        return float(np.dot(x, x))
-    full = x.size // SUB_BLOCK * SUB_BLOCK
-    rows = x[:full].reshape(-1, SUB_BLOCK)
-    tail = x[full:]
-    return float(np.add.reduce(np.vecdot(rows, rows), dtype=np.float64)) + float(np.dot(tail, tail))
 
 
 def cycle_sums(row: np.ndarray, i0: int, i1: int, hysteresis: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
@@ -101,11 +90,14 @@ def envelope_scan(
     flagged = np.empty(size, dtype=bool)
     above = np.empty(size, dtype=bool)
     lowest, highest = math.inf, -math.inf
-    for a, b in chunks(i0, i1, size):
+    spans = np.array(list(chunks(i0, i1, size)), dtype=np.int64).reshape(-1, 2)
+    tightest_lower = lower.extremes(spans[:, 0], spans[:, 1]).tolist()
+    tightest_upper = upper.extremes(spans[:, 0], spans[:, 1]).tolist()
+    for (a, b), floor, ceiling in zip(spans.tolist(), tightest_lower, tightest_upper, strict=True):
         x = row[a:b]
         mn, mx = float(np.minimum.reduce(x)), float(np.maximum.reduce(x))
         lowest, highest = min(lowest, mn), max(highest, mx)
-        if mn >= lower.extreme(a, b) and mx <= upper.extreme(a, b):
+        if mn >= floor and mx <= ceiling:
             continue
         out, hi = flagged[: b - a], above[: b - a]
         np.less(x, lower.values(a, b), out=out)
@@ -206,7 +198,7 @@ def ripple_stats(row: np.ndarray, i0: int, i1: int) -> tuple[float, float, float
         np.subtract(row[a:b], ref, out=d)
         lowest = min(lowest, float(np.minimum.reduce(d)))
         highest = max(highest, float(np.maximum.reduce(d)))
-        s1 += float(np.add.reduce(d))
+        s1 += sum_values(d)
         s2 += sum_squares(d)
     n = i1 - i0
     mean = s1 / n

@@ -58,6 +58,7 @@ class PrechargeSequencer:
         self.retry_wait_s = params["precharge_retry_wait"]
         self.max_attempts = round(params["precharge_attempts"])
         self.open_delay_s = params["precharge_open_delay"]
+        self.min_pack_v = params["precharge_min_pack_voltage"]
         self.state = ContactorState.OPEN
         self.command = ALL_OPEN
         self.attempt = 0
@@ -98,6 +99,8 @@ class PrechargeSequencer:
             self._to_open()
             return None
         if self.state is ContactorState.OPEN:
+            if pack_v < self.min_pack_v:  # no pack voltage yet: nothing to pre-charge from
+                return None
             self.attempt = 1
             self._start_attempt(t_s)
             return None

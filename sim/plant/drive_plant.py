@@ -186,7 +186,9 @@ class DrivePlant(Plant):
                 hv_ready=contacts.main and contacts.negative,
             ),
         )
-        self._step_shafts(dt, drive.torque_nm, tx)
+        # the motor's own friction and windage are taken from its shaft before the gears
+        shaft_nm = drive.torque_nm - math.copysign(drive.mechanical_drag_nm, self.motor_speed_rad_s)
+        self._step_shafts(dt, shaft_nm, tx)
         self._step_hv(dt, drive.i_dc_a, bms.contactor_command)
         self._step_bms(dt, t, fault_reset)
         self._check_instruments()
@@ -213,35 +215,62 @@ class DrivePlant(Plant):
             self.output_speed_rad_s += dt * (-load_nm - drag_nm) / self.output_inertia
 
     def _step_hv(self, dt: float, inverter_a: float, command: object) -> None:
-        """The pack-side node (supply output capacitor, e-load) and the HV path to the DC link."""
+        """The pack-side node (supply output capacitor, e-load) and the HV path to the DC link.
+
+        The e-load can be far stiffer than the node (CV mode: tens of A/V on a millifarad), so the
+        node takes a backward-Euler step with the load current at the new voltage."""
+        hv, supply, eload = self.hv, self.supply, self.eload
         v = self.pack_voltage_v
-        hv, supply = self.hv, self.supply
-        load_a = self.eload.current(v) if self.eload is not None else 0.0
-        supply_a, regulating = 0.0, False
+        tied = hv.main.closed and hv.negative.closed
+        # a closed main contactor makes both capacitors one node, drawn on by the inverter itself
+        capacitance = self.pack_capacitance_f + (hv.capacitance_f if tied else 0.0)
+        out_a = inverter_a if tied else hv.source_current_a
+
+        def load_a(x: float) -> float:
+            return eload.current(x) if eload is not None else 0.0
+
+        supply_a, regulating, v_new = 0.0, False, v
         if supply is not None and supply.output_on:
             supply.ramp(dt)
-            target = supply.programmed_v
-            needed = load_a + hv.source_current_a + self.pack_capacitance_f * (target - v) / dt
-            low, high = supply.current_limits(target)
+            v_new = supply.programmed_v
+            needed = load_a(v_new) + out_a + capacitance * (v_new - v) / dt
+            low, high = supply.current_limits(v_new)
             regulating = low <= needed <= high
-            supply_a = needed if regulating else min(max(needed, low), high)
-        if regulating:
-            v_new = supply.programmed_v  # type: ignore[union-attr]
-        elif hv.main.closed and hv.negative.closed:
-            # the main contactor ties both capacitors into one node
-            bleed_a = hv.link_voltage_v * hv.bleed_conductance_s
-            total_f = self.pack_capacitance_f + hv.capacitance_f
-            v_new = v + dt * (supply_a - load_a - inverter_a - bleed_a) / total_f
-        else:
-            v_new = v + dt * (supply_a - load_a - hv.source_current_a) / self.pack_capacitance_f
-        self.pack_voltage_v = max(v_new, 0.0)
-        hv.step(dt, self.pack_voltage_v, inverter_a, command)  # type: ignore[arg-type]
+            supply_a = min(max(needed, low), high)
+        if not regulating:
+            v_new = self._backward_euler(v, dt, capacitance, supply_a - out_a, load_a)
+        self.pack_voltage_v = v_new
+        hv.step(dt, v_new, inverter_a, command)  # type: ignore[arg-type]
+        if regulating:  # what the CV loop actually delivered, with the path's current of this step
+            supply_a = load_a(v_new) + hv.source_current_a + self.pack_capacitance_f * (v_new - v) / dt
         if supply is not None:
-            supply.voltage_v, supply.current_a = self.pack_voltage_v, supply_a
+            supply.voltage_v, supply.current_a = v_new, supply_a
             supply.constant_current = supply.output_on and not regulating
-        if self.eload is not None:
-            self.eload.voltage_v = self.pack_voltage_v
-            self.eload.current_a = self.eload.current(self.pack_voltage_v)
+        if eload is not None:
+            eload.voltage_v = v_new
+            eload.current_a = load_a(v_new)
+
+    def _backward_euler(
+        self, v: float, dt: float, capacitance: float, net_a: float, load_a: Callable[[float], float]
+    ) -> float:
+        """x with C·(x − v)/dt = net_a − load_a(x), x ≥ 0; load_a(0) = 0."""
+        free = v + dt * net_a / capacitance
+        if self.eload is None or not self.eload.input_on:
+            return max(free, 0.0)
+
+        def residual(x: float) -> float:
+            return x - free + dt * load_a(x) / capacitance
+
+        if residual(0.0) >= 0.0:
+            return 0.0
+        low, high = 0.0, max(free, v, 1.0) + 1.0
+        for _ in range(48):
+            middle = 0.5 * (low + high)
+            if residual(middle) < 0.0:
+                low = middle
+            else:
+                high = middle
+        return 0.5 * (low + high)
 
     def _step_bms(self, dt: float, t: float, fault_reset: bool) -> None:
         inputs = self._bms_inputs

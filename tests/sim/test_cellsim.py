@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from instruments.errors import InstrumentReportedError
-from tests.sim.conftest import wait_for
+from sim.bench import SimulatedBench
+from tests.sim.conftest import cells_read, wait_for
 
 
 def test_voltages_and_quiescent_current_per_channel(connect) -> None:
@@ -13,17 +14,49 @@ def test_voltages_and_quiescent_current_per_channel(connect) -> None:
     assert cells.measure_voltages() == [0.0] * 24  # outputs open after power-up
     cells.output_on()
     assert cells.measure_voltages() == [3.3] * 24  # the profile's default cell voltage
+    # all below the BMS's 3.40 V balancing threshold: it bleeds nothing, whatever the spread
     voltages = [3.2 + 0.005 * i for i in range(24)]
     cells.set_cell_voltages(voltages)
-    cells.set_cell_voltage(5, 3.65)
-    voltages[4] = 3.65
+    cells.set_cell_voltage(5, 3.38)
+    voltages[4] = 3.38
     assert cells.measure_voltages() == pytest.approx(voltages)
-    assert cells.measure_currents() == pytest.approx([0.001] * 24)
-    assert cells.query("MEAS:VOLT? (@5)") == "3.65"
-    assert cells.query("MEAS:VOLT? (@1,3,5)") == "3.2,3.21,3.65"
+    assert cells.measure_currents() == pytest.approx([0.001] * 24)  # the BMS front end's quiescent draw
+    assert cells.query("MEAS:VOLT? (@5)") == "3.38"
+    assert cells.query("MEAS:VOLT? (@1,3,5)") == "3.2,3.21,3.38"
     cells.check_errors()
     cells.output_off()
     assert cells.measure_currents() == [0.0] * 24
+
+
+def test_balancing_bleed_shows_in_the_current_read_back(connect, bench: SimulatedBench, vcu) -> None:
+    cells = connect("cellsim")
+    cells.output_on()
+    # a BMS that tripped on under-voltage while its cells were off does not balance: reset it
+    wait_for(lambda: cells_read(bench), what="the BMS reading its cells")
+    vcu.command_bms(close_contactors=False)
+    vcu.reset_faults()
+    wait_for(lambda: not bench.plant.bms.active_faults, what="the BMS without faults")
+    cells.set_cell_voltage(5, 3.45)  # above 3.40 V and 150 mV above the rest: the BMS bleeds it
+    bleed_ohm = bench.profile["bms"]["balance_resistance"]
+    quiescent_a = 0.001
+    high_a = quiescent_a + 3.45 / bleed_ohm  # 105.5 mA through the 33 Ω bleed resistor
+    currents = wait_for(
+        lambda: (c := cells.measure_currents())[4] == pytest.approx(high_a, rel=1e-4) and c,
+        what="the bleed current on channel 5",
+    )
+    others = currents[:4] + currents[5:]
+    # the rest sit at the lowest voltage: quiescent, but for a cell the BMS's measurement noise
+    # puts more than 5 mV above the lowest now and then, which it bleeds for that cycle
+    assert all(
+        c == pytest.approx(quiescent_a, rel=1e-4)
+        or c == pytest.approx(quiescent_a + 3.3 / bleed_ohm, rel=1e-4)
+        for c in others
+    )
+    assert sorted(others)[len(others) // 2] == pytest.approx(quiescent_a, rel=1e-4)
+    with bench.simulation.now() as plant:
+        assert plant.bms.state.balancing_active
+    cells.set_cell_voltage(5, 3.30)  # back in line: balancing stops
+    wait_for(lambda: cells.measure_currents()[4] == pytest.approx(quiescent_a, rel=1e-4), what="bleed off")
 
 
 def test_channel_subsets_switch_alone(connect) -> None:

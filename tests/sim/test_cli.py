@@ -123,7 +123,7 @@ def test_unknown_override_is_a_clear_error(bench_file: Path) -> None:
             "--bench",
             str(bench_file),
             "--set",
-            "drive.warp_factor=9",
+            "motor.warp_factor=9",
         ],
         cwd=REPO,
         capture_output=True,
@@ -131,4 +131,4 @@ def test_unknown_override_is_a_clear_error(bench_file: Path) -> None:
         timeout=30,
     )
     assert result.returncode != 0
-    assert "unknown profile parameter 'drive.warp_factor'" in result.stderr
+    assert "unknown profile parameter 'motor.warp_factor'; known under motor:" in result.stderr

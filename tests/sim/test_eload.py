@@ -1,4 +1,4 @@
-"""The Chroma 63200 driver against its emulator, with the supply holding the DC link."""
+"""The Chroma 63200 driver against its emulator, on the pack side with the supply, the DUT powered."""
 
 from __future__ import annotations
 
@@ -11,11 +11,14 @@ from tests.sim.conftest import wait_for
 
 @pytest.fixture
 def link(connect):
+    """The supply holding the pack side at 100 V, where the e-load sits. The BMS does not pre-charge
+    from a pack below its minimum close voltage, so its contactors stay open: only the load draws."""
     supply = connect("supply")
-    supply.set_voltage(100.0)
     supply.set_current_limit(50.0)
+    supply.set_slew(8000.0)
+    supply.set_voltage(100.0)
     supply.output_on()
-    wait_for(lambda: supply.measure_voltage() == pytest.approx(100.0), what="100 V link")
+    wait_for(lambda: supply.measure_voltage() == pytest.approx(100.0), what="100 V on the pack side")
     return supply
 
 
@@ -27,7 +30,9 @@ def link(connect):
         ("CPH", "set_power", 500.0, 5.0),
     ],
 )
-def test_static_modes_sink_what_they_are_set_to(connect, link, mode, setter, value, expected_a) -> None:
+def test_static_modes_sink_what_they_are_set_to(
+    connect, link, bench: SimulatedBench, mode, setter, value, expected_a
+) -> None:
     eload = connect("eload")
     eload.set_mode(mode)
     getattr(eload, setter)(value)
@@ -36,7 +41,8 @@ def test_static_modes_sink_what_they_are_set_to(connect, link, mode, setter, val
     wait_for(lambda: eload.measure_current() == pytest.approx(expected_a, rel=1e-3), what=f"{mode} current")
     assert eload.measure_voltage() == pytest.approx(100.0)
     assert eload.measure_power() == pytest.approx(100.0 * expected_a, rel=1e-3)
-    assert link.measure_current() == pytest.approx(expected_a + 0.01, rel=1e-3)
+    # the supply feeds the e-load alone: the contactors to the DC link are open
+    assert link.measure_current() == pytest.approx(expected_a, abs=1e-4)
     eload.check_errors()
 
 
@@ -46,8 +52,11 @@ def test_cv_mode_pulls_the_link_down_to_where_the_supply_limits(connect, link) -
     eload.set_mode("CV")
     eload.write("VOLT:STAT:L1 80")
     eload.load_on()
-    wait_for(lambda: eload.measure_voltage() < 81.0, what="link pulled to the CV set point")
-    assert eload.measure_current() == pytest.approx(20.0, abs=0.1)
+    # the supply current-limits at 20 A and the load's CV loop (50 A/V) holds the node just above
+    # its set point: 80 V + 20 A / 50 A/V, steadily (no limit cycle between the two regulators)
+    wait_for(lambda: eload.measure_current() == pytest.approx(20.0, abs=0.1), what="20 A through the load")
+    readings = [(eload.measure_voltage(), eload.measure_current()) for _ in range(20)]
+    assert all(v == pytest.approx(80.4, abs=0.02) and i == pytest.approx(20.0, abs=0.1) for v, i in readings)
 
 
 def test_bad_mode_is_refused_by_the_driver_and_the_emulator(connect) -> None:

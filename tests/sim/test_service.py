@@ -10,7 +10,7 @@ import can
 import pytest
 
 from sim.service import start
-from tests.sim.conftest import instruments, wait_for
+from tests.sim.conftest import instruments, power_up, wait_for
 
 
 def port_is_free(port: int) -> bool:
@@ -69,24 +69,28 @@ def test_resources_must_be_loopback_sockets(resource: str, message: str) -> None
         start(items, {"interface": "virtual"}, {})
 
 
-def test_drive_ecu_broadcasts_eec1_and_follows_tsc1(bench) -> None:
+def test_drive_ecu_broadcasts_eec1_and_follows_tsc1(bench, connect, vcu) -> None:
     with can.Bus(**bench.can_kwargs) as bus:
         eec1 = wait_for_frame(bus, 0x0CF00400)
         assert eec1.data[2] == 125  # 0 % actual torque
-        with bench.simulation.now() as plant:
-            plant.supply.setpoint_v = 600.0
-            plant.supply.switch_on(0.0)
-        # TSC1 to the drive (DA 0x00) from the VCU (SA 0x27): torque byte data[3] = 125 + 20 %
-        bus.send(
-            can.Message(arbitration_id=0x0C000027, data=bytes([2, 0xFF, 0xFF, 145, 0xFF, 0xFF, 0xFF, 0xFF]))
-        )
-        deadline_frames = 100
-        for _ in range(deadline_frames):
+        # torque needs a charged DC link: cells on, the pack on, the BMS's contactors closed
+        power_up(bench, connect("cellsim"), connect("supply"), vcu)
+        connect("dyno").set_speed(0.0)  # the dyno holds the output shaft: locked rotor
+        # TSC1 to the drive (DA 0x00) from the VCU (SA 0x27) every 10 ms: data[3] = 125 + 20 %
+        vcu.request_torque(200.0)
+        for _ in range(100):
             eec1 = wait_for_frame(bus, 0x0CF00400)
             if eec1.data[2] == 145:
                 break
         assert eec1.data[2] == 145 and eec1.data[1] == 145 and eec1.data[5] == 0x27
-    assert bench.plant.motor_torque_nm == pytest.approx(200.0, rel=0.01)
+    # EEC1 rounds to 1 % (10 N·m): the torque itself settles on the request (5 ms lag), the dyno's
+    # speed loop pulls the shaft back to standstill
+    wait_for(
+        lambda: (
+            bench.plant.motor_torque_nm == pytest.approx(200.0, rel=1e-3) and abs(bench.plant.speed_rpm) < 1.0
+        ),
+        what="200 N·m at standstill",
+    )
 
 
 def wait_for_frame(bus: can.BusABC, can_id: int) -> can.Message:

@@ -10,10 +10,9 @@ import pytest
 from sim.bench import SimulatedBench
 from sim.service import start
 from sim.socketcand import frame_text, parse_send
-from tests.sim.conftest import instruments
+from tests.sim.conftest import TSC1_PERIOD_S, Vcu, instruments, open_driver, power_up, tsc1
 
 EEC1_ID = 0x0CF00400
-TSC1_TO_DRIVE_FROM_VCU = 0x0C000027
 
 
 @pytest.fixture
@@ -34,25 +33,33 @@ def next_eec1(bus: can.BusABC) -> can.Message:
     raise AssertionError("no EEC1")
 
 
-def test_python_can_client_sends_tsc1_and_receives_eec1(remote_bench: SimulatedBench) -> None:
+def test_python_can_client_sends_tsc1_and_receives_eec1(
+    remote_bench: SimulatedBench, resource_manager
+) -> None:
     kwargs = remote_bench.can_kwargs
     assert kwargs["interface"] == "socketcand" and kwargs["host"] == "127.0.0.1" and kwargs["port"] > 0
-    with remote_bench.simulation.now() as plant:
-        plant.supply.setpoint_v = 600.0
-        plant.supply.switch_on(0.0)
-    with can.Bus(**kwargs) as bus:
-        first = next_eec1(bus)
-        assert first.is_extended_id and len(first.data) == 8
-        bus.send(
-            can.Message(
-                arbitration_id=TSC1_TO_DRIVE_FROM_VCU, data=[2, 0xFF, 0xFF, 135, 0xFF, 0xFF, 0xFF, 0xFF]
-            )
-        )
-        for _ in range(100):
-            if next_eec1(bus).data[2] == 135:
-                break
-        else:
-            raise AssertionError("EEC1 never reported the requested 10 % torque")
+    # torque needs a charged DC link: the VCU (a socketcand client of its own) keys the BMS on
+    vcu = Vcu(kwargs)
+    cells, supply = (open_driver(resource_manager, remote_bench, name) for name in ("cellsim", "supply"))
+    try:
+        power_up(remote_bench, cells, supply, vcu)
+        with can.Bus(**kwargs) as bus:
+            first = next_eec1(bus)
+            assert first.is_extended_id and len(first.data) == 8
+            # 10 % torque, repeated every 10 ms as the drive's command timeout wants it
+            task = bus.send_periodic(tsc1(100.0), TSC1_PERIOD_S)
+            try:
+                for _ in range(100):
+                    if next_eec1(bus).data[2] == 135:
+                        break
+                else:
+                    raise AssertionError("EEC1 never reported the requested 10 % torque")
+            finally:
+                task.stop()
+    finally:
+        vcu.close()
+        cells.close()
+        supply.close()
     assert remote_bench.plant.torque_request_nm == pytest.approx(100.0)
 
 
