@@ -49,7 +49,8 @@ class DriveFrames:
         self.drive_address = int(can_params["drive_address"])
         self.reference_nm = can_params["torque_reference"]
         self._db = cantools.database.load_file(DBC_PATH)
-        self._counter = 0
+        self._inverter_counter = 0
+        self._bms_counter = 0
         status = can_params["status_period"]
         self.schedule: list[tuple[str, float, Callable[[DrivePlant], list[Frame]]]] = [
             ("EEC1", can_params["eec1_period"], self._eec1),
@@ -104,7 +105,7 @@ class DriveFrames:
     def _inverter_status(self, plant: DrivePlant) -> list[Frame]:
         state = plant.drive.state
         faults = plant.drive.active_faults
-        self._counter = (self._counter + 1) & 0xF
+        self._inverter_counter = (self._inverter_counter + 1) & 0xF
         values = {
             "InverterState": 2 if state.pwm_enabled else (4 if faults else 1),
             "ControlMode": 1,
@@ -115,7 +116,7 @@ class DriveFrames:
             "MotorTorque": state.torque_nm,
             "WarningActive": int(any("warning" in f for f in faults)),
             "FaultActive": int(any("warning" not in f for f in faults)),
-            "MessageCounter": self._counter,
+            "MessageCounter": self._inverter_counter,
         }
         return [self._encode("INV_Status", values)]
 
@@ -147,10 +148,10 @@ class DriveFrames:
         ]
 
     def _bms_status(self, plant: DrivePlant) -> list[Frame]:
-        self._counter = (self._counter + 1) & 0xF
+        self._bms_counter = (self._bms_counter + 1) & 0xF
         state = plant.bms.state
         return [
-            bms_frames.bms_status(state, plant.bms.active_faults, self._counter),
+            bms_frames.bms_status(state, plant.bms.active_faults, self._bms_counter),
             bms_frames.bms_limits(state),
         ]
 

@@ -71,9 +71,17 @@ def main() -> None:
     "--profile", type=click.Path(exists=True, path_type=Path), help="unit profile (default: golden)"
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="seed of the measurement noise")
+@click.option(
+    "--serial", default=None, help="the unit's serial number: its manufacturing spread and UDS F18C"
+)
 @click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE", help="override a profile parameter")
 def serve(
-    bench_path: Path, log_path: Path | None, profile: Path | None, seed: int, overrides: tuple[str, ...]
+    bench_path: Path,
+    log_path: Path | None,
+    profile: Path | None,
+    seed: int,
+    serial: str | None,
+    overrides: tuple[str, ...],
 ) -> None:
     """Serve the bench file's instruments and CAN until SIGINT or SIGTERM."""
     instruments, can = bench_file_parts(bench_path)
@@ -81,6 +89,7 @@ def serve(
         "profile": str(profile) if profile else None,
         "log": str(log_path) if log_path else None,
         "seed": seed,
+        "serial": serial,
         "set": parse_overrides(overrides),
     }
     try:

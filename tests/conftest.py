@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
@@ -13,6 +14,17 @@ import pyvisa
 from instruments.base import Instrument
 
 Exchange = tuple[bytes, bytes | None]
+
+
+@pytest.fixture
+def no_thread_left_behind() -> Iterator[None]:
+    """Fails the test if a thread it started is still running shortly after its teardown."""
+    before = set(threading.enumerate())
+    yield
+    deadline = time.monotonic() + 2.0
+    while leftover := [t for t in threading.enumerate() if t not in before and t.is_alive()]:
+        assert time.monotonic() < deadline, f"threads left running: {[t.name for t in leftover]}"
+        time.sleep(0.01)
 
 
 class _ScriptedInstrument:

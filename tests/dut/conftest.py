@@ -1,5 +1,3 @@
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 
@@ -30,11 +28,5 @@ def peer(channel: str) -> Iterator[can.BusABC]:
 
 
 @pytest.fixture(autouse=True)
-def no_thread_left_behind() -> Iterator[None]:
-    """Every bus, notifier and ECU a test starts is stopped by the end of its teardown."""
-    before = set(threading.enumerate())
-    yield
-    deadline = time.monotonic() + 2.0
-    while leftover := [t for t in threading.enumerate() if t not in before and t.is_alive()]:
-        assert time.monotonic() < deadline, f"threads left running: {[t.name for t in leftover]}"
-        time.sleep(0.01)
+def _every_test_stops_its_threads(no_thread_left_behind: None) -> None:
+    """Every bus, notifier and ECU a test here starts is stopped by the end of its teardown."""

@@ -3,6 +3,7 @@ powered up as a bench would do it, and the test as the vehicle controller (VCU) 
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -192,3 +193,12 @@ def powered(bench: SimulatedBench, connect: Callable[[str], Any], vcu: Vcu) -> S
     """The bench with the DUT powered: cells at 3.30 V, the pack at 537.6 V, contactors closed."""
     power_up(bench, connect("cellsim"), connect("supply"), vcu)
     return bench
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True

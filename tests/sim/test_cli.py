@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -13,18 +12,9 @@ import can
 import pytest
 import yaml
 
-from tests.sim.conftest import INSTRUMENTS
+from tests.sim.conftest import INSTRUMENTS, port_is_free
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def port_is_free(port: int) -> bool:
-    with socket.socket() as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
 
 
 @pytest.fixture

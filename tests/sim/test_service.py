@@ -3,23 +3,13 @@
 from __future__ import annotations
 
 import json
-import socket
 import threading
 
 import can
 import pytest
 
 from sim.service import start
-from tests.sim.conftest import instruments, power_up, wait_for
-
-
-def port_is_free(port: int) -> bool:
-    with socket.socket() as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
+from tests.sim.conftest import instruments, port_is_free, power_up, wait_for
 
 
 def test_resources_are_loopback_sockets_and_stop_frees_everything() -> None:
@@ -58,7 +48,7 @@ def test_unknown_driver_is_named() -> None:
 @pytest.mark.parametrize(
     ("resource", "message"),
     [
-        ("TCPIP0::0.0.0.0::0::SOCKET", "127.0.0.1 only"),
+        ("TCPIP0::bench.example::0::SOCKET", "127.0.0.1 only"),
         ("GPIB0::5::INSTR", "TCPIP0::127.0.0.1::<port>::SOCKET"),
     ],
 )
