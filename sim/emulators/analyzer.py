@@ -9,6 +9,7 @@ recent ``:WAV:LENG`` samples, as a recorder running continuously holds them.
 from __future__ import annotations
 
 import math
+import zlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +23,15 @@ NUMERIC = ("URMS", "IRMS", "UDC", "IDC", "P", "S", "Q", "LAMBDA", "PHI", "FU", "
 HARMONIC = ("UK", "IK", "PK")
 WIRINGS = ("P1W2", "P1W3", "P3W3", "P3W4", "V3A3")
 TRACES = tuple(f"{q}{e}" for q in "UI" for e in range(1, 8))
+# WT5000 (760903 element) accuracy, ±(fraction of reading, fraction of range) [S: reference §7]:
+# DC, and 66 Hz-1 kHz AC; below 66 Hz the DC figures stand in [E]
+ACCURACY = {
+    ("U", "DC"): (0.0002, 0.0005),
+    ("I", "DC"): (0.0002, 0.0005),
+    ("U", "AC"): (0.0003, 0.0003),
+    ("I", "AC"): (0.0003, 0.0004),
+}
+_QUANTITY = {"URMS": "U", "UDC": "U", "IRMS": "I", "IDC": "I"}
 
 
 @dataclass(frozen=True)
@@ -57,6 +67,16 @@ class Wt5000Emulator(ScpiEmulator):
         self._current_ratio = dict(self.shape.current_harmonics)
         self._voltage_ratio = dict(self.shape.voltage_harmonics)
         self.capture: CaptureWindow | None = None
+        # this unit's own calibration: a fixed error inside the accuracy spec per element and quantity
+        rng = np.random.default_rng([self.seed, zlib.crc32(self.serial.encode("utf-8"))])
+        self._errors = {
+            (element, quantity, kind): (
+                float(rng.uniform(-1.0, 1.0)) * rdg,
+                float(rng.uniform(-1.0, 1.0)) * rng_fraction,
+            )
+            for element in range(1, self.rating.elements + 1)
+            for (quantity, kind), (rdg, rng_fraction) in ACCURACY.items()
+        }
 
     def reset(self) -> None:
         self.remote = False
@@ -105,6 +125,22 @@ class Wt5000Emulator(ScpiEmulator):
                 URMS=abs(u), IRMS=abs(i), UDC=u, IDC=i, P=u * i, S=abs(u * i), LAMBDA=1.0 if i else 0.0
             )
         return values
+
+    def _measured(self, element: int, values: dict[str, float]) -> dict[str, float]:
+        """What this unit reads: each U and I reading carries its element's fixed error; power and
+        the ratios follow from them."""
+        kind = "DC" if element == 4 else "AC"
+        ranges = {"U": self.voltage_range_v, "I": self.current_range_a}
+        out = dict(values)
+        for function, quantity in _QUANTITY.items():
+            gain, offset = self._errors[(element, quantity, kind)]
+            value = values[function]
+            out[function] = value * (1.0 + gain) + (offset * ranges[quantity] if value else 0.0)
+        scale_u = out["URMS"] / values["URMS"] if values["URMS"] else 1.0
+        scale_i = out["IRMS"] / values["IRMS"] if values["IRMS"] else 1.0
+        for function in ("P", "S", "Q"):
+            out[function] = values[function] * scale_u * scale_i
+        return out
 
     def _harmonics(self, function: str, element: int) -> list[float]:
         """Orders ``self.orders`` of UK, IK or PK; the total (rms sum, or sum for power) first."""
@@ -182,7 +218,7 @@ class Wt5000Emulator(ScpiEmulator):
             if function in HARMONIC:
                 low, high = self.orders
                 return self._harmonics(function, elem)[1 + order - low] if low <= order <= high else math.nan
-            return self._element(elem)[function]
+            return self._measured(elem, self._element(elem))[function]
 
         def get_numeric_values(call: Call) -> str | bytes:
             indexes = (

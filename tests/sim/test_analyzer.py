@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from sim.bench import SimulatedBench
+from sim.emulators.analyzer import ACCURACY, Wt5000Emulator
 from tests.sim.conftest import wait_for
 
 TORQUE_NM = 200.0
@@ -57,6 +58,32 @@ def steady_for(bench: SimulatedBench, span_s: float) -> bool:
     return bool(np.all(np.abs(link - 600.0) < 0.5) and np.ptp(link) < 0.01)
 
 
+def within(quantity: str, kind: str, value: float, measuring_range: float) -> float:
+    reading, of_range = ACCURACY[(quantity, kind)]
+    return reading * abs(value) + of_range * measuring_range
+
+
+def test_each_unit_reads_with_its_own_fixed_error_inside_the_spec(bench: SimulatedBench) -> None:
+    emulator = bench.emulators["analyzer"]
+    truth = {"URMS": 537.6, "UDC": 537.6, "IRMS": 20.0, "IDC": 20.0, "P": 10752.0, "S": 10752.0, "Q": 0.0}
+    read = emulator._measured(4, truth)
+    assert read["UDC"] != truth["UDC"], "a real analyzer is never exactly right"
+    assert read["UDC"] == pytest.approx(537.6, abs=within("U", "DC", 537.6, emulator.voltage_range_v))
+    assert read["IDC"] == pytest.approx(20.0, abs=within("I", "DC", 20.0, emulator.current_range_a))
+    assert emulator._measured(4, truth) == read  # fixed for this unit, not noise
+    other = Wt5000Emulator(
+        name="analyzer",
+        model="WT5000",
+        serial="ANOTHER-UNIT",
+        simulation=emulator.simulation,
+        log=emulator.log,
+        physics=None,
+        profile=emulator.profile,
+        seed=emulator.seed,
+    )
+    assert other._measured(4, truth)["UDC"] != read["UDC"]
+
+
 def test_numerics_follow_the_plant(connect, running: SimulatedBench) -> None:
     analyzer = connect("analyzer")
     analyzer.configure("P3W4", 600.0, 50.0)
@@ -81,13 +108,14 @@ def test_numerics_follow_the_plant(connect, running: SimulatedBench) -> None:
         shaft_w = plant.motor_torque_nm * plant.motor_speed_rpm * math.pi / 30.0
     voltage_h, current_h = harmonics(running)
     u_growth, i_growth = growth(list(voltage_h.values())), growth(list(current_h.values()))
-    assert values[("URMS", 1)] == pytest.approx(u * u_growth, rel=1e-3)
-    assert values[("IRMS", 2)] == pytest.approx(i * i_growth, rel=1e-3)
+    # within the WT5000's accuracy: ±(reading fraction · value + range fraction · range)
+    assert values[("URMS", 1)] == pytest.approx(u * u_growth, abs=within("U", "AC", u * u_growth, 600.0))
+    assert values[("IRMS", 2)] == pytest.approx(i * i_growth, abs=within("I", "AC", i * i_growth, 50.0))
     assert values[("FU", 1)] == pytest.approx(frequency, rel=1e-3)
     assert 50.0 < frequency < 51.0  # 2 pole pairs at 1500 rpm, plus slip
     assert values[("LAMBDA", 3)] == pytest.approx(math.cos(lag) / (u_growth * i_growth), rel=1e-3)
-    assert values[("UDC", 4)] == pytest.approx(dc_v, rel=1e-4)
-    assert values[("P", 4)] == pytest.approx(dc_v * dc_a, rel=1e-3)
+    assert values[("UDC", 4)] == pytest.approx(dc_v, abs=within("U", "DC", dc_v, 600.0))
+    assert values[("P", 4)] == pytest.approx(dc_v * dc_a, rel=2e-3)
     # the DC input is the shaft power plus the motor's and inverter's losses: ~91 % here
     assert 0.88 < shaft_w / values[("P", 4)] < 0.95
     assert values[("UTHD", 1)] == pytest.approx(100.0 * (u_growth**2 - 1.0) ** 0.5, rel=1e-3)
