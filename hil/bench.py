@@ -10,9 +10,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -218,9 +216,3 @@ class Bench:
             return InstrumentStatus(name, cfg.driver, resource, None, exc.detail)
         finally:
             driver.close()
-
-
-@contextmanager
-def opened(path: str | Path, **kwargs: Any) -> Iterator[Bench]:
-    with Bench.from_file(path, **kwargs) as bench:
-        yield bench
