@@ -13,6 +13,7 @@ import math
 import re
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 
 log = logging.getLogger("sim.scpi")
@@ -228,6 +229,7 @@ class _Entry:
     nodes: list[_Node]
     query: bool
     handler: Callable[[Call], Reply]
+    guarded: bool = True
 
     def match(self, tokens: list[str]) -> tuple[int, ...] | None:
         suffixes: list[int] = []
@@ -281,8 +283,15 @@ class ScpiEngine:
     sees every command of every message.
     """
 
-    def __init__(self, identity: str, reset: Callable[[], None], log: LogSink | None = None) -> None:
+    def __init__(
+        self,
+        identity: str,
+        reset: Callable[[], None],
+        log: LogSink | None = None,
+        guard: Callable[[], AbstractContextManager[object]] = nullcontext,
+    ) -> None:
         self.identity = identity
+        self._guard = guard
         self._reset = reset
         self._log = log
         self._table: list[_Entry] = []
@@ -298,13 +307,16 @@ class ScpiEngine:
         pattern: str,
         setter: Callable[[Call], None] | None = None,
         getter: Callable[[Call], Reply] | None = None,
+        *,
+        guarded: bool = True,
     ) -> None:
-        """Register the set form and/or the query form of ``pattern``."""
+        """Register the set form and/or the query form of ``pattern``; ``guarded=False`` for a
+        handler that touches none of the state the engine's guard protects."""
         nodes, query_only = _compile(pattern)
         if setter is not None and not query_only:
-            self._table.append(_Entry(nodes, False, setter))
+            self._table.append(_Entry(nodes, False, setter, guarded))
         if getter is not None:
-            self._table.append(_Entry(nodes, True, getter))
+            self._table.append(_Entry(nodes, True, getter, guarded))
 
     def _add_commons(self) -> None:
         def reset(_: Call) -> None:
@@ -418,7 +430,11 @@ class ScpiEngine:
             new_path = tokens[:-1]
         error, reply = 0, None
         try:
-            reply = entry.handler(Call(args, suffixes, query))
+            if entry.guarded:
+                with self._guard():
+                    reply = entry.handler(Call(args, suffixes, query))
+            else:
+                reply = entry.handler(Call(args, suffixes, query))
         except ScpiError as exc:
             error = exc.code
             self.push_error(exc.code, exc.text)

@@ -160,14 +160,6 @@ class Wt5000Emulator(ScpiEmulator):
         total = sum(by_order) if function == "PK" else math.sqrt(sum(v * v for v in by_order))
         return [total, *by_order]
 
-    def handle(self, line: str) -> bytes | None:
-        # reading samples out touches only the frozen capture, never the plant: synthesising a long
-        # record must not hold simulated time still for everybody else
-        text = line.strip().upper()
-        if ";" not in text and text.endswith(("WAV:SEND?", "WAVEFORM:SEND?")):
-            return self.engine.execute(line)
-        return super().handle(line)
-
     def samples(self, window: CaptureWindow, trace: str, first: int, last: int) -> np.ndarray:
         """Samples ``first..last`` of ``trace``; elements 5-7 are wired to nothing and read zero."""
         if trace not in CHANNELS:
@@ -320,4 +312,6 @@ class Wt5000Emulator(ScpiEmulator):
         engine.add(":WAVeform:TRACe", set_trace, lambda _: self.trace)
         engine.add(":WAVeform:STARt", set_first, lambda _: str(self.first))
         engine.add(":WAVeform:END", set_last, lambda _: str(self.last))
-        engine.add(":WAVeform:SEND?", getter=send)
+        # reading samples out touches only the frozen capture, never the plant: synthesising a long
+        # record must not hold simulated time still for everybody else
+        engine.add(":WAVeform:SEND?", getter=send, guarded=False)

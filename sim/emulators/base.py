@@ -65,15 +65,15 @@ class Emulator(ABC):
 class ScpiEmulator(Emulator):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.engine = ScpiEngine(self.identity, self.reset, self._log)
+        # parsing and logging run outside the plant's lock; only the handlers hold simulated time still
+        self.engine = ScpiEngine(self.identity, self.reset, self._log, guard=self.simulation.now)
         self.register(self.engine)
 
     def _log(self, command: str, header: str, args: list[str], error: int) -> None:
         self.log.record(self.name, command, header, args, error)
 
     def handle(self, line: str) -> bytes | None:
-        with self.simulation.now():
-            return self.engine.execute(line)
+        return self.engine.execute(line)
 
     @abstractmethod
     def register(self, engine: ScpiEngine) -> None:
