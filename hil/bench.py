@@ -67,7 +67,10 @@ def start_service(config: BenchConfig, options: dict[str, Any]) -> Any:
         }
         for n, i in config.instruments.items()
     ]
-    return found[name].load()(instruments=instruments, can=dict(config.can), options=options)
+    try:
+        return found[name].load()(instruments=instruments, can=dict(config.can), options=options)
+    except (ValueError, OSError) as exc:  # a bad unit profile, a port already taken ...
+        raise BenchConfigError(config.path, f"simulator.{name}", str(exc)) from None
 
 
 class Bench:

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from hil.bench import Bench
+from hil.errors import BenchConfigError
 from hil.specs import load_specs
 from sim.profile import defect_profiles, load_profile
 
@@ -35,3 +37,13 @@ def test_defect_names_real_measurements_and_changes_the_unit(path):
     for name in unit.expected_failures:
         spec = SPECS[name]
         assert spec.clause and spec.source in "SRE"
+
+
+def test_a_bad_unit_profile_stops_the_bench_with_one_line(tmp_path):
+    profile = tmp_path / "bad.yaml"
+    profile.write_text("motor:\n  stator_resistance: 15 mV\n")
+    with pytest.raises(BenchConfigError) as caught:
+        Bench.from_file(ROOT / "benches" / "sim.yaml", service_options={"profile": str(profile)}).open()
+    message = str(caught.value)
+    assert f"{profile}: motor.stator_resistance: unit 'mV' does not fit 'mohm'" in message
+    assert "\n" not in message
