@@ -17,6 +17,46 @@ LOOPBACK = "127.0.0.1"
 Handler = Callable[[str], bytes | None]
 
 
+class LoopbackListener:
+    """Accepts TCP connections on 127.0.0.1:``port`` (0 picks a free port) in a thread of its own and
+    hands each to ``adopt`` until stopped; a connection that arrives while stopping is closed."""
+
+    def __init__(self, name: str, adopt: Callable[[socket.socket], None], port: int = 0) -> None:
+        self._adopt = adopt
+        self._socket = socket.create_server((LOOPBACK, port))
+        self.port: int = self._socket.getsockname()[1]
+        self._lock = threading.Lock()
+        self._stopping = False
+        self._thread = threading.Thread(target=self._accept, name=f"sim-{name}-accept", daemon=True)
+        self._thread.start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection, _ = self._socket.accept()
+            except OSError:
+                return
+            connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            with self._lock:
+                if self._stopping:
+                    connection.close()
+                    return
+                self._adopt(connection)
+
+    def stop(self) -> bool:
+        """Stop accepting; False if it was already stopped. No ``adopt`` call follows the return."""
+        with self._lock:
+            if self._stopping:
+                return False
+            self._stopping = True
+        # shutdown wakes the thread blocked in accept(); close alone does not
+        with contextlib.suppress(OSError):
+            self._socket.shutdown(socket.SHUT_RDWR)
+        self._socket.close()
+        self._thread.join()
+        return True
+
+
 class LineServer:
     """Serves ``handle(line) -> reply | None`` on 127.0.0.1:``port`` (0 picks a free port); each reply
     goes back followed by ``terminator``. Lines end in LF; a CR before it is dropped."""
@@ -25,34 +65,22 @@ class LineServer:
         self.name = name
         self._handle = handle
         self._terminator = terminator
-        self._listener = socket.create_server((LOOPBACK, port))
-        self.port: int = self._listener.getsockname()[1]
         self._connections: set[socket.socket] = set()
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
-        self._stopping = False
-        self._accepting = threading.Thread(target=self._accept, name=f"sim-{name}-accept", daemon=True)
-        self._accepting.start()
+        self._listener = LoopbackListener(name, self._adopt, port)
+        self.port = self._listener.port
 
-    def _accept(self) -> None:
-        while True:
-            try:
-                connection, _ = self._listener.accept()
-            except OSError:
-                return
-            with self._lock:
-                if self._stopping:
-                    connection.close()
-                    return
-                self._connections.add(connection)
-                thread = threading.Thread(
-                    target=self._serve, args=(connection,), name=f"sim-{self.name}-conn", daemon=True
-                )
-                self._threads = [t for t in self._threads if t.is_alive()] + [thread]
-            thread.start()
+    def _adopt(self, connection: socket.socket) -> None:
+        thread = threading.Thread(
+            target=self._serve, args=(connection,), name=f"sim-{self.name}-conn", daemon=True
+        )
+        with self._lock:
+            self._connections.add(connection)
+            self._threads = [t for t in self._threads if t.is_alive()] + [thread]
+        thread.start()
 
     def _serve(self, connection: socket.socket) -> None:
-        connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         pending = b""
         try:
             while True:
@@ -81,17 +109,14 @@ class LineServer:
             return None
 
     def stop(self) -> None:
+        if not self._listener.stop():
+            return
         with self._lock:
-            if self._stopping:
-                return
-            self._stopping = True
             connections = list(self._connections)
             threads = list(self._threads)
-        # shutdown wakes the threads blocked in accept() and recv(); close alone does not
-        for sock in (self._listener, *connections):
+        # shutdown wakes the threads blocked in recv(); close alone does not
+        for connection in connections:
             with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-        self._listener.close()
-        self._accepting.join()
+                connection.shutdown(socket.SHUT_RDWR)
         for thread in threads:
             thread.join()

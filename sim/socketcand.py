@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import can
 
-from sim.server import LOOPBACK
+from sim.server import LoopbackListener
 
 log = logging.getLogger("sim.socketcand")
 
@@ -131,41 +131,20 @@ class _Session:
 class SocketcandServer:
     def __init__(self, channel: str, port: int = 0) -> None:
         self.channel = channel
-        self._listener = socket.create_server((LOOPBACK, port))
-        self.port: int = self._listener.getsockname()[1]
         self._sessions: list[_Session] = []
-        self._lock = threading.Lock()
-        self._stopping = False
-        self._accepting = threading.Thread(target=self._accept, name="sim-socketcand-accept", daemon=True)
-        self._accepting.start()
+        self._listener = LoopbackListener("socketcand", self._adopt, port)
+        self.port = self._listener.port
 
     def _open_bus(self) -> can.BusABC:
         return can.Bus(interface="virtual", channel=self.channel)
 
-    def _accept(self) -> None:
-        while True:
-            try:
-                connection, _ = self._listener.accept()
-            except OSError:
-                return
-            connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            with self._lock:
-                if self._stopping:
-                    connection.close()
-                    return
-                self._sessions = [s for s in self._sessions if s.thread.is_alive()]
-                self._sessions.append(_Session(connection, self._open_bus))
+    def _adopt(self, connection: socket.socket) -> None:
+        self._sessions = [s for s in self._sessions if s.thread.is_alive()]
+        self._sessions.append(_Session(connection, self._open_bus))
 
     def stop(self) -> None:
-        with self._lock:
-            if self._stopping:
-                return
-            self._stopping = True
-            sessions = list(self._sessions)
-        with contextlib.suppress(OSError):
-            self._listener.shutdown(socket.SHUT_RDWR)
-        self._listener.close()
-        self._accepting.join()
-        for session in sessions:
+        if not self._listener.stop():
+            return
+        for session in list(self._sessions):
             session.close()
             session.thread.join()
