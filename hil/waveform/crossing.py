@@ -84,8 +84,8 @@ class EdgeScanner:
         # The thresholds as _exact applies them (a sample on both sides of a negative hysteresis
         # changes nothing there).
         pick_fire, pick_arm = (max, min) if rising else (min, max)
-        self._fire_at = pick_fire(self.level, self.arm_level)
-        self._arm_at = pick_arm(self.level, self.arm_level)
+        self.fire_at = pick_fire(self.level, self.arm_level)
+        self.arm_at = pick_arm(self.level, self.arm_level)
 
     def scan(self, x: np.ndarray, first_index: int, stop_at_first: bool = False) -> list[int]:
         """Indices of the samples at which crossings fire in the chunk ``x`` (sample 0 is ``first_index``)."""
@@ -128,8 +128,8 @@ class EdgeScanner:
     def changes(self, values: np.ndarray, armed: bool) -> np.ndarray:
         """Which of ``values`` would change the state ``armed``."""
         if self.wants_high(armed):
-            return values >= self._fire_at if armed else values > self._arm_at
-        return values <= self._fire_at if armed else values < self._arm_at
+            return values >= self.fire_at if armed else values > self.arm_at
+        return values <= self.fire_at if armed else values < self.arm_at
 
     def can_change(self, x: np.ndarray) -> bool:
         """Whether any sample of ``x`` could change the state: one flat reduction, the cheapest way

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from hil.waveform import kernels
 from hil.waveform.bounds import Bound
 from hil.waveform.capture import Capture
 from hil.waveform.chunks import RunRecorder, channel_rows, chunk_len, chunks, sum_values
@@ -33,9 +34,22 @@ def first_reaching(row: np.ndarray, i0: int, i1: int, level: float, upward: bool
 
 
 def _extremes(row: np.ndarray, i0: int, i1: int, final: float, band: float) -> dict[str, float | int]:
-    """Min and max with their indices, and the last sample outside final ± band. Each chunk is read
-    by two reductions; only the chunks that hold the extremes and the last one that leaves the band
-    are searched sample by sample, once, after the loop."""
+    """Min and max with their indices, and the last sample outside final ± band. Without the compiled
+    kernel each chunk is read by two reductions; only the chunks that hold the extremes and the last
+    one that leaves the band are searched sample by sample, once, after the loop."""
+    # The band's edges in the samples' type, as numpy compares samples with a Python float.
+    edge_lo, edge_hi = row.dtype.type(final - band), row.dtype.type(final + band)
+    x = row[i0:i1]
+    if kernels.usable(x):
+        lo_v, hi_v, total, lo_i, hi_i, last_out = kernels.compiled.extremes(x, edge_lo, edge_hi)
+        if math.isfinite(total):  # else NaN or inf: numpy's semantics
+            return {
+                "min": lo_v,
+                "max": hi_v,
+                "argmin": i0 + lo_i,
+                "argmax": i0 + hi_i,
+                "last_out": i0 + last_out if last_out >= 0 else -1,
+            }
     lo_v, hi_v, lo_chunk, hi_chunk, last_chunk = math.inf, -math.inf, None, None, None
     for a, b in chunks(i0, i1, chunk_len(row.dtype)):
         x = row[a:b]
@@ -45,14 +59,14 @@ def _extremes(row: np.ndarray, i0: int, i1: int, final: float, band: float) -> d
             lo_v, lo_chunk = mn, (a, b)
         if mx > hi_v:
             hi_v, hi_chunk = mx, (a, b)
-        if mn <= final - band or mx >= final + band:
+        if mn <= edge_lo or mx >= edge_hi:
             last_chunk = (a, b)
     lo_i = -1 if lo_chunk is None else lo_chunk[0] + int(np.argmin(row[lo_chunk[0] : lo_chunk[1]]))
     hi_i = -1 if hi_chunk is None else hi_chunk[0] + int(np.argmax(row[hi_chunk[0] : hi_chunk[1]]))
     last_out = -1
     if last_chunk is not None:
         x = row[last_chunk[0] : last_chunk[1]]
-        last_out = last_chunk[0] + int(np.flatnonzero((x <= final - band) | (x >= final + band))[-1])
+        last_out = last_chunk[0] + int(np.flatnonzero((x <= edge_lo) | (x >= edge_hi))[-1])
     return {"min": lo_v, "max": hi_v, "argmin": lo_i, "argmax": hi_i, "last_out": last_out}
 
 

@@ -1,7 +1,9 @@
 """Single-pass checks over whole captures: per-cycle RMS, envelope and is-constant, ripple.
 
-Each channel is read chunk by chunk; every pass after the first reads the chunk from cache, and
-buffers are reused across chunks, so memory does not grow with the capture.
+Per-cycle RMS and ripple run on the compiled kernels where the package has them. On the numpy
+paths, and in the envelope checks, each channel is read chunk by chunk; every pass after the first
+reads the chunk from cache, and buffers are reused across chunks, so memory does not grow with the
+capture.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import math
 
 import numpy as np
 
+from hil.waveform import kernels
 from hil.waveform.bounds import Bound, BoundSpec
 from hil.waveform.capture import Capture
 from hil.waveform.chunks import RunRecorder, channel_rows, chunk_len, chunks, sum_squares, sum_values
@@ -20,6 +23,11 @@ from hil.waveform.result import ChannelOutcome, CheckResult, Limit, Quantity, Tr
 def cycle_sums(row: np.ndarray, i0: int, i1: int, hysteresis: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """Rising zero crossings (sample indices) and the sum of squares of each complete cycle between them."""
     scanner = EdgeScanner(0.0, hysteresis, rising=True)
+    x = row[i0:i1]
+    if kernels.usable(x):
+        found, cycle, total = kernels.compiled.cycles(x, scanner.fire_at, scanner.arm_at)
+        if math.isfinite(total):  # else NaN or inf: numpy's semantics
+            return np.frombuffer(found, dtype=np.int64) + i0, np.frombuffer(cycle, dtype=np.float64)
     crossings: list[int] = []
     sums: list[float] = []
     open_sum = 0.0
@@ -188,9 +196,21 @@ def _envelope(
 def ripple_stats(row: np.ndarray, i0: int, i1: int) -> tuple[float, float, float, float]:
     """(min, max, mean, AC RMS); sums are taken about the first sample so that a large DC level
     does not eat the precision of the ripple."""
+    ref = row[i0]
+    x = row[i0:i1]
+    moments = kernels.compiled.moments(x, float(ref)) if kernels.usable(x) else None
+    if moments is None or not all(map(math.isfinite, moments[2:])):  # NaN, inf: numpy's semantics
+        moments = _shifted_moments(row, i0, i1, ref)
+    lowest, highest, s1, s2 = moments
+    n = i1 - i0
+    mean = s1 / n
+    ac = math.sqrt(max(s2 / n - mean * mean, 0.0))
+    return lowest + float(ref), highest + float(ref), mean + float(ref), ac
+
+
+def _shifted_moments(row: np.ndarray, i0: int, i1: int, ref: np.floating) -> tuple[float, ...]:
     size = chunk_len(row.dtype)
     shifted = np.empty(size, dtype=row.dtype)
-    ref = row[i0]
     lowest, highest = math.inf, -math.inf
     s1 = s2 = 0.0
     for a, b in chunks(i0, i1, size):
@@ -200,10 +220,7 @@ def ripple_stats(row: np.ndarray, i0: int, i1: int) -> tuple[float, float, float
         highest = max(highest, float(np.maximum.reduce(d)))
         s1 += sum_values(d)
         s2 += sum_squares(d)
-    n = i1 - i0
-    mean = s1 / n
-    ac = math.sqrt(max(s2 / n - mean * mean, 0.0))
-    return lowest + float(ref), highest + float(ref), mean + float(ref), ac
+    return lowest, highest, s1, s2
 
 
 def ripple(

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import hil.waveform.chunks
+from hil.waveform import kernels
 
 
 @pytest.fixture(params=[np.float64, np.float32], ids=["f64", "f32"])
@@ -28,3 +29,13 @@ def chunk_bytes(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(1234)
+
+
+@pytest.fixture(params=["compiled", "numpy"])
+def kernel_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run a test on the compiled kernels and on the numpy paths, which must agree."""
+    if request.param == "numpy":
+        monkeypatch.setattr(kernels, "compiled", None)
+    elif kernels.compiled is None:
+        pytest.skip("the package was built without the compiled kernels")
+    return request.param

@@ -23,6 +23,8 @@ from hil.waveform import (
 from hil.waveform import reference as ref
 from hil.waveform.spectral import harmonic_groups
 
+pytestmark = pytest.mark.usefixtures("kernel_path")
+
 FS = 100e3
 
 

@@ -13,7 +13,10 @@ import pytest
 MEASURE = """
 import json, sys, tracemalloc
 import numpy as np
-from hil.waveform import Capture, find_crossing, in_envelope, is_constant, ripple, rms, step_info
+from hil.waveform import Capture, find_crossing, in_envelope, is_constant, kernels, ripple, rms, step_info
+
+if sys.argv[2] == "numpy":
+    kernels.compiled = None
 
 CHECKS = {
     "rms": lambda c: rms(c),
@@ -37,17 +40,22 @@ def peak_bytes(check, n):
         tracemalloc.stop()
 
 check = CHECKS[sys.argv[1]]
-print(json.dumps([peak_bytes(check, 1_000_000), peak_bytes(check, 8_000_000)]))
+print(json.dumps([kernels.compiled is not None, peak_bytes(check, 1_000_000), peak_bytes(check, 8_000_000)]))
 """
 
 
 @pytest.mark.parametrize(
     "check", ["rms", "is_constant", "in_envelope", "ripple", "step_info", "find_crossing"]
 )
-def test_streaming_checks_allocate_the_same_for_1e6_and_8e6_samples(check):
+def test_streaming_checks_allocate_the_same_for_1e6_and_8e6_samples(check, kernel_path):
     done = subprocess.run(
-        [sys.executable, "-c", MEASURE, check], capture_output=True, text=True, timeout=120, check=True
+        [sys.executable, "-c", MEASURE, check, kernel_path],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
     )
-    small, large = json.loads(done.stdout)
+    compiled, small, large = json.loads(done.stdout)
+    assert compiled == (kernel_path == "compiled")
     assert large <= small * 1.1 + 64 * 1024, (small, large)
     assert large < 8_000_000 * 8 / 20  # far below one copy of the data

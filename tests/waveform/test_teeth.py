@@ -20,6 +20,8 @@ from hil.waveform import (
     trip_latency,
 )
 
+pytestmark = pytest.mark.usefixtures("kernel_path")
+
 FS = 50e3
 T = np.arange(100_000) / FS  # 2 s
 

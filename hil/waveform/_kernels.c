@@ -1,0 +1,247 @@
+/* Single-pass kernels of the streaming checks that need several statistics of every sample.
+ *
+ * numpy computes one statistic per pass, so a check needing min, max and two sums reads each sample
+ * four times; these read it once, in blocks of BLOCK samples reduced with SIMD, the block results
+ * added in double. Thresholds are compared in the samples' own type, as numpy compares an array
+ * with a Python float.
+ *
+ * Every kernel also returns a sum that is not finite when a sample is NaN or infinite; the caller
+ * then takes the numpy path, which defines those cases. The GIL is released while a kernel runs.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
+#define MULTIVERSION __attribute__((target_clones("avx2", "default")))
+#else
+#define MULTIVERSION
+#endif
+
+#define BLOCK 1024
+
+typedef struct {
+    void *data;
+    Py_ssize_t len, cap;
+    size_t item;
+} Grow;
+
+static int grow_push(Grow *g, const void *value) {
+    if (g->len == g->cap) {
+        Py_ssize_t cap = g->cap ? 2 * g->cap : 64;
+        void *data = realloc(g->data, (size_t)cap * g->item);
+        if (!data) return -1;
+        g->data = data;
+        g->cap = cap;
+    }
+    memcpy((char *)g->data + (size_t)g->len * g->item, value, g->item);
+    g->len++;
+    return 0;
+}
+
+/* Statistics of x[0..n) - ref. The simd reductions keep a partial result per vector lane (no sum
+ * is reassociated beyond that); blocks are added up in double by the callers. */
+typedef struct {
+    double lo, hi, sum, sumsq;
+} Stats;
+
+#define DEFINE_BLOCK(T, NAME)                                                                         \
+    static inline __attribute__((always_inline)) Stats NAME(const T *x, Py_ssize_t n, T ref) {        \
+        T lo = (T)INFINITY, hi = (T)-INFINITY, a1 = 0, a2 = 0;                                        \
+        _Pragma("omp simd reduction(min : lo) reduction(max : hi) reduction(+ : a1, a2)")             \
+        for (Py_ssize_t j = 0; j < n; j++) {                                                          \
+            T v = x[j] - ref;                                                                         \
+            lo = v < lo ? v : lo;                                                                     \
+            hi = v > hi ? v : hi;                                                                     \
+            a1 += v;                                                                                  \
+            a2 += v * v;                                                                              \
+        }                                                                                             \
+        return (Stats){lo, hi, a1, a2};                                                               \
+    }
+DEFINE_BLOCK(float, block_f32)
+DEFINE_BLOCK(double, block_f64)
+
+static inline Py_ssize_t block_len(Py_ssize_t i, Py_ssize_t n) { return n - i < BLOCK ? n - i : BLOCK; }
+
+/* Ripple: min, max, sum and sum of squares of x - ref. */
+#define DEFINE_MOMENTS(T, NAME, BLOCKFN)                                              \
+    MULTIVERSION static Stats NAME(const T *x, Py_ssize_t n, T ref) {                 \
+        Stats all = {INFINITY, -INFINITY, 0.0, 0.0};                                  \
+        for (Py_ssize_t i = 0; i < n; i += BLOCK) {                                   \
+            Stats b = BLOCKFN(x + i, block_len(i, n), ref);                           \
+            all.lo = b.lo < all.lo ? b.lo : all.lo;                                   \
+            all.hi = b.hi > all.hi ? b.hi : all.hi;                                   \
+            all.sum += b.sum;                                                         \
+            all.sumsq += b.sumsq;                                                     \
+        }                                                                             \
+        return all;                                                                   \
+    }
+DEFINE_MOMENTS(float, moments_f32, block_f32)
+DEFINE_MOMENTS(double, moments_f64, block_f64)
+
+/* Per-cycle RMS: rising crossings with hysteresis and the sum of squares of each complete cycle
+ * between them. Disarmed, a sample below arm_at arms; armed, a sample at or above fire_at fires and
+ * starts a cycle. A block where the state cannot change is summed whole; the others sample by sample. */
+#define DEFINE_CYCLES(T, NAME, BLOCKFN)                                                              \
+    MULTIVERSION static int NAME(const T *x, Py_ssize_t n, T fire_at, T arm_at, Grow *crossings,     \
+                                 Grow *sums, double *total) {                                        \
+        int armed = 0;                                                                               \
+        double open = 0.0, all = 0.0;                                                                \
+        for (Py_ssize_t i = 0; i < n; i += BLOCK) {                                                  \
+            Py_ssize_t m = block_len(i, n);                                                          \
+            Stats b = BLOCKFN(x + i, m, 0);                                                          \
+            all += b.sumsq;                                                                          \
+            if (armed ? !(b.hi >= fire_at) : !(b.lo < arm_at)) {                                     \
+                open += b.sumsq;                                                                     \
+                continue;                                                                            \
+            }                                                                                        \
+            for (Py_ssize_t j = i; j < i + m; j++) {                                                 \
+                T v = x[j];                                                                          \
+                if (!armed) {                                                                        \
+                    armed = v < arm_at;                                                              \
+                } else if (v >= fire_at) {                                                           \
+                    int64_t at = j;                                                                  \
+                    if (crossings->len && grow_push(sums, &open)) return -1;                         \
+                    if (grow_push(crossings, &at)) return -1;                                        \
+                    open = 0.0;                                                                      \
+                    armed = 0;                                                                       \
+                }                                                                                    \
+                open += (double)v * v;                                                               \
+            }                                                                                        \
+        }                                                                                            \
+        *total = all;                                                                                \
+        return 0;                                                                                    \
+    }
+DEFINE_CYCLES(float, cycles_f32, block_f32)
+DEFINE_CYCLES(double, cycles_f64, block_f64)
+
+/* Step metrics: min and max with the index of their first occurrence, the last sample at or beyond
+ * either edge of the settling band, and the sum (finite check). Only the blocks that hold them are
+ * searched sample by sample, after the pass. */
+#define DEFINE_EXTREMES(T, NAME, BLOCKFN)                                                            \
+    MULTIVERSION static void NAME(const T *x, Py_ssize_t n, T band_lo, T band_hi, double vals[3],    \
+                                  Py_ssize_t idx[3]) {                                               \
+        Stats all = {INFINITY, -INFINITY, 0.0, 0.0};                                                 \
+        Py_ssize_t lo_block = -1, hi_block = -1, out_block = -1;                                     \
+        for (Py_ssize_t i = 0; i < n; i += BLOCK) {                                                  \
+            Stats b = BLOCKFN(x + i, block_len(i, n), 0);                                            \
+            all.sum += b.sum;                                                                        \
+            if (b.lo < all.lo) {                                                                     \
+                all.lo = b.lo;                                                                       \
+                lo_block = i;                                                                        \
+            }                                                                                        \
+            if (b.hi > all.hi) {                                                                     \
+                all.hi = b.hi;                                                                       \
+                hi_block = i;                                                                        \
+            }                                                                                        \
+            if (b.lo <= band_lo || b.hi >= band_hi) out_block = i;                                   \
+        }                                                                                            \
+        idx[0] = idx[1] = idx[2] = -1;                                                               \
+        for (Py_ssize_t j = lo_block; lo_block >= 0 && idx[0] < 0 && j < n; j++)                     \
+            if (x[j] == (T)all.lo) idx[0] = j;                                                       \
+        for (Py_ssize_t j = hi_block; hi_block >= 0 && idx[1] < 0 && j < n; j++)                     \
+            if (x[j] == (T)all.hi) idx[1] = j;                                                       \
+        Py_ssize_t out_end = out_block >= 0 ? out_block + block_len(out_block, n) : -1;             \
+        for (Py_ssize_t j = out_end - 1; idx[2] < 0 && j >= out_block && j >= 0; j--)                \
+            if (x[j] <= band_lo || x[j] >= band_hi) idx[2] = j;                                      \
+        vals[0] = all.lo;                                                                            \
+        vals[1] = all.hi;                                                                            \
+        vals[2] = all.sum;                                                                           \
+    }
+DEFINE_EXTREMES(float, extremes_f32, block_f32)
+DEFINE_EXTREMES(double, extremes_f64, block_f64)
+
+/* A one-dimensional C-contiguous float32 or float64 buffer; 4 or 8 in *item, 0 with an error set. */
+static int get_samples(PyObject *obj, Py_buffer *view, int *item) {
+    if (PyObject_GetBuffer(obj, view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) return 0;
+    const char *f = view->format ? view->format : "B";
+    if (*f == '<' || *f == '=' || *f == '@') f++;
+    if (view->ndim == 1 && f[1] == '\0' && (*f == 'f' || *f == 'd')) {
+        *item = *f == 'f' ? 4 : 8;
+        return 1;
+    }
+    PyErr_SetString(PyExc_TypeError, "samples must be a 1-D contiguous float32 or float64 array");
+    PyBuffer_Release(view);
+    return 0;
+}
+
+static PyObject *py_moments(PyObject *self, PyObject *args) {
+    PyObject *obj;
+    double ref;
+    Stats out;
+    Py_buffer view;
+    int item;
+    if (!PyArg_ParseTuple(args, "Od", &obj, &ref) || !get_samples(obj, &view, &item)) return NULL;
+    Py_BEGIN_ALLOW_THREADS;
+    if (item == 4)
+        out = moments_f32(view.buf, view.shape[0], (float)ref);
+    else
+        out = moments_f64(view.buf, view.shape[0], ref);
+    Py_END_ALLOW_THREADS;
+    PyBuffer_Release(&view);
+    return Py_BuildValue("dddd", out.lo, out.hi, out.sum, out.sumsq);
+}
+
+static PyObject *py_cycles(PyObject *self, PyObject *args) {
+    PyObject *obj, *result = NULL;
+    double fire_at, arm_at, total = 0.0;
+    Py_buffer view;
+    int item, rc;
+    Grow crossings = {NULL, 0, 0, sizeof(int64_t)}, sums = {NULL, 0, 0, sizeof(double)};
+    if (!PyArg_ParseTuple(args, "Odd", &obj, &fire_at, &arm_at) || !get_samples(obj, &view, &item))
+        return NULL;
+    Py_BEGIN_ALLOW_THREADS;
+    if (item == 4)
+        rc = cycles_f32(view.buf, view.shape[0], (float)fire_at, (float)arm_at, &crossings, &sums, &total);
+    else
+        rc = cycles_f64(view.buf, view.shape[0], fire_at, arm_at, &crossings, &sums, &total);
+    Py_END_ALLOW_THREADS;
+    PyBuffer_Release(&view);
+    if (rc)
+        PyErr_NoMemory();
+    else
+        result = Py_BuildValue("y#y#d", crossings.len ? (const char *)crossings.data : "",
+                               crossings.len * (Py_ssize_t)crossings.item, sums.len ? (const char *)sums.data : "",
+                               sums.len * (Py_ssize_t)sums.item, total);
+    free(crossings.data);
+    free(sums.data);
+    return result;
+}
+
+static PyObject *py_extremes(PyObject *self, PyObject *args) {
+    PyObject *obj;
+    double band_lo, band_hi, vals[3];
+    Py_ssize_t idx[3];
+    Py_buffer view;
+    int item;
+    if (!PyArg_ParseTuple(args, "Odd", &obj, &band_lo, &band_hi) || !get_samples(obj, &view, &item))
+        return NULL;
+    Py_BEGIN_ALLOW_THREADS;
+    if (item == 4)
+        extremes_f32(view.buf, view.shape[0], (float)band_lo, (float)band_hi, vals, idx);
+    else
+        extremes_f64(view.buf, view.shape[0], band_lo, band_hi, vals, idx);
+    Py_END_ALLOW_THREADS;
+    PyBuffer_Release(&view);
+    return Py_BuildValue("dddnnn", vals[0], vals[1], vals[2], idx[0], idx[1], idx[2]);
+}
+
+static PyMethodDef methods[] = {
+    {"moments", py_moments, METH_VARARGS,
+     "moments(x, ref) -> (min, max, sum, sum of squares) of x - ref, in one pass."},
+    {"cycles", py_cycles, METH_VARARGS,
+     "cycles(x, fire_at, arm_at) -> (crossings as int64 bytes, per-cycle sums of squares as float64 bytes,"
+     " total sum of squares)."},
+    {"extremes", py_extremes, METH_VARARGS,
+     "extremes(x, band_lo, band_hi) -> (min, max, sum, argmin, argmax, last index at or beyond the band)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_kernels", "Single-pass kernels of the streaming checks.", -1, methods,
+};
+
+PyMODINIT_FUNC PyInit__kernels(void) { return PyModule_Create(&module); }

@@ -1,0 +1,92 @@
+"""The compiled kernels give what the numpy paths give, on the cases that stress their shortcuts:
+events at block edges, many crossings, repeated extremes, NaN, strided rows."""
+
+import shutil
+import sysconfig
+
+import numpy as np
+import pytest
+
+from hil.waveform import Capture, kernels, ripple, rms, step_info
+
+needs_kernels = pytest.mark.skipif(kernels.compiled is None, reason="built without the compiled kernels")
+
+FS = 10e3
+
+
+def both_paths(check, cap: Capture, monkeypatch: pytest.MonkeyPatch, **kwargs):
+    fast = check(cap, **kwargs)
+    with monkeypatch.context() as m:
+        m.setattr(kernels, "compiled", None)
+        slow = check(cap, **kwargs)
+    return fast, slow
+
+
+def same_values(fast, slow, rtol: float) -> None:
+    for a, b in zip(fast.outcomes, slow.outcomes, strict=True):
+        assert a.values.keys() == b.values.keys()
+        for key in a.values:
+            np.testing.assert_allclose(a.values[key].value, b.values[key].value, rtol=rtol, err_msg=key)
+        assert a.passed == b.passed and a.violations == b.violations
+
+
+def test_the_package_builds_the_kernels_where_a_compiler_is_at_hand():
+    cc = (sysconfig.get_config_var("CC") or "").split()
+    if not cc or shutil.which(cc[0]) is None:
+        pytest.skip("no C compiler: the numpy paths serve")
+    assert kernels.compiled is not None, "a C compiler is here, yet the kernels were not built"
+
+
+@needs_kernels
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("hysteresis", [0.0, 0.5, -0.2])
+def test_cycles_agree_on_noise_and_on_crossings_at_block_edges(dtype, hysteresis, monkeypatch):
+    rng = np.random.default_rng(7)
+    t = np.arange(200_000)
+    x = np.sin(2 * np.pi * t / 2048) + rng.normal(0, 0.05, t.size)  # crossings near multiples of 1024
+    x[50_000:60_000] = rng.normal(0, 1, 10_000)  # a crossing every few samples
+    x[1023], x[1024], x[2047], x[2048] = -1.0, 0.0, -1.0, 1.0  # 0.0 fires: the level counts as reached
+    x[98 * 1024 : 99 * 1024] = -1.0
+    x[98 * 1024 + 500] = 0.0  # the only sample of a block that can fire is on the level
+    x[150_000:150_002] = min(0.0, -hysteresis), 1.0  # on the arming level: does not arm
+    cap = Capture.from_arrays(x.astype(dtype), FS)
+    fast, slow = both_paths(rms, cap, monkeypatch, hysteresis=hysteresis)
+    same_values(fast, slow, 1e-9 if dtype == np.float64 else 1e-5)
+    assert fast.value("n_cycles") > 1000
+
+
+@needs_kernels
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("sign", [1, -1], ids=["up", "down"])
+def test_step_extremes_take_the_first_of_repeated_extremes_and_the_last_exit_from_the_band(
+    dtype, sign, monkeypatch
+):
+    x = np.concatenate([np.zeros(500), np.ones(20_000)])
+    x[3000] = x[9000] = 1.5  # the same peak twice
+    x[5000] = x[12_000] = -0.25  # the same dip twice
+    last_out = 500 + 19 * 1024 - 1  # the last sample of a kernel block
+    x[last_out] = 0.98  # on the edge of the settling band, which counts as outside
+    cap = Capture.from_arrays((sign * x).astype(dtype), FS)
+    fast, slow = both_paths(step_info, cap, monkeypatch, step_time_s=0.05, final_value=float(sign))
+    same_values(fast, slow, 1e-12)
+    assert fast.value("peak_time_s") == pytest.approx((3000 - 500) / FS)
+    assert fast.value("settling_time_s") == pytest.approx((last_out + 1 - 500) / FS)
+
+
+@needs_kernels
+@pytest.mark.parametrize("check", [rms, ripple, step_info])
+def test_nan_and_strided_rows_take_the_numpy_path(check, monkeypatch):
+    x = np.sin(2 * np.pi * np.arange(40_000) / 400) + np.arange(40_000) / 4e4
+    x[10_000] = np.nan
+    strided = Capture.from_arrays(np.asfortranarray(np.vstack([x, x])), FS)
+    for cap in (Capture.from_arrays(x, FS), strided):
+        fast, slow = both_paths(check, cap, monkeypatch)
+        assert [o.detail for o in fast.outcomes] == [o.detail for o in slow.outcomes]
+
+
+@needs_kernels
+def test_the_kernels_refuse_what_they_cannot_read():
+    with pytest.raises(TypeError, match="float32 or float64"):
+        kernels.compiled.moments(np.zeros(10, dtype=np.int32), 0.0)
+    with pytest.raises(TypeError, match="float32 or float64"):
+        kernels.compiled.moments(np.zeros((2, 2)), 0.0)
