@@ -154,6 +154,30 @@ DEFINE_CYCLES(double, cycles_f64, block_f64)
 DEFINE_EXTREMES(float, extremes_f32, block_f32)
 DEFINE_EXTREMES(double, extremes_f64, block_f64)
 
+/* Searches: the first index whose sample compares true with t, or -1. A block is tested whole
+ * (comparisons are false for NaN, as in numpy) and searched only when it holds a hit. */
+#define DEFINE_FIRST(T, NAME, OP)                                                                     \
+    MULTIVERSION static Py_ssize_t NAME(const T *x, Py_ssize_t n, T t) {                              \
+        for (Py_ssize_t i = 0; i < n; i += BLOCK) {                                                   \
+            Py_ssize_t m = block_len(i, n);                                                           \
+            int any = 0;                                                                              \
+            _Pragma("omp simd reduction(| : any)")                                                    \
+            for (Py_ssize_t j = 0; j < m; j++) any |= x[i + j] OP t;                                  \
+            if (any)                                                                                  \
+                for (Py_ssize_t j = i; j < i + m; j++)                                                \
+                    if (x[j] OP t) return j;                                                          \
+        }                                                                                             \
+        return -1;                                                                                    \
+    }
+DEFINE_FIRST(float, first_lt_f32, <)
+DEFINE_FIRST(float, first_le_f32, <=)
+DEFINE_FIRST(float, first_gt_f32, >)
+DEFINE_FIRST(float, first_ge_f32, >=)
+DEFINE_FIRST(double, first_lt_f64, <)
+DEFINE_FIRST(double, first_le_f64, <=)
+DEFINE_FIRST(double, first_gt_f64, >)
+DEFINE_FIRST(double, first_ge_f64, >=)
+
 /* A one-dimensional C-contiguous float32 or float64 buffer; 4 or 8 in *item, 0 with an error set. */
 static int get_samples(PyObject *obj, Py_buffer *view, int *item) {
     if (PyObject_GetBuffer(obj, view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) return 0;
@@ -229,6 +253,35 @@ static PyObject *py_extremes(PyObject *self, PyObject *args) {
     return Py_BuildValue("dddnnn", vals[0], vals[1], vals[2], idx[0], idx[1], idx[2]);
 }
 
+static PyObject *py_first(PyObject *self, PyObject *args) {
+    static const char *const ops[] = {"<", "<=", ">", ">="};
+    Py_ssize_t (*const f32[])(const float *, Py_ssize_t, float) = {first_lt_f32, first_le_f32, first_gt_f32,
+                                                                   first_ge_f32};
+    Py_ssize_t (*const f64[])(const double *, Py_ssize_t, double) = {first_lt_f64, first_le_f64, first_gt_f64,
+                                                                     first_ge_f64};
+    PyObject *obj;
+    const char *op;
+    double t;
+    Py_ssize_t found;
+    Py_buffer view;
+    int item, k = 0;
+    if (!PyArg_ParseTuple(args, "Ods", &obj, &t, &op)) return NULL;
+    while (k < 4 && strcmp(op, ops[k])) k++;
+    if (k == 4) {
+        PyErr_Format(PyExc_ValueError, "comparison must be one of < <= > >=, got %s", op);
+        return NULL;
+    }
+    if (!get_samples(obj, &view, &item)) return NULL;
+    Py_BEGIN_ALLOW_THREADS;
+    if (item == 4)
+        found = f32[k](view.buf, view.shape[0], (float)t);
+    else
+        found = f64[k](view.buf, view.shape[0], t);
+    Py_END_ALLOW_THREADS;
+    PyBuffer_Release(&view);
+    return PyLong_FromSsize_t(found);
+}
+
 static PyMethodDef methods[] = {
     {"moments", py_moments, METH_VARARGS,
      "moments(x, ref) -> (min, max, sum, sum of squares) of x - ref, in one pass."},
@@ -237,6 +290,8 @@ static PyMethodDef methods[] = {
      " total sum of squares)."},
     {"extremes", py_extremes, METH_VARARGS,
      "extremes(x, band_lo, band_hi) -> (min, max, sum, argmin, argmax, last index at or beyond the band)."},
+    {"first", py_first, METH_VARARGS,
+     "first(x, t, op) -> the first index i with x[i] op t (op one of < <= > >=), or -1."},
     {NULL, NULL, 0, NULL},
 };
 

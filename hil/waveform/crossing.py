@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 
+from hil.waveform import kernels
 from hil.waveform.capture import Capture
 from hil.waveform.chunks import channel_rows, chunk_len, chunks
 from hil.waveform.result import ChannelOutcome, CheckResult, Limit, Quantity
@@ -87,7 +88,7 @@ class EdgeScanner:
         self.fire_at = pick_fire(self.level, self.arm_level)
         self.arm_at = pick_arm(self.level, self.arm_level)
 
-    def scan(self, x: np.ndarray, first_index: int, stop_at_first: bool = False) -> list[int]:
+    def scan(self, x: np.ndarray, first_index: int) -> list[int]:
         """Indices of the samples at which crossings fire in the chunk ``x`` (sample 0 is ``first_index``)."""
         events: list[int] = []
         candidates = _CandidateRows(self, x)
@@ -116,8 +117,6 @@ class EdgeScanner:
                 self.armed = not self.armed
                 pos = start + j + 1
             events.extend(first_index + i for i in fired)
-            if events and stop_at_first:
-                break
         return events
 
     def wants_high(self, armed: bool) -> bool:
@@ -130,12 +129,6 @@ class EdgeScanner:
         if self.wants_high(armed):
             return values >= self.fire_at if armed else values > self.arm_at
         return values <= self.fire_at if armed else values < self.arm_at
-
-    def can_change(self, x: np.ndarray) -> bool:
-        """Whether any sample of ``x`` could change the state: one flat reduction, the cheapest way
-        to pass over the chunks of a search where nothing happens."""
-        extreme = (np.maximum if self.wants_high(self.armed) else np.minimum).reduce(x)
-        return bool(self.changes(np.asarray(extreme), self.armed))
 
     def _exact(self, x: np.ndarray) -> np.ndarray:
         if self.rising:
@@ -160,23 +153,55 @@ def interpolate_time(cap: Capture, row: np.ndarray, index: int, level: float) ->
     return cap.time_of(index - 1 + frac)
 
 
+# For each comparison, the reduction whose result tells whether any sample of a chunk compares true.
+_SCREENS = {
+    "<": (np.minimum, np.less),
+    "<=": (np.minimum, np.less_equal),
+    ">": (np.maximum, np.greater),
+    ">=": (np.maximum, np.greater_equal),
+}
+
+
+def first_where(row: np.ndarray, i0: int, i1: int, op: str, threshold: float) -> int | None:
+    """First index in [i0, i1) whose sample compares true with ``threshold`` (``op`` one of
+    ``< <= > >=``), reading no further than needed."""
+    x = row[i0:i1]
+    if kernels.usable(x):
+        found = kernels.compiled.first(x, threshold, op)
+        return None if found < 0 else i0 + found
+    reduce, compare = _SCREENS[op]
+    for a, b in chunks(i0, i1, chunk_len(row.dtype, single_pass=True)):
+        chunk = row[a:b]
+        extreme = reduce.reduce(chunk)
+        if compare(extreme, threshold) or np.isnan(extreme):  # a NaN hides the chunk's extreme
+            hit = compare(chunk, threshold)
+            j = int(np.argmax(hit))
+            if hit[j]:
+                return a + j
+    return None
+
+
 def first_crossing(
     row: np.ndarray, i0: int, i1: int, level: float, direction: str, hysteresis: float = 0.0
 ) -> int | None:
-    """Index of the sample at which the first crossing fires, scanning no further than needed."""
+    """Index of the sample at which the first crossing fires, as EdgeScanner fires it: two searches,
+    for the sample that arms and then for the one that fires, reading no further than needed."""
     if direction not in _DIRECTIONS:
         raise ValueError(f"direction must be one of {_DIRECTIONS}, got {direction!r}")
-    scanners = [
-        EdgeScanner(level, hysteresis, rising=d == "rising")
-        for d in ("rising", "falling")
-        if direction in (d, "either")
-    ]
-    for a, b in chunks(i0, i1, chunk_len(row.dtype, single_pass=True)):
-        x = row[a:b]
-        found = [e for s in scanners if s.can_change(x) for e in s.scan(x, a, stop_at_first=True)[:1]]
-        if found:
-            return min(found)
-    return None
+    first = None
+    for rising in (True, False):
+        if direction not in ("rising" if rising else "falling", "either"):
+            continue
+        scanner = EdgeScanner(level, hysteresis, rising)
+        end = i1 if first is None else first  # with "either", only a crossing before the other one counts
+        armed = first_where(row, i0, end, "<" if rising else ">", scanner.arm_at)
+        fired = (
+            None
+            if armed is None
+            else first_where(row, armed + 1, end, ">=" if rising else "<=", scanner.fire_at)
+        )
+        first = fired if fired is not None else first
+    return first
 
 
 def find_crossing(

@@ -9,6 +9,8 @@ results, slower.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 try:
@@ -28,3 +30,13 @@ def usable(x: np.ndarray) -> bool:
         and x.dtype.isnative
         and x.dtype.type in (np.float32, np.float64)
     )
+
+
+def min_max(x: np.ndarray) -> tuple[float, float]:
+    """Min and max of ``x``: one pass on the kernels, two reductions on numpy (and wherever a sample
+    is not finite, so that NaN propagates as numpy has it)."""
+    if usable(x):
+        lo, hi, _, sumsq = compiled.moments(x, 0.0)
+        if math.isfinite(sumsq):
+            return lo, hi
+    return float(np.minimum.reduce(x)), float(np.maximum.reduce(x))

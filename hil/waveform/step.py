@@ -10,7 +10,7 @@ from hil.waveform import kernels
 from hil.waveform.bounds import Bound
 from hil.waveform.capture import Capture
 from hil.waveform.chunks import RunRecorder, channel_rows, chunk_len, chunks, sum_values
-from hil.waveform.crossing import first_crossing, interpolate_time
+from hil.waveform.crossing import first_crossing, first_where, interpolate_time
 from hil.waveform.result import ChannelOutcome, CheckResult, Limit, Quantity
 from hil.waveform.streaming import envelope_scan
 
@@ -20,17 +20,6 @@ def window_mean(row: np.ndarray, i0: int, i1: int) -> float:
     for a, b in chunks(i0, i1, chunk_len(row.dtype, single_pass=True)):
         total += sum_values(row[a:b])
     return total / (i1 - i0)
-
-
-def first_reaching(row: np.ndarray, i0: int, i1: int, level: float, upward: bool) -> int | None:
-    """First sample at or beyond ``level`` (above if ``upward``), reading no further than needed."""
-    for a, b in chunks(i0, i1, chunk_len(row.dtype, single_pass=True)):
-        x = row[a:b]
-        if upward and np.maximum.reduce(x) >= level:
-            return a + int(np.argmax(x >= level))
-        if not upward and np.minimum.reduce(x) <= level:
-            return a + int(np.argmax(x <= level))
-    return None
 
 
 def _extremes(row: np.ndarray, i0: int, i1: int, final: float, band: float) -> dict[str, float | int]:
@@ -91,8 +80,9 @@ def step_metrics(
     if delta == 0:
         return {"initial": initial, "final": final}
     up = delta > 0
-    lower = first_reaching(row, step_index, i1, initial + rise_limits[0] * delta, up)
-    upper = None if lower is None else first_reaching(row, lower, i1, initial + rise_limits[1] * delta, up)
+    reaches = ">=" if up else "<="
+    lower = first_where(row, step_index, i1, reaches, initial + rise_limits[0] * delta)
+    upper = None if lower is None else first_where(row, lower, i1, reaches, initial + rise_limits[1] * delta)
     band = settling_band * abs(delta)
     split = upper if upper is not None else i1
     early = _extremes(row, step_index, split, final, band) if split > step_index else None

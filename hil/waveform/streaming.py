@@ -103,7 +103,7 @@ def envelope_scan(
     tightest_upper = upper.extremes(spans[:, 0], spans[:, 1]).tolist()
     for (a, b), floor, ceiling in zip(spans.tolist(), tightest_lower, tightest_upper, strict=True):
         x = row[a:b]
-        mn, mx = float(np.minimum.reduce(x)), float(np.maximum.reduce(x))
+        mn, mx = kernels.min_max(x)
         lowest, highest = min(lowest, mn), max(highest, mx)
         if mn >= floor and mx <= ceiling:
             continue

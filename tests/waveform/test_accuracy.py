@@ -102,6 +102,16 @@ def test_find_crossing_matches_reference_and_is_within_a_sample(dtype, seed):
     assert falling.value("time_s") == pytest.approx(r.value("time_s"), rel=1e-9)
 
 
+@pytest.mark.parametrize("direction", ["rising", "falling", "either"])
+def test_find_crossing_sees_past_a_nan_and_takes_the_earlier_direction(dtype, direction):
+    x = np.sin(2 * np.pi * np.arange(40_000) / 400).astype(dtype)
+    x[10] = np.nan  # in the same chunk as the first crossings
+    r = find_crossing(Capture.from_arrays(x, FS), 0.5, direction=direction)
+    # sin reaches 0.5 at sample 33.3 and leaves it at 166.7
+    first = {"rising": 34, "falling": 167, "either": 34}[direction]
+    assert r.value("index") == first
+
+
 def test_fundamental_matches_reference(dtype, rtol, rng):
     x = ac(200_000, rng, dtype, f=49.7, noise=0.002)
     r = fundamental(Capture.from_arrays(x, FS))

@@ -3,11 +3,13 @@ events at block edges, many crossings, repeated extremes, NaN, strided rows."""
 
 import shutil
 import sysconfig
+from functools import partial
 
 import numpy as np
 import pytest
 
-from hil.waveform import Capture, kernels, ripple, rms, step_info
+from hil.waveform import Capture, is_constant, kernels, ripple, rms, step_info
+from hil.waveform.crossing import first_where
 
 needs_kernels = pytest.mark.skipif(kernels.compiled is None, reason="built without the compiled kernels")
 
@@ -74,7 +76,11 @@ def test_step_extremes_take_the_first_of_repeated_extremes_and_the_last_exit_fro
 
 
 @needs_kernels
-@pytest.mark.parametrize("check", [rms, ripple, step_info])
+@pytest.mark.parametrize(
+    "check",
+    [rms, ripple, step_info, partial(is_constant, value=0.5, tol=1.0)],
+    ids=["rms", "ripple", "step_info", "is_constant"],
+)
 def test_nan_and_strided_rows_take_the_numpy_path(check, monkeypatch):
     x = np.sin(2 * np.pi * np.arange(40_000) / 400) + np.arange(40_000) / 4e4
     x[10_000] = np.nan
@@ -90,3 +96,25 @@ def test_the_kernels_refuse_what_they_cannot_read():
         kernels.compiled.moments(np.zeros(10, dtype=np.int32), 0.0)
     with pytest.raises(TypeError, match="float32 or float64"):
         kernels.compiled.moments(np.zeros((2, 2)), 0.0)
+
+
+@needs_kernels
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_searches_agree_on_exact_hits_nan_and_block_edges(dtype, monkeypatch):
+    x = np.zeros(5000, dtype=dtype)
+    x[1023], x[2048], x[3000], x[4095] = 2.0, np.nan, -2.0, 1.0
+    cases = [
+        (0, ">=", 2.0, 1023),
+        (0, ">", 1.0, 1023),
+        (0, "<=", -2.0, 3000),
+        (0, "<", 0.0, 3000),
+        (1024, ">", 0.5, 4095),
+        (0, ">=", 3.0, None),
+        (3001, "<", -1.0, None),
+    ]
+    for i0, op, threshold, expected in cases:
+        fast = first_where(x, i0, x.size, op, threshold)
+        with monkeypatch.context() as m:
+            m.setattr(kernels, "compiled", None)
+            slow = first_where(x, i0, x.size, op, threshold)
+        assert fast == slow == expected, (i0, op, threshold)
