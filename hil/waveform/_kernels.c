@@ -1,12 +1,13 @@
-/* Single-pass kernels of the streaming checks that need several statistics of every sample.
+/* Single-pass kernels of the streaming checks: several statistics of every sample, and level searches.
  *
  * numpy computes one statistic per pass, so a check needing min, max and two sums reads each sample
  * four times; these read it once, in blocks of BLOCK samples reduced with SIMD, the block results
  * added in double. Thresholds are compared in the samples' own type, as numpy compares an array
  * with a Python float.
  *
- * Every kernel also returns a sum that is not finite when a sample is NaN or infinite; the caller
- * then takes the numpy path, which defines those cases. The GIL is released while a kernel runs.
+ * The statistics kernels also return a sum that is not finite when a sample is NaN or infinite;
+ * the caller then takes the numpy path, which defines those cases. The searches compare every
+ * sample they pass as numpy would, NaN included. The GIL is released while a kernel runs.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -66,7 +67,7 @@ DEFINE_BLOCK(double, block_f64)
 
 static inline Py_ssize_t block_len(Py_ssize_t i, Py_ssize_t n) { return n - i < BLOCK ? n - i : BLOCK; }
 
-/* Ripple: min, max, sum and sum of squares of x - ref. */
+/* Ripple and the envelope screen: min, max, sum and sum of squares of x - ref. */
 #define DEFINE_MOMENTS(T, NAME, BLOCKFN)                                              \
     MULTIVERSION static Stats NAME(const T *x, Py_ssize_t n, T ref) {                 \
         Stats all = {INFINITY, -INFINITY, 0.0, 0.0};                                  \

@@ -1,10 +1,10 @@
 """The compiled single-pass kernels (``_kernels.c``), and whether a window of samples can use them.
 
 numpy computes one statistic per pass over the samples; the checks that need several of each sample
-(per-cycle RMS, ripple, step metrics) run at a fraction of the memory bandwidth that way. The
-kernels compute them all in one pass. The package builds them where a C compiler is at hand and
-installs without them elsewhere; the checks then take their numpy paths, which give the same
-results, slower.
+(per-cycle RMS, ripple, step metrics, the envelope screen) run at a fraction of the memory bandwidth
+that way. The kernels compute them all in one pass, and search for a level without numpy's per-chunk
+calls. The package builds them where a C compiler is at hand and installs without them elsewhere;
+the checks then take their numpy paths, which give the same results, slower.
 """
 
 from __future__ import annotations
