@@ -1,9 +1,9 @@
 """Single-pass checks over whole captures: per-cycle RMS, envelope and is-constant, ripple.
 
-Per-cycle RMS and ripple run on the compiled kernels where the package has them. On the numpy
-paths, and in the envelope checks, each channel is read chunk by chunk; every pass after the first
-reads the chunk from cache, and buffers are reused across chunks, so memory does not grow with the
-capture.
+Each channel is read chunk by chunk; every pass after the first reads the chunk from cache, and
+buffers are reused across chunks, so memory does not grow with the capture. Where the package has
+its compiled kernels, per-cycle RMS and ripple read each channel in one call, and the envelope
+checks screen each chunk with one.
 """
 
 from __future__ import annotations
