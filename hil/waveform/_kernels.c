@@ -13,7 +13,6 @@
 #include <Python.h>
 #include <math.h>
 #include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
 
 #if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
@@ -24,6 +23,8 @@
 
 #define BLOCK 1024
 
+/* A growing array of results, in Python's raw allocator: it may be called without the GIL, and
+ * tracemalloc sees it. */
 typedef struct {
     void *data;
     Py_ssize_t len, cap;
@@ -33,7 +34,7 @@ typedef struct {
 static int grow_push(Grow *g, const void *value) {
     if (g->len == g->cap) {
         Py_ssize_t cap = g->cap ? 2 * g->cap : 64;
-        void *data = realloc(g->data, (size_t)cap * g->item);
+        void *data = PyMem_RawRealloc(g->data, (size_t)cap * g->item);
         if (!data) return -1;
         g->data = data;
         g->cap = cap;
@@ -231,8 +232,8 @@ static PyObject *py_cycles(PyObject *self, PyObject *args) {
         result = Py_BuildValue("y#y#d", crossings.len ? (const char *)crossings.data : "",
                                crossings.len * (Py_ssize_t)crossings.item, sums.len ? (const char *)sums.data : "",
                                sums.len * (Py_ssize_t)sums.item, total);
-    free(crossings.data);
-    free(sums.data);
+    PyMem_RawFree(crossings.data);
+    PyMem_RawFree(sums.data);
     return result;
 }
 

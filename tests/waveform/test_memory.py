@@ -1,9 +1,7 @@
 """Streaming checks take memory independent of the capture length.
 
 Each measurement runs in a fresh interpreter: tracemalloc counts every thread's allocations, and a
-test process may have other threads working (a simulated bench left open by earlier tests). The
-compiled kernels allocate only their list of crossings, which tracemalloc does not see; it grows
-with the number of cycles, which is the same for both lengths here, not with the samples.
+test process may have other threads working (a simulated bench left open by earlier tests).
 """
 
 import json
