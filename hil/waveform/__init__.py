@@ -2,6 +2,7 @@
 
 from hil.waveform.capture import Capture
 from hil.waveform.crossing import find_crossing, trip_latency
+from hil.waveform.parallel import set_threads
 from hil.waveform.result import ChannelOutcome, CheckResult, Limit, Quantity
 from hil.waveform.spectral import fundamental, harmonics, thd, unbalance
 from hil.waveform.step import is_first_order, is_ramp, is_step, step_info
@@ -23,6 +24,7 @@ __all__ = [
     "is_step",
     "ripple",
     "rms",
+    "set_threads",
     "step_info",
     "thd",
     "trip_latency",

@@ -16,7 +16,7 @@ from collections.abc import Callable
 import numpy as np
 import scipy.fft
 
-from hil.waveform import kernels, reference
+from hil.waveform import kernels, parallel, reference
 from hil.waveform.capture import Capture
 from hil.waveform.crossing import find_crossing
 from hil.waveform.spectral import thd
@@ -167,8 +167,8 @@ def run_dtype(x: np.ndarray, bandwidth: float, repeat: int) -> dict[str, dict[st
     out: dict[str, dict[str, float | str | None]] = {}
     for name, fn in ours.items():
         t = best_time(fn, repeat)
-        t_numpy = best_time(numpy_versions[name], 1)
-        t_peer = best_time(peers[name], 1) if name in peers else None
+        t_numpy = best_time(numpy_versions[name], repeat)
+        t_peer = best_time(peers[name], repeat) if name in peers else None
         out[name] = {
             "dtype": str(x.dtype),
             "samples_per_s": n_total / t,
@@ -189,7 +189,13 @@ def _fmt(v: float | str | None, spec: str) -> str:
 def main(argv: list[str] | None = None) -> dict[str, object]:
     parser = argparse.ArgumentParser(prog="python -m hil.waveform.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=float, default=1e7, help="samples per channel (default 1e7)")
-    parser.add_argument("--repeat", type=int, default=3, help="runs per check, best taken (default 3)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each version, best taken (default 3)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=parallel.threads(),
+        help=f"threads for the channels of a capture (default {parallel.threads()}: the cores here)",
+    )
     parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     parser.add_argument(
         "--numpy-paths", action="store_true", help="measure the numpy paths instead of the compiled kernels"
@@ -197,8 +203,11 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     args = parser.parse_args(argv)
     if args.numpy_paths:
         kernels.compiled = None
+    parallel.set_threads(args.threads)
+    threads = args.threads if kernels.compiled else 1  # the numpy paths check channels in turn
     n = int(args.samples)
-    print(f"kernels: {'compiled' if kernels.compiled else 'numpy paths'}")
+    paths = "compiled" if kernels.compiled else "numpy paths"
+    print(f"kernels: {paths}, {threads} thread(s) for the channels")
     print(f"dataset: {CHANNELS} channels x {n:.3g} samples at {SAMPLE_RATE_HZ:g} S/s, fixed seed")
     x64 = dataset(n)
     x32 = x64.astype(np.float32)
@@ -222,6 +231,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         "bandwidth_gb_s": bandwidth / 1e9,
         "samples_per_channel": n,
         "kernels": "compiled" if kernels.compiled else "numpy",
+        "threads": threads,
         "checks": checks,
     }
     if args.json:

@@ -11,6 +11,7 @@ from hil.waveform.bounds import Bound
 from hil.waveform.capture import Capture
 from hil.waveform.chunks import RunRecorder, channel_rows, chunk_len, chunks, sum_values
 from hil.waveform.crossing import first_crossing, first_where, interpolate_time
+from hil.waveform.parallel import map_channels
 from hil.waveform.result import ChannelOutcome, CheckResult, Limit, Quantity
 from hil.waveform.streaming import envelope_scan
 
@@ -55,7 +56,8 @@ def _extremes(row: np.ndarray, i0: int, i1: int, final: float, band: float) -> d
     last_out = -1
     if last_chunk is not None:
         x = row[last_chunk[0] : last_chunk[1]]
-        last_out = last_chunk[0] + int(np.flatnonzero((x <= edge_lo) | (x >= edge_hi))[-1])
+        out = (x <= edge_lo) | (x >= edge_hi)
+        last_out = last_chunk[1] - 1 - int(np.argmax(out[::-1]))  # no index array of every sample out
     return {"min": lo_v, "max": hi_v, "argmin": lo_i, "argmax": hi_i, "last_out": last_out}
 
 
@@ -138,9 +140,14 @@ def step_info(
         "settling_time_s": Limit(None, max_settling_time_s, "s"),
         "steady_state_error": Limit(None, max_steady_state_error),
     }
+    rows = channel_rows(cap, channel)
+    metrics = map_channels(
+        lambda r: step_metrics(r[2], i0, i1, s, initial_value, final_value, rise_limits, settling_band),
+        rows,
+        i1 - i0,
+    )
     outcomes = []
-    for name, unit, row in channel_rows(cap, channel):
-        m = step_metrics(row, i0, i1, s, initial_value, final_value, rise_limits, settling_band)
+    for (name, unit, _), m in zip(rows, metrics, strict=True):
         if "peak" not in m:
             detail = f"no step: initial and final value are both {m['final']:.6g} {unit}"
             outcomes.append(ChannelOutcome(name, False, {}, [], detail))

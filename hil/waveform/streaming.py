@@ -17,6 +17,7 @@ from hil.waveform.bounds import Bound, BoundSpec
 from hil.waveform.capture import Capture
 from hil.waveform.chunks import RunRecorder, channel_rows, chunk_len, chunks, sum_squares, sum_values
 from hil.waveform.crossing import EdgeScanner, interpolate_time
+from hil.waveform.parallel import map_channels
 from hil.waveform.result import ChannelOutcome, CheckResult, Limit, Quantity, Trace
 
 
@@ -58,9 +59,10 @@ def rms(
     Passes when every complete cycle's RMS lies in [low, high]; the cycles outside are the violations.
     """
     i0, i1 = cap.index_range(during)
+    rows = channel_rows(cap, channel)
+    measured = map_channels(lambda r: cycle_sums(r[2], i0, i1, hysteresis), rows, i1 - i0)
     outcomes = []
-    for name, unit, row in channel_rows(cap, channel):
-        crossings, sums = cycle_sums(row, i0, i1, hysteresis)
+    for (name, unit, row), (crossings, sums) in zip(rows, measured, strict=True):
         limit = Limit(low, high, unit)
         if sums.size == 0:
             detail = f"no complete cycle ({crossings.size} rising zero crossings)"
@@ -158,10 +160,11 @@ def _envelope(
         raise ValueError(f"{check}: strictness is a fraction of time in 0..1, got {strictness}")
     i0, i1 = cap.index_range(during)
     n = i1 - i0
+    lo, hi = Bound(lower, cap, i0, i1, "lower"), Bound(upper, cap, i0, i1, "upper")
+    rows = channel_rows(cap, channel)
+    scans = map_channels(lambda r: envelope_scan(r[2], i0, i1, lo, hi), rows, n)
     outcomes = []
-    for name, unit, row in channel_rows(cap, channel):
-        lo, hi = Bound(lower, cap, i0, i1, "lower"), Bound(upper, cap, i0, i1, "upper")
-        recorder, lowest, highest = envelope_scan(row, i0, i1, lo, hi)
+    for (name, unit, _), (recorder, lowest, highest) in zip(rows, scans, strict=True):
         inside = 1.0 - recorder.count / n if n else 0.0
         unit_text = f" {unit}" if check == "is_constant" and unit else ""
         ok = n > 0 and inside >= strictness
@@ -232,9 +235,10 @@ def ripple(
 ) -> CheckResult:
     """Peak-to-peak and RMS of what rides on the mean (DC bus ripple, current ripple)."""
     i0, i1 = cap.index_range(during)
+    rows = channel_rows(cap, channel)
+    stats = map_channels(lambda r: ripple_stats(r[2], i0, i1), rows, i1 - i0)
     outcomes = []
-    for name, unit, row in channel_rows(cap, channel):
-        lowest, highest, mean, ac = ripple_stats(row, i0, i1)
+    for (name, unit, _), (lowest, highest, mean, ac) in zip(rows, stats, strict=True):
         p2p = highest - lowest
         ok_p2p = max_peak_to_peak is None or p2p <= max_peak_to_peak
         ok_rms = max_rms is None or ac <= max_rms

@@ -29,7 +29,8 @@ CHECKS = {
 
 def peak_bytes(check, n):
     t = np.arange(n) / n  # one second, whatever n is: same number of cycles and events
-    x = np.vstack([np.sin(2 * np.pi * 20 * t) + 0.001 * np.cos(2 * np.pi * 997 * t)])
+    # Two channels: with the kernels, they are checked on two threads (hil.waveform.parallel).
+    x = np.vstack([np.sin(2 * np.pi * 20 * t + p) + 0.001 * np.cos(2 * np.pi * 997 * t) for p in (0, 1)])
     cap = Capture.from_arrays(x, float(n))
     check(cap)  # warm caches of numpy and the checks
     tracemalloc.start()
