@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import TypeVar
 
 import numpy as np
 
 from hil.waveform.capture import Capture
+from hil.waveform.parallel import map_channels
+
+R = TypeVar("R")
 
 # One chunk of one channel is read from memory once and then revisited from cache by the
 # follow-up passes of a check. Smaller chunks stay in L2 but pay the per-call cost of numpy more
@@ -103,3 +107,13 @@ def channel_rows(cap: Capture, channel: str | list[str] | None) -> list[tuple[st
     """(name, unit, samples) of the channels a check runs over."""
     sel = cap.select(channel)
     return [(n, u, sel.samples[i]) for i, (n, u) in enumerate(zip(sel.channels, sel.units, strict=True))]
+
+
+def per_channel(
+    cap: Capture, channel: str | list[str] | None, i0: int, i1: int, measure: Callable[[np.ndarray], R]
+) -> list[tuple[tuple[str, str, np.ndarray], R]]:
+    """((name, unit, samples), measure(samples)) of each channel a check runs over, measured side by
+    side where the window is large (hil.waveform.parallel)."""
+    rows = channel_rows(cap, channel)
+    found = map_channels(lambda r: measure(r[2]), rows, (i1 - i0) * cap.samples.itemsize)
+    return list(zip(rows, found, strict=True))

@@ -9,8 +9,7 @@ import numpy as np
 
 from hil.waveform import kernels
 from hil.waveform.capture import Capture
-from hil.waveform.chunks import channel_rows, chunk_len, chunks
-from hil.waveform.parallel import map_channels
+from hil.waveform.chunks import chunk_len, chunks, per_channel
 from hil.waveform.result import ChannelOutcome, CheckResult, Limit, Quantity
 
 _DIRECTIONS = ("rising", "falling", "either")
@@ -219,10 +218,11 @@ def find_crossing(
     Passes when a crossing is found (and, with ``within=(t0, t1)``, when it falls in that window).
     """
     i0, i1 = cap.index_range(during)
-    rows = channel_rows(cap, channel)
-    found = map_channels(lambda r: first_crossing(r[2], i0, i1, level, direction, hysteresis), rows, i1 - i0)
     outcomes = []
-    for (name, unit, row), idx in zip(rows, found, strict=True):
+    found = per_channel(
+        cap, channel, i0, i1, lambda row: first_crossing(row, i0, i1, level, direction, hysteresis)
+    )
+    for (name, unit, row), idx in found:
         if idx is None:
             outcomes.append(
                 ChannelOutcome(

@@ -3,7 +3,7 @@
 One core alone does not saturate the memory bus: on the 2-core bench machine one thread reads at
 14-16 GB/s and two together at 23-25 GB/s. The compiled kernels read a channel without the GIL, so
 threads are enough. The numpy paths make many short calls per chunk, and there two threads trading
-the GIL measured slower (per-cycle RMS and ripple at 0.6-0.7 times the speed), so without the kernels
+the GIL measured slower (per-cycle RMS and ripple at 0.6-0.9 times the speed), so without the kernels
 the channels are checked in turn. Each channel is one task; results come back in channel order and
 are the same as in turn, because no task shares state with another.
 """
@@ -22,9 +22,10 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 ENV_VAR = "HIL_WAVEFORM_THREADS"
-# Below this many samples in all, the channels are checked in turn: handing a task to a thread
-# costs tens of microseconds, about what reading 1e5 samples costs.
-MIN_PARALLEL_SAMPLES = 1 << 20
+# Below this much to read in all, the channels are checked in turn. A pool thread starts a few
+# hundred microseconds after it is woken, and two threads measured slower than one up to 8 MiB and
+# 1.2-1.7 times as fast from 16 MiB up (float32 and float64, 2 and 8 channels).
+MIN_PARALLEL_BYTES = 16 << 20
 
 _lock = threading.Lock()
 _pool: ThreadPoolExecutor | None = None
@@ -64,17 +65,62 @@ def threads() -> int:
     return _threads
 
 
-def map_channels(fn: Callable[[T], R], rows: Sequence[T], samples_per_row: int) -> list[R]:
-    """``[fn(row) for row in rows]``, the rows on the pool where there is enough work to share."""
+def map_channels(fn: Callable[[T], R], rows: Sequence[T], bytes_per_row: int) -> list[R]:
+    """``[fn(row) for row in rows]``, the rows shared with the pool where there is enough work.
+
+    The caller takes rows too, and waits only for rows a pool thread has taken: waking an idle thread
+    can take hundreds of microseconds, and the caller may have finished every row by then.
+    """
     global _pool
-    enough = len(rows) > 1 and samples_per_row * len(rows) >= MIN_PARALLEL_SAMPLES
+    enough = len(rows) > 1 and bytes_per_row * len(rows) >= MIN_PARALLEL_BYTES
     if _threads == 1 or kernels.compiled is None or not enough:
         return [fn(row) for row in rows]
+    share = _Share(fn, rows)
     with _lock:  # submitted under the lock, so that set_threads cannot shut the pool in between
         if _pool is None:
-            _pool = ThreadPoolExecutor(_threads, thread_name_prefix="hil-waveform")
-        futures = [_pool.submit(fn, row) for row in rows]
-    return [f.result() for f in futures]
+            _pool = ThreadPoolExecutor(_threads - 1, thread_name_prefix="hil-waveform")
+        for _ in range(min(_threads, len(rows)) - 1):
+            _pool.submit(share.work)
+    share.work()
+    return share.results()
 
 
+class _Share:
+    """Rows handed out one at a time to whichever thread asks next."""
+
+    def __init__(self, fn: Callable[[T], R], rows: Sequence[T]) -> None:
+        self._fn = fn
+        self._rows = rows
+        self._next = iter(range(len(rows)))  # next() on it is atomic: the GIL is held inside
+        self._out: list[object] = [None] * len(rows)
+        self._failed: dict[int, BaseException] = {}
+        self._left = len(rows)
+        self._lock = threading.Lock()
+        self._done = threading.Event()
+
+    def work(self) -> None:
+        for i in self._next:
+            try:
+                self._out[i] = self._fn(self._rows[i])
+            except BaseException as e:
+                self._failed[i] = e
+            with self._lock:
+                self._left -= 1
+                if self._left == 0:
+                    self._done.set()
+
+    def results(self) -> list:
+        self._done.wait()
+        if self._failed:
+            raise self._failed[min(self._failed)]
+        return self._out
+
+
+def _forget_pool() -> None:
+    """In a forked child the pool's threads do not exist; the next check starts a pool of its own."""
+    global _pool, _lock
+    _pool, _lock = None, threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_pool)
 set_threads(_from_environment())

@@ -9,9 +9,8 @@ import numpy as np
 from hil.waveform import kernels
 from hil.waveform.bounds import Bound
 from hil.waveform.capture import Capture
-from hil.waveform.chunks import RunRecorder, channel_rows, chunk_len, chunks, sum_values
+from hil.waveform.chunks import RunRecorder, channel_rows, chunk_len, chunks, per_channel, sum_values
 from hil.waveform.crossing import first_crossing, first_where, interpolate_time
-from hil.waveform.parallel import map_channels
 from hil.waveform.result import ChannelOutcome, CheckResult, Limit, Quantity
 from hil.waveform.streaming import envelope_scan
 
@@ -140,14 +139,12 @@ def step_info(
         "settling_time_s": Limit(None, max_settling_time_s, "s"),
         "steady_state_error": Limit(None, max_steady_state_error),
     }
-    rows = channel_rows(cap, channel)
-    metrics = map_channels(
-        lambda r: step_metrics(r[2], i0, i1, s, initial_value, final_value, rise_limits, settling_band),
-        rows,
-        i1 - i0,
-    )
+
+    def measure(row: np.ndarray) -> dict[str, float]:
+        return step_metrics(row, i0, i1, s, initial_value, final_value, rise_limits, settling_band)
+
     outcomes = []
-    for (name, unit, _), m in zip(rows, metrics, strict=True):
+    for (name, unit, _), m in per_channel(cap, channel, i0, i1, measure):
         if "peak" not in m:
             detail = f"no step: initial and final value are both {m['final']:.6g} {unit}"
             outcomes.append(ChannelOutcome(name, False, {}, [], detail))

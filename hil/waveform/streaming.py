@@ -15,9 +15,8 @@ import numpy as np
 from hil.waveform import kernels
 from hil.waveform.bounds import Bound, BoundSpec
 from hil.waveform.capture import Capture
-from hil.waveform.chunks import RunRecorder, channel_rows, chunk_len, chunks, sum_squares, sum_values
+from hil.waveform.chunks import RunRecorder, chunk_len, chunks, per_channel, sum_squares, sum_values
 from hil.waveform.crossing import EdgeScanner, interpolate_time
-from hil.waveform.parallel import map_channels
 from hil.waveform.result import ChannelOutcome, CheckResult, Limit, Quantity, Trace
 
 
@@ -59,10 +58,9 @@ def rms(
     Passes when every complete cycle's RMS lies in [low, high]; the cycles outside are the violations.
     """
     i0, i1 = cap.index_range(during)
-    rows = channel_rows(cap, channel)
-    measured = map_channels(lambda r: cycle_sums(r[2], i0, i1, hysteresis), rows, i1 - i0)
     outcomes = []
-    for (name, unit, row), (crossings, sums) in zip(rows, measured, strict=True):
+    measured = per_channel(cap, channel, i0, i1, lambda row: cycle_sums(row, i0, i1, hysteresis))
+    for (name, unit, row), (crossings, sums) in measured:
         limit = Limit(low, high, unit)
         if sums.size == 0:
             detail = f"no complete cycle ({crossings.size} rising zero crossings)"
@@ -97,8 +95,7 @@ def envelope_scan(
     """Samples outside [lower, upper] and the extremes of the signal, one read of each chunk."""
     recorder = RunRecorder()
     size = chunk_len(row.dtype)
-    flagged = np.empty(size, dtype=bool)
-    above = np.empty(size, dtype=bool)
+    flagged = above = None  # buffers for the chunks the screen does not clear, usually none
     lowest, highest = math.inf, -math.inf
     spans = np.array(list(chunks(i0, i1, size)), dtype=np.int64).reshape(-1, 2)
     tightest_lower = lower.extremes(spans[:, 0], spans[:, 1]).tolist()
@@ -109,6 +106,8 @@ def envelope_scan(
         lowest, highest = min(lowest, mn), max(highest, mx)
         if mn >= floor and mx <= ceiling:
             continue
+        if flagged is None:
+            flagged, above = np.empty(size, dtype=bool), np.empty(size, dtype=bool)
         out, hi = flagged[: b - a], above[: b - a]
         np.less(x, lower.values(a, b), out=out)
         np.greater(x, upper.values(a, b), out=hi)
@@ -161,10 +160,9 @@ def _envelope(
     i0, i1 = cap.index_range(during)
     n = i1 - i0
     lo, hi = Bound(lower, cap, i0, i1, "lower"), Bound(upper, cap, i0, i1, "upper")
-    rows = channel_rows(cap, channel)
-    scans = map_channels(lambda r: envelope_scan(r[2], i0, i1, lo, hi), rows, n)
     outcomes = []
-    for (name, unit, _), (recorder, lowest, highest) in zip(rows, scans, strict=True):
+    scans = per_channel(cap, channel, i0, i1, lambda row: envelope_scan(row, i0, i1, lo, hi))
+    for (name, unit, _), (recorder, lowest, highest) in scans:
         inside = 1.0 - recorder.count / n if n else 0.0
         unit_text = f" {unit}" if check == "is_constant" and unit else ""
         ok = n > 0 and inside >= strictness
@@ -235,10 +233,10 @@ def ripple(
 ) -> CheckResult:
     """Peak-to-peak and RMS of what rides on the mean (DC bus ripple, current ripple)."""
     i0, i1 = cap.index_range(during)
-    rows = channel_rows(cap, channel)
-    stats = map_channels(lambda r: ripple_stats(r[2], i0, i1), rows, i1 - i0)
     outcomes = []
-    for (name, unit, _), (lowest, highest, mean, ac) in zip(rows, stats, strict=True):
+    for (name, unit, _), (lowest, highest, mean, ac) in per_channel(
+        cap, channel, i0, i1, lambda row: ripple_stats(row, i0, i1)
+    ):
         p2p = highest - lowest
         ok_p2p = max_peak_to_peak is None or p2p <= max_peak_to_peak
         ok_rms = max_rms is None or ac <= max_rms

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import select
+import signal
 import threading
 
 import numpy as np
@@ -25,7 +27,7 @@ from hil.waveform.parallel import map_channels
 @pytest.fixture
 def threads(monkeypatch: pytest.MonkeyPatch):
     """Set the checker's thread count for one test; small captures are shared out too."""
-    monkeypatch.setattr(parallel, "MIN_PARALLEL_SAMPLES", 0)
+    monkeypatch.setattr(parallel, "MIN_PARALLEL_BYTES", 0)
     before = parallel.threads()
     yield parallel.set_threads
     parallel.set_threads(before)
@@ -62,16 +64,19 @@ def test_results_come_back_in_channel_order_whatever_finishes_first(threads, com
     assert map_channels(work, [0, 1], 1) == [0, 10]
 
 
-def test_a_failing_channel_raises_in_the_caller(threads, compiled):
+def test_the_first_failing_channel_raises_in_the_caller_after_every_channel_ran(threads, compiled):
     threads(2)
+    ran = []
 
     def work(row: int) -> int:
-        if row == 1:
-            raise ValueError("channel 1 broke")
+        ran.append(row)
+        if row in (1, 3):
+            raise ValueError(f"channel {row} broke")
         return row
 
     with pytest.raises(ValueError, match="channel 1 broke"):
-        map_channels(work, [0, 1, 2], 1)
+        map_channels(work, [0, 1, 2, 3, 4], 1)
+    assert sorted(ran) == [0, 1, 2, 3, 4]
 
 
 @pytest.mark.parametrize(
@@ -80,13 +85,13 @@ def test_a_failing_channel_raises_in_the_caller(threads, compiled):
 def test_channels_run_in_turn_in_the_caller(case, threads, compiled, monkeypatch):
     threads(1 if case == "one thread" else 2)
     rows = [0] if case == "one channel" else [0, 1, 2]
-    samples = 1
+    row_bytes = 1
     if case == "small capture":
-        monkeypatch.setattr(parallel, "MIN_PARALLEL_SAMPLES", 1 << 20)
-        samples = (1 << 20) // len(rows) - 1
+        monkeypatch.setattr(parallel, "MIN_PARALLEL_BYTES", 1 << 20)
+        row_bytes = (1 << 20) // len(rows) - 1
     if case == "numpy paths":
         monkeypatch.setattr(kernels, "compiled", None)
-    assert set(map_channels(lambda _: threading.get_ident(), rows, samples)) == {threading.get_ident()}
+    assert set(map_channels(lambda _: threading.get_ident(), rows, row_bytes)) == {threading.get_ident()}
 
 
 @pytest.mark.parametrize("bad", [0, -1, 2.0, "2", True])
@@ -156,3 +161,33 @@ def test_a_check_gives_the_same_on_two_threads_as_in_turn(check, threads, compil
     assert in_turn, in_turn
     threads(2)
     assert _evidence(CHECKS[check](cap)) == _evidence(in_turn)
+
+
+def test_a_forked_child_checks_on_a_pool_of_its_own(threads, compiled):
+    threads(2)
+    map_channels(lambda r: r, [0, 1], 1)  # the parent's pool is up
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: the parent's pool has no threads here
+        try:
+            meeting = threading.Barrier(2, timeout=5)  # broken unless a pool thread takes a channel
+
+            def meet(row: int) -> int:
+                meeting.wait()
+                return row
+
+            ok = map_channels(meet, [0, 1], 1) == [0, 1]
+            os.write(write, b"ok" if ok else b"wrong")
+        finally:
+            os._exit(0)
+    os.close(write)
+    answered: list[int] = []
+    try:
+        answered, _, _ = select.select([read], [], [], 20)
+        assert answered, "the child's check never finished"
+        assert os.read(read, 16) == b"ok"
+    finally:
+        os.close(read)
+        if not answered:
+            os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
