@@ -1,11 +1,12 @@
-"""Channels of a capture checked side by side, on a small pool of threads.
+"""Channels of a capture checked side by side, by the caller and a small pool of threads.
 
 One core alone does not saturate the memory bus: on the 2-core bench machine one thread reads at
 14-16 GB/s and two together at 23-25 GB/s. The compiled kernels read a channel without the GIL, so
 threads are enough. The numpy paths make many short calls per chunk, and there two threads trading
 the GIL measured slower (per-cycle RMS and ripple at 0.6-0.9 times the speed), so without the kernels
-the channels are checked in turn. Each channel is one task; results come back in channel order and
-are the same as in turn, because no task shares state with another.
+the channels are checked in turn. The caller and the pool's threads take a channel at a time;
+results come back in channel order and are the same as in turn, because no channel's work shares
+state with another's.
 """
 
 from __future__ import annotations
