@@ -144,23 +144,38 @@ def _evidence(result) -> str:
     )
 
 
+@pytest.fixture
+def start_together(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The caller waits for the pool thread before taking a channel, so that both take channels:
+    otherwise the caller may finish a small capture alone."""
+    together = threading.Barrier(2, timeout=10)
+    work = parallel._Share.work
+
+    def work_when_both_are_up(share: parallel._Share) -> None:
+        together.wait()
+        work(share)
+
+    monkeypatch.setattr(parallel._Share, "work", work_when_both_are_up)
+
+
 @pytest.mark.parametrize("check", list(CHECKS))
-def test_a_check_gives_the_same_on_two_threads_as_in_turn(check, threads, compiled, rng):
+def test_a_check_gives_the_same_on_two_threads_as_in_turn(check, threads, compiled, start_together, rng):
     # Channels that differ, so that a result landing on the wrong channel shows.
     n = 200_000
     t = np.arange(n) / n
     x = np.vstack(
         [
             a * np.sin(2 * np.pi * f * t) + np.where(t > 0.25, s, 0.0) + rng.normal(0, 0.02, n)
-            for a, f, s in [(1.0, 20, 0.0), (0.95, 30, 0.1), (1.05, 25, -0.2), (0.9, 40, 0.3)]
+            for a, f, s in [(1.0, 20, 0.0), (0.95, 30, 0.1), (1.05, 25, -0.2), (0.9, 40, 0.3)] * 2
         ]
     )
-    cap = Capture.from_arrays(x, float(n), ["a", "b", "c", "d"])
+    cap = Capture.from_arrays(x, float(n), list("abcdefgh"))
     threads(1)
     in_turn = CHECKS[check](cap)
     assert in_turn, in_turn
     threads(2)
-    assert _evidence(CHECKS[check](cap)) == _evidence(in_turn)
+    for _ in range(3):  # state shared by mistake shows only when both threads touch it at once
+        assert _evidence(CHECKS[check](cap)) == _evidence(in_turn)
 
 
 def test_a_forked_child_checks_on_a_pool_of_its_own(threads, compiled):
