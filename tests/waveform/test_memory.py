@@ -29,7 +29,8 @@ CHECKS = {
 
 def peak_bytes(check, n):
     t = np.arange(n) / n  # one second, whatever n is: same number of cycles and events
-    # Two channels: with the kernels, they are checked on two threads (hil.waveform.parallel).
+    # Two channels: with the kernels, 8e6 samples of them are checked on two threads, 1e6 in turn
+    # (hil.waveform.parallel), so the threads must not add memory either.
     x = np.vstack([np.sin(2 * np.pi * 20 * t + p) + 0.001 * np.cos(2 * np.pi * 997 * t) for p in (0, 1)])
     cap = Capture.from_arrays(x, float(n))
     check(cap)  # warm caches of numpy and the checks
