@@ -161,7 +161,7 @@ def test_capture_round_trip(connect, running: SimulatedBench) -> None:
     # together the three phases' squares follow the amplitude, however it moves
     assert np.sqrt(np.mean(phases)) == pytest.approx(expected, rel=0.01)
     # one phase alone takes more or less of a change in amplitude by where in its cycle the change
-    # falls: its mean square is off by at most ∫|d(a²)| / (2π·cycles), half that relative in rms,
+    # falls: its mean square is off by at most ∫|d(a²)| / (2π·cycles·mean a²) of it, half that in rms,
     # and 0 while the drive holds still
     moved = np.abs(np.diff(np.square(amplitude))).sum() / (4.0 * math.pi * cycles * current**2)
     assert np.sqrt(np.mean(phases, axis=1)) == pytest.approx([expected] * 3, rel=0.01 + moved)
