@@ -31,11 +31,18 @@ def rng() -> np.random.Generator:
     return np.random.default_rng(1234)
 
 
+@pytest.fixture
+def compiled() -> None:
+    """Skip a test that needs the compiled kernels where the package was built without them."""
+    if kernels.compiled is None:
+        pytest.skip("the package was built without the compiled kernels")
+
+
 @pytest.fixture(params=["compiled", "numpy"])
 def kernel_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Run a test on the compiled kernels and on the numpy paths, which must agree."""
     if request.param == "numpy":
         monkeypatch.setattr(kernels, "compiled", None)
-    elif kernels.compiled is None:
-        pytest.skip("the package was built without the compiled kernels")
+    else:
+        request.getfixturevalue("compiled")
     return request.param

@@ -11,7 +11,7 @@ import pytest
 from hil.waveform import Capture, is_constant, kernels, ripple, rms, step_info
 from hil.waveform.crossing import first_where
 
-needs_kernels = pytest.mark.skipif(kernels.compiled is None, reason="built without the compiled kernels")
+needs_kernels = pytest.mark.usefixtures("compiled")
 
 FS = 10e3
 

@@ -33,12 +33,6 @@ def threads(monkeypatch: pytest.MonkeyPatch):
     parallel.set_threads(before)
 
 
-@pytest.fixture
-def compiled() -> None:
-    if kernels.compiled is None:
-        pytest.skip("the package was built without the compiled kernels")
-
-
 def test_channels_run_on_two_threads_at_once(threads, compiled):
     threads(2)
     meeting = threading.Barrier(2, timeout=10)  # broken unless both channels run at the same time
