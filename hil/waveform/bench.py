@@ -206,7 +206,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     parallel.set_threads(args.threads)
     threads = args.threads if kernels.compiled else 1  # the numpy paths check channels in turn
     n = int(args.samples)
-    paths = "compiled" if kernels.compiled else "numpy paths"
+    paths = "compiled" if kernels.compiled else "numpy"
     print(f"kernels: {paths}, {threads} thread(s) for the channels")
     print(f"dataset: {CHANNELS} channels x {n:.3g} samples at {SAMPLE_RATE_HZ:g} S/s, fixed seed")
     x64 = dataset(n)
@@ -230,7 +230,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     report = {
         "bandwidth_gb_s": bandwidth / 1e9,
         "samples_per_channel": n,
-        "kernels": "compiled" if kernels.compiled else "numpy",
+        "kernels": paths,
         "threads": threads,
         "checks": checks,
     }
