@@ -1,3 +1,9 @@
 """Root conftest: registers the framework's fixtures for the suites and the framework's own tests."""
 
-pytest_plugins = ["fixtures.bench", "fixtures.dut", "fixtures.measure", "hil.waveform.pytest_plugin"]
+pytest_plugins = [
+    "fixtures.bench",
+    "fixtures.dut",
+    "fixtures.measure",
+    "fixtures.suite",
+    "hil.waveform.pytest_plugin",
+]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from importlib.metadata import entry_points
@@ -89,6 +90,7 @@ class Bench:
         self.instruments: dict[str, Guarded] = {}
         self._previous_sigterm: Any = None
         self._buses: list[can.BusABC] = []
+        self._safe_state_hooks: list[Callable[[], None]] = []
 
     @classmethod
     def from_file(cls, path: str | Path, **kwargs: Any) -> Bench:
@@ -131,9 +133,22 @@ class Bench:
 
         self._previous_sigterm = signal.signal(signal.SIGTERM, terminate)
 
+    def add_safe_state_hook(self, hook: Callable[[], None]) -> Callable[[], None]:
+        """Run ``hook`` first whenever the bench goes to its safe state (stop a plant-model loop, zero
+        the VCU's requests); returns the callable that removes it. A failing hook is logged and the
+        instruments' safe state still runs."""
+        self._safe_state_hooks.append(hook)
+        return lambda: self._safe_state_hooks.remove(hook) if hook in self._safe_state_hooks else None
+
     def safe_state(self) -> None:
+        for hook in list(self._safe_state_hooks):
+            try:
+                hook()
+            except Exception as exc:  # the instruments' own safe state matters more than this hook
+                log.error("safe state: hook %s failed: %s", getattr(hook, "__qualname__", hook), exc)
         if self._drivers:
-            run_safe_state(self._drivers, self.config.safe_state)
+            locks = {name: guarded.lock for name, guarded in self.instruments.items()}
+            run_safe_state(self._drivers, self.config.safe_state, locks)
 
     def close(self) -> None:
         """Safe state, then release everything; safe to call twice."""
@@ -172,7 +187,11 @@ class Bench:
 
     def of_kind(self, kind: str) -> Guarded:
         """The one instrument of a kind (``supply``, ``dyno`` ...)."""
-        found = [self.instruments[n] for n, d in self._drivers.items() if d.kind == kind]
+        return self.instruments[self.name_of_kind(kind)]
+
+    def name_of_kind(self, kind: str) -> str:
+        """The bench file's name of the one instrument of a kind."""
+        found = [n for n, d in self._drivers.items() if d.kind == kind]
         if len(found) != 1:
             raise HilError(
                 f"bench {self.config.name!r} has {len(found)} instruments of kind {kind!r}, expected 1"

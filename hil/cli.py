@@ -1,4 +1,4 @@
-"""The ``hil`` command: bench checks and the nightly regression."""
+"""The ``hil`` command: bench checks, the nightly regression and the defect-unit matrix."""
 
 from __future__ import annotations
 
@@ -116,6 +116,12 @@ def _check_can(the_bench: Bench) -> str | None:
 @click.option("--bench", "bench_file", default=DEFAULT_BENCH, show_default=True, help="bench file")
 @click.option("--unit-profile", default=None, help="unit profile the simulated bench holds (default: golden)")
 @click.option(
+    "--benches",
+    type=click.IntRange(min=1),
+    default=None,
+    help="simulated benches run side by side (default: 2 for a simulated bench; a lab bench is one)",
+)
+@click.option(
     "--results", default="reports/allure-results", show_default=True, help="Allure results directory"
 )
 @click.option(
@@ -123,9 +129,106 @@ def _check_can(the_bench: Bench) -> str | None:
 )
 @click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
 def nightly(
-    bench_file: str, unit_profile: str | None, results: str, report: str, pytest_args: tuple[str, ...]
+    bench_file: str,
+    unit_profile: str | None,
+    benches: int | None,
+    results: str,
+    report: str,
+    pytest_args: tuple[str, ...],
 ) -> None:
-    """Run the nightly regression (test_suites/) on a bench and render the Allure report."""
+    """Run the nightly regression (test_suites/) on a bench and render the Allure report.
+
+    Extra arguments go to pytest: ``--long`` adds the long scenarios, ``-m eol`` runs the eol subset.
+    """
     from hil.nightly import run_nightly
 
-    sys.exit(run_nightly(Path(bench_file), unit_profile, Path(results), Path(report), list(pytest_args)))
+    config = _load_or_exit(bench_file)
+    if benches is None:
+        benches = 2 if config.simulator is not None else 1
+    elif benches > 1 and config.simulator is None:
+        click.echo(f"error: {bench_file}: a lab bench is one safety domain; --benches must be 1", err=True)
+        sys.exit(2)
+    sys.exit(
+        run_nightly(Path(bench_file), unit_profile, Path(results), Path(report), list(pytest_args), benches)
+    )
+
+
+def _load_or_exit(bench_file: str) -> BenchConfig:
+    try:
+        return load_bench(bench_file)
+    except HilError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+
+
+@main.command()
+@click.option("--bench", "bench_file", default=DEFAULT_BENCH, show_default=True, help="simulated bench file")
+@click.option(
+    "--profiles",
+    "profiles_dir",
+    default="sim/profiles/defects",
+    show_default=True,
+    type=click.Path(path_type=Path),
+    help="directory of defect unit profiles",
+)
+@click.option("--unit", "units", multiple=True, help="only this defect unit (repeatable)")
+@click.option("--all", "with_long", is_flag=True, help="add the long scenarios (whole drive cycles)")
+@click.option(
+    "--only-expected",
+    is_flag=True,
+    help="run, for each unit, only the scenarios that record its expected failures",
+)
+@click.option("--parallel", type=click.IntRange(min=1), default=2, show_default=True, help="benches at once")
+@click.option("--json", "json_path", type=click.Path(path_type=Path), help="write the results here")
+def defects(
+    bench_file: str,
+    profiles_dir: Path,
+    units: tuple[str, ...],
+    with_long: bool,
+    only_expected: bool,
+    parallel: int,
+    json_path: Path | None,
+) -> None:
+    """Run each defect unit through the nightly on its own simulated bench; print which measurement
+    each one failed. Exit 0 when every unit fails exactly its expected_failures, 1 otherwise."""
+    import json as json_module
+    import time
+
+    from hil import defects as matrix
+    from hil.specs import load_specs
+
+    config = _load_or_exit(bench_file)
+    if config.simulator is None:
+        click.echo(
+            f"error: {bench_file}: defect units live on a simulated bench (no simulator: section)", err=True
+        )
+        sys.exit(2)
+    try:
+        chosen = matrix.load_units(profiles_dir, units)
+    except HilError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    started = time.monotonic()
+    results = matrix.run_all(
+        chosen,
+        bench=Path(bench_file),
+        suites=Path("test_suites"),
+        long=with_long,
+        only_expected=only_expected,
+        parallel=parallel,
+    )
+    wall = time.monotonic() - started
+    names = [n for n in load_specs("specs") if not n.startswith("bench.")]
+    click.echo(matrix.table(results, names))
+    for result in results:
+        for error in result.errors:
+            click.echo(f"ERROR {result.unit.name}: {error}", err=True)
+    if json_path is not None:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json_module.dumps(matrix.document(results), indent=1), encoding="utf-8")
+    bad = [r.unit.name for r in results if not r.as_expected]
+    click.echo(
+        f"hil defects: {len(results) - len(bad)} of {len(results)} units failed exactly their expected "
+        f"measurements; {wall:.0f} s wall with {parallel} benches at once"
+    )
+    sys.exit(1 if bad else 0)

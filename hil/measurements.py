@@ -35,6 +35,22 @@ class Measurement:
     def passed(self) -> bool:
         return self.outcome is not Outcome.FAIL
 
+    def record(self) -> dict[str, object]:
+        """Plain values for a report, a results file or another process."""
+        spec = self.spec
+        return {
+            "name": self.name,
+            "value": self.value,
+            "unit": spec.unit,
+            "outcome": self.outcome.value,
+            "low": spec.low,
+            "high": spec.high,
+            "marginal": spec.marginal,
+            "clause": spec.clause,
+            "source": spec.source,
+            "line": self.line(),
+        }
+
     def line(self) -> str:
         return (
             f"{self.name} = {self.value:.6g} {self.spec.unit} {self.outcome.value.upper()} "

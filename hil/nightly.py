@@ -11,12 +11,22 @@ ALLURE_CONFIG = "allurerc.yaml"
 
 
 def run_nightly(
-    bench: Path, unit_profile: str | None, results: Path, report: Path, pytest_args: list[str]
+    bench: Path,
+    unit_profile: str | None,
+    results: Path,
+    report: Path,
+    pytest_args: list[str],
+    benches: int = 1,
 ) -> int:
-    """Run the suites (results written as they happen), render the report; return pytest's exit code."""
+    """Run the suites (results written as they happen), render the report; return pytest's exit code.
+
+    ``benches`` > 1 runs that many simulated benches side by side (pytest-xdist, one bench per worker).
+    """
     shutil.rmtree(results, ignore_errors=True)
     results.mkdir(parents=True)
     command = [sys.executable, "-m", "pytest", "test_suites", f"--bench={bench}", f"--alluredir={results}"]
+    if benches > 1:
+        command += ["-n", str(benches)]
     if unit_profile:
         command.append(f"--unit-profile={unit_profile}")
     command += pytest_args

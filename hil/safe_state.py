@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from hil.config import SafeStateConfig
@@ -76,15 +77,24 @@ STEPS: dict[str, Callable[[Any, SafeStateConfig], None]] = {
 }
 
 
-def run_safe_state(drivers: Mapping[str, Instrument], cfg: SafeStateConfig) -> None:
-    """Bring every instrument to its safe state in ``ORDER``; raise ``SafeStateError`` listing failures."""
+def run_safe_state(
+    drivers: Mapping[str, Instrument],
+    cfg: SafeStateConfig,
+    locks: Mapping[str, AbstractContextManager[Any]] | None = None,
+) -> None:
+    """Bring every instrument to its safe state in ``ORDER``; raise ``SafeStateError`` listing failures.
+
+    ``locks`` (by instrument name) are held around each instrument's steps, so a thread still talking
+    to an instrument finishes its exchange before the safe state takes the line.
+    """
     failures: list[str] = []
     for kind in ORDER:
         for name, driver in drivers.items():
             if driver.kind != kind:
                 continue
             try:
-                STEPS[kind](driver, cfg)
+                with (locks or {}).get(name, nullcontext()):
+                    STEPS[kind](driver, cfg)
                 log.info("safe state: %s done", name)
             except Exception as exc:  # every step must get its chance, whatever failed before
                 failures.append(f"{name}: {exc}")

@@ -57,16 +57,14 @@ class Guarded:
     def _wrap(self, method: Callable[..., Any]) -> Callable[..., Any]:
         mark = getattr(method, "sets_quantity", None)
         energises = getattr(method, "energises", False)
-        if mark is None and not energises:
-            return method
-        signature = inspect.signature(method)
+        signature = inspect.signature(method) if mark is not None else None
 
         @functools.wraps(method)
         def guarded(*args: Any, **kwargs: Any) -> Any:
             with self._lock:
                 if mark is not None:
                     quantity, arg = mark
-                    bound = signature.bind(*args, **kwargs)
+                    bound = signature.bind(*args, **kwargs)  # type: ignore[union-attr]
                     self._check(quantity, bound.arguments[arg])
                 if energises:
                     self._ensure_protected()
@@ -78,9 +76,12 @@ class Guarded:
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_") or name in _BLOCKED:
             raise AttributeError(f"{self._driver.name}: {name!r} bypasses the safety envelope")
-        attr = getattr(self._driver, name)
         if name == "query":
             return self._single_query
+        # one caller at a time per instrument: a plant-model loop shares the bench with the scenario,
+        # and a query's reply must reach the caller that asked (a Setting queries right here)
+        with self._lock:
+            attr = getattr(self._driver, name)
         return self._wrap(attr) if callable(attr) else attr
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -101,7 +102,13 @@ class Guarded:
             raise SafetyLimitError(
                 self._driver.name, "query", command, "only a single query command is allowed"
             )
-        return self._driver.query(command)
+        with self._lock:
+            return self._driver.query(command)
+
+    @property
+    def lock(self) -> threading.RLock:
+        """Held while a call is on the wire; the bench's safe state takes it too."""
+        return self._lock
 
     def __repr__(self) -> str:
         return f"<Guarded {self._driver!r}>"

@@ -24,6 +24,7 @@ class Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = ""
+    file: str = ""  # the specs file that holds it, for links to the clause
     unit: str
     low: float = -math.inf
     high: float = math.inf
@@ -57,6 +58,8 @@ def load_specs(directory: str | Path) -> dict[str, Spec]:
             raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         except yaml.YAMLError as exc:
             raise SpecError(shown, "", f"not valid YAML: {exc}") from None
+        if isinstance(raw, dict) and "product" in raw and "measurements" not in raw:
+            continue  # the product's design figures (hil.product), not limits
         entries = raw.get("measurements") if isinstance(raw, dict) else None
         if not isinstance(entries, dict):
             raise SpecError(shown, "measurements", "missing: a mapping of measurement name to its limits")
@@ -66,7 +69,7 @@ def load_specs(directory: str | Path) -> dict[str, Spec]:
             if not isinstance(body, dict):
                 raise SpecError(shown, f"measurements.{name}", "expected a mapping")
             try:
-                specs[name] = Spec.model_validate({**body, "name": name})
+                specs[name] = Spec.model_validate({**body, "name": name, "file": path.name})
             except ValidationError as exc:
                 first = exc.errors()[0]
                 field = ".".join(str(p) for p in first["loc"])

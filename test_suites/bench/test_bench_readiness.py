@@ -10,6 +10,8 @@ import time
 import allure
 import pytest
 
+from hil.timing import dwell, wait_until
+
 pytestmark = [
     allure.epic("Bench"),
     allure.feature("Readiness"),
@@ -21,38 +23,34 @@ LOAD_A = 15.0  # 9 kW at 600 V: inside the load's 10 kW rating, so it regulates 
 DWELL_S = 0.5  # time at the operating point before readings count, as the speed-accuracy test prescribes
 
 
-def _settle(read, target: float, band: float, timeout_s: float) -> float:
+def _settle_time(read, target: float, band: float, timeout_s: float) -> float:
     """Seconds until ``read()`` is within ``band`` of ``target``; the timeout is a failure, not a wait."""
     start = time.monotonic()
-    while abs(read() - target) > band:
-        if time.monotonic() - start > timeout_s:
-            pytest.fail(f"not within {band:g} of {target:g} after {timeout_s:g} s (last {read():g})")
+    wait_until(read, lambda v: abs(v - target) <= band, timeout_s=timeout_s, what=f"{target:g} ± {band:g}")
     return time.monotonic() - start
 
 
 @pytest.fixture
-def dc_bus(supply):
-    supply.set_current_limit(100)
-    supply.set_sink_current_limit(50)
-    supply.set_slew(1000)
+def dc_bus(drive, supply):
+    """The pack voltage on the HV input (contactors open), then the supply stepped to the bus voltage."""
+    drive.transition("powered")
     supply.set_voltage(BUS_V)
-    supply.output_on()
     return supply
 
 
 @allure.story("Supply regulates the DC bus")
 def test_supply_regulates_the_dc_bus(dc_bus, measure):
-    measure("bench.supply.settle_time_s", _settle(dc_bus.measure_voltage, BUS_V, 1.0, 5.0))
+    measure("bench.supply.settle_time_s", _settle_time(dc_bus.measure_voltage, BUS_V, 1.0, 5.0))
     measure("bench.supply.dc_voltage_error_v", dc_bus.measure_voltage() - BUS_V)
 
 
 @allure.story("Electronic load sinks the commanded current")
 def test_eload_sinks_the_commanded_current(dc_bus, eload, measure):
-    _settle(dc_bus.measure_voltage, BUS_V, 1.0, 5.0)
+    _settle_time(dc_bus.measure_voltage, BUS_V, 1.0, 5.0)
     eload.set_mode("CCH")
     eload.set_current(LOAD_A)
     eload.load_on()
-    _settle(eload.measure_current, LOAD_A, 0.5, 2.0)
+    _settle_time(eload.measure_current, LOAD_A, 0.5, 2.0)
     measure("bench.eload.current_error_a", eload.measure_current() - LOAD_A)
 
 
@@ -69,15 +67,16 @@ def test_cell_simulator_holds_every_channel(cellsim, measure):
 @allure.story("Dynamometer holds speed")
 def test_dyno_holds_speed(dyno, measure):
     dyno.set_speed(1500.0)
-    _settle(lambda: dyno.read().speed_rpm, 1500.0, 10.0, 10.0)
-    time.sleep(DWELL_S)
+    _settle_time(lambda: dyno.read().speed_rpm, 1500.0, 10.0, 10.0)
+    dwell(DWELL_S)
     readings = [dyno.read().speed_rpm for _ in range(20)]
     measure("bench.dyno.speed_error_rpm", max((r - 1500.0 for r in readings), key=abs))
 
 
 @allure.story("Analyzer and supply agree on the DC bus voltage")
-def test_analyzer_agrees_with_the_supply_on_the_dc_bus(powered_drive, supply, analyzer, measure):
+def test_analyzer_agrees_with_the_supply_on_the_dc_bus(drive, supply, analyzer, measure):
     # element 4 is wired at the inverter's DC input, behind the BMS contactors: the drive must be up
+    drive.transition("drive_ready")
     analyzer.configure("P3W4", 1000, 50)
     supply_v = supply.measure_voltage()
     (analyzer_v,) = analyzer.read_numeric([("UDC", 4)])

@@ -1,0 +1,53 @@
+"""The power analyzer's capture as the waveform checker takes it, and a figure of it for a report.
+
+The driver returns plain arrays with their metadata (drivers never import the framework); the
+framework wraps them in a ``Capture`` here. Channels keep the analyzer's trace names (``U1`` ...
+``I7``); which element sees what is the bench's wiring (on the drive bench: elements 1-3 the motor
+phases, element 4 the inverter's DC input).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from hil.waveform import Capture
+from hil.waveform.plot import decimate
+
+_PLOT_POINTS = 4000
+_observers: list[Callable[[Capture], None]] = []
+
+
+def observe(observer: Callable[[Capture], None]) -> Callable[[], None]:
+    """Tell ``observer`` of every capture taken from now on (a report keeps the test's captures)."""
+    _observers.append(observer)
+    return lambda: _observers.remove(observer) if observer in _observers else None
+
+
+def acquire(analyzer: Any, traces: Sequence[str], sample_rate_hz: float, samples: int) -> Capture:
+    """Capture ``traces`` (``"U4"``, ``"I1"`` ...): the most recent ``samples`` at ``sample_rate_hz``."""
+    data = analyzer.capture(list(traces), sample_rate_hz, samples)
+    cap = Capture.from_arrays(data.samples, data.sample_rate_hz, data.channels, data.units, data.start_time_s)
+    for observer in list(_observers):
+        observer(cap)
+    return cap
+
+
+def capture_png(cap: Capture, title: str = "") -> bytes:
+    """Every channel of ``cap`` in its own panel, peaks kept by min/max decimation."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(10, 1.8 * len(cap.channels) + 0.6), layout="constrained")
+    axes = fig.subplots(len(cap.channels), 1, squeeze=False, sharex=True)[:, 0]
+    for ax, name, unit in zip(axes, cap.channels, cap.units, strict=True):
+        index, values = decimate(cap.channel(name), 0, cap.n_samples, _PLOT_POINTS)
+        ax.plot(cap.time_of(index), values, lw=0.7)
+        ax.set_ylabel(f"{name} [{unit}]" if unit else name)
+        ax.grid(True, alpha=0.3)
+    axes[-1].set_xlabel("time [s]")
+    if title:
+        fig.suptitle(title, fontsize=9)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100)
+    return buffer.getvalue()

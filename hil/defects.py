@@ -1,0 +1,196 @@
+"""``hil defects``: every defect unit through the suites, each on its own simulated bench, and the
+table of which measurement each one failed.
+
+A defect unit is a unit profile (YAML) the simulated bench holds instead of the golden unit; its
+``expected_failures`` name the measurements a correct suite must fail for it. A unit passes this
+check when it fails exactly those and nothing else: a measurement it should fail but passed is a
+suite without teeth, one it should not fail is a suite (or a limit) that would reject good parts.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from hil.errors import HilError
+
+
+@dataclass(frozen=True)
+class DefectUnit:
+    name: str
+    path: Path
+    description: str
+    expected: tuple[str, ...]
+
+
+@dataclass
+class UnitResult:
+    unit: DefectUnit
+    failed: list[str] = field(default_factory=list)
+    measured: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    wall_s: float = 0.0
+    exit_code: int = 0
+
+    @property
+    def missed(self) -> list[str]:
+        return [m for m in self.unit.expected if m not in self.failed]
+
+    @property
+    def extra(self) -> list[str]:
+        return [m for m in self.failed if m not in self.unit.expected]
+
+    @property
+    def as_expected(self) -> bool:
+        return not self.missed and not self.extra and not self.errors
+
+
+def load_units(directory: Path, names: Sequence[str] = ()) -> list[DefectUnit]:
+    """The defect units of ``directory`` (all, or those named), each with its expected failures."""
+    paths = sorted(directory.glob("*.yaml"))
+    if not paths:
+        raise HilError(f"{directory}: no defect unit profiles (*.yaml)")
+    units = []
+    for path in paths:
+        if names and path.stem not in names:
+            continue
+        try:
+            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            raise HilError(f"{path}: not valid YAML: {exc}") from None
+        expected = raw.get("expected_failures") if isinstance(raw, dict) else None
+        if not isinstance(expected, list) or not expected or not all(isinstance(e, str) for e in expected):
+            raise HilError(f"{path}: expected_failures: a non-empty list of measurement names")
+        units.append(DefectUnit(path.stem, path, str(raw.get("description", "")), tuple(expected)))
+    missing = sorted(set(names) - {u.name for u in units})
+    if missing:
+        raise HilError(f"{directory}: no defect unit named {', '.join(missing)}")
+    return units
+
+
+def run_unit(
+    unit: DefectUnit,
+    *,
+    bench: Path,
+    suites: Path,
+    workdir: Path,
+    long: bool,
+    only_expected: bool,
+    extra_args: Sequence[str] = (),
+) -> UnitResult:
+    """The suites against one defect unit, in a pytest of its own with its own simulated bench."""
+    results = workdir / f"{unit.name}.json"
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        str(suites),
+        f"--bench={bench}",
+        f"--unit-profile={unit.path}",
+        f"--results-json={results}",
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        *(["--long"] if long else []),
+        *([f"--measures={','.join(unit.expected)}"] if only_expected else []),
+        *extra_args,
+    ]
+    started = time.monotonic()
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    outcome = UnitResult(unit, wall_s=time.monotonic() - started, exit_code=done.returncode)
+    if not results.is_file():
+        tail = (done.stdout + done.stderr).strip().splitlines()[-5:]
+        outcome.errors.append(f"no results (pytest exit {done.returncode}): " + " | ".join(tail))
+        return outcome
+    document = json.loads(results.read_text(encoding="utf-8"))
+    for test in document["tests"]:
+        names = [m["name"] for m in test["measurements"]]
+        outcome.measured += [n for n in names if n not in outcome.measured]
+        outcome.failed += [
+            m["name"]
+            for m in test["measurements"]
+            if m["outcome"] == "fail" and m["name"] not in outcome.failed
+        ]
+        if test["outcome"] in ("failed", "error") and not any(
+            m["outcome"] == "fail" for m in test["measurements"]
+        ):
+            outcome.errors.append(f"{test['nodeid']}: {test['outcome']} without a failed measurement")
+    return outcome
+
+
+def run_all(
+    units: Sequence[DefectUnit],
+    *,
+    bench: Path,
+    suites: Path,
+    long: bool,
+    only_expected: bool,
+    parallel: int,
+    extra_args: Sequence[str] = (),
+    progress: bool = True,
+) -> list[UnitResult]:
+    with tempfile.TemporaryDirectory(prefix="hil-defects-") as tmp:
+        workdir = Path(tmp)
+
+        def one(unit: DefectUnit) -> UnitResult:
+            result = run_unit(
+                unit,
+                bench=bench,
+                suites=suites,
+                workdir=workdir,
+                long=long,
+                only_expected=only_expected,
+                extra_args=extra_args,
+            )
+            if progress:
+                verdict = "as expected" if result.as_expected else "NOT as expected"
+                print(f"hil defects: {unit.name}: {verdict} ({result.wall_s:.0f} s)", flush=True)
+            return result
+
+        with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
+            return list(pool.map(one, units))
+
+
+def table(results: Sequence[UnitResult], measurements: Sequence[str]) -> str:
+    """Measurement × defect unit: ``x`` failed as expected, ``MISSED`` expected but passed or not
+    measured, ``EXTRA`` failed unexpectedly, ``.`` measured and passed, blank not measured."""
+    header = ["measurement", *[str(i) for i in range(1, len(results) + 1)]]
+    rows = [header]
+    for name in measurements:
+        row = [name]
+        for result in results:
+            expected, failed = name in result.unit.expected, name in result.failed
+            if expected:
+                row.append("x" if failed else "MISSED")
+            elif failed:
+                row.append("EXTRA")
+            else:
+                row.append("." if name in result.measured else "")
+        rows.append(row)
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    legend = [f"{i:>3} {r.unit.name}: {r.unit.description}" for i, r in enumerate(results, 1)]
+    return "\n".join([*lines, "", "units:", *legend])
+
+
+def document(results: Sequence[UnitResult]) -> dict:
+    return {
+        "units": {
+            r.unit.name: {
+                "expected": list(r.unit.expected),
+                "failed": list(r.failed),
+                "errors": list(r.errors),
+                "wall_s": round(r.wall_s, 1),
+            }
+            for r in results
+        }
+    }

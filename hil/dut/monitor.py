@@ -1,0 +1,174 @@
+"""Everything the drive system says on CAN, kept with its arrival time: the latest value of each
+signal, the frames of a message since a mark, and a text dump of the frames around an event.
+
+One listener on the bench's shared ``CanLink`` notifier, so it sees every frame without taking any
+from another client. Frames are kept raw in a ring and decoded when asked: decoding the few hundred
+frames a second the drive sends, all of the time, would cost more than the scenarios ever read.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import can
+import cantools
+
+from hil.timing import WaitTimeout, wait_until
+
+# ~4 minutes of the drive's traffic (about 400 frames/s): enough for the longest event window
+RING_FRAMES = 100_000
+
+
+@dataclass(frozen=True)
+class Frame:
+    sequence: int
+    t_s: float  # time.monotonic() at arrival
+    arbitration_id: int
+    data: bytes
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """One frame of a DBC message: when it arrived and its signal values (numbers, scaled)."""
+
+    sequence: int
+    t_s: float
+    values: dict[str, float]
+
+    def __getitem__(self, signal: str) -> float:
+        return self.values[signal]
+
+
+class CanMonitor(can.Listener):
+    def __init__(self, database: cantools.database.can.Database, ring_frames: int = RING_FRAMES) -> None:
+        self.db = database
+        self._by_id = {m.frame_id: m for m in database.messages}
+        self._lock = threading.Lock()
+        self._ring: deque[Frame] = deque(maxlen=ring_frames)
+        self._latest: dict[int, Frame] = {}
+        self._sequence = 0
+
+    # --- the listener --------------------------------------------------------------------------
+    def on_message_received(self, msg: can.Message) -> None:
+        if msg.is_error_frame or msg.is_remote_frame:
+            return
+        now = time.monotonic()
+        with self._lock:
+            self._sequence += 1
+            frame = Frame(self._sequence, now, msg.arbitration_id, bytes(msg.data))
+            self._ring.append(frame)
+            self._latest[msg.arbitration_id] = frame
+
+    # --- reading -------------------------------------------------------------------------------
+    def _message(self, name: str) -> cantools.database.can.Message:
+        try:
+            return self.db.get_message_by_name(name)
+        except KeyError:
+            known = ", ".join(sorted(m.name for m in self.db.messages))
+            raise KeyError(f"no message {name!r} in the drive DBC; known: {known}") from None
+
+    def _decode(self, frame: Frame) -> Decoded:
+        message = self._by_id[frame.arbitration_id]
+        try:
+            values = message.decode(frame.data, decode_choices=False, scaling=True)
+        except (ValueError, KeyError, cantools.database.DecodeError) as exc:
+            raise ValueError(
+                f"{message.name} frame {frame.arbitration_id:08X} [{frame.data.hex(' ')}] "
+                f"does not decode: {exc}"
+            ) from None
+        return Decoded(frame.sequence, frame.t_s, {k: float(v) for k, v in values.items()})
+
+    def mark(self) -> int:
+        """The sequence number of the newest frame: ``since=mark()`` means "from now on"."""
+        with self._lock:
+            return self._sequence
+
+    def latest(self, message: str) -> Decoded | None:
+        frame_id = self._message(message).frame_id
+        with self._lock:
+            frame = self._latest.get(frame_id)
+        return None if frame is None else self._decode(frame)
+
+    def value(self, message: str, signal: str) -> float:
+        """The signal's latest value; a message never heard is an error, not a zero."""
+        latest = self.latest(message)
+        if latest is None:
+            raise LookupError(f"{message} has not been received on the bench's CAN")
+        if signal not in latest.values:
+            raise KeyError(f"{message} has no signal {signal!r}; it has {', '.join(latest.values)}")
+        return latest.values[signal]
+
+    def _raw_since(self, since: int, frame_id: int | None = None) -> list[Frame]:
+        """Raw frames after sequence ``since``, oldest first; walks back from the newest only."""
+        found = []
+        with self._lock:
+            for frame in reversed(self._ring):
+                if frame.sequence <= since:
+                    break
+                if frame_id is None or frame.arbitration_id == frame_id:
+                    found.append(frame)
+        found.reverse()
+        return found
+
+    def frames(self, message: str, since: int = 0) -> list[Decoded]:
+        """Every frame of ``message`` after sequence ``since`` still in the ring, oldest first."""
+        return [self._decode(f) for f in self._raw_since(since, self._message(message).frame_id)]
+
+    def first(self, message: str, predicate: Callable[[Decoded], bool], since: int = 0) -> Decoded | None:
+        for decoded in self.frames(message, since):
+            if predicate(decoded):
+                return decoded
+        return None
+
+    def wait(
+        self,
+        message: str,
+        predicate: Callable[[Decoded], bool],
+        *,
+        timeout_s: float,
+        what: str,
+        since: int | None = None,
+        poll_s: float = 0.005,
+    ) -> Decoded:
+        """The first frame of ``message`` after ``since`` (default: now) that satisfies ``predicate``."""
+        frame_id = self._message(message).frame_id
+        cursor = [self.mark() if since is None else since]
+
+        def next_match() -> Decoded | None:
+            # each poll decodes only the frames that arrived since the previous one
+            for frame in self._raw_since(cursor[0], frame_id):
+                cursor[0] = frame.sequence
+                decoded = self._decode(frame)
+                if predicate(decoded):
+                    return decoded
+            return None
+
+        try:
+            return wait_until(
+                next_match, lambda found: found is not None, timeout_s=timeout_s, what=what, poll_s=poll_s
+            )
+        except WaitTimeout:
+            latest = self.latest(message)
+            raise WaitTimeout(what, timeout_s, None if latest is None else latest.values) from None
+
+    # --- evidence ------------------------------------------------------------------------------
+    def dump(self, t0_s: float, t1_s: float) -> str:
+        """The frames that arrived in [t0_s, t1_s], one per line, decoded where the DBC knows them."""
+        with self._lock:
+            raw = [f for f in self._ring if t0_s <= f.t_s <= t1_s]
+        lines = []
+        for frame in raw:
+            text = f"{frame.t_s - t0_s:10.4f}  {frame.arbitration_id:08X}  {frame.data.hex(' ').upper():23}"
+            message = self._by_id.get(frame.arbitration_id)
+            if message is not None:
+                try:
+                    values = self._decode(frame).values
+                    text += f"  {message.name} " + " ".join(f"{k}={v:g}" for k, v in values.items())
+                except ValueError as exc:
+                    text += f"  ({exc})"
+            lines.append(text)
+        return "\n".join(lines)

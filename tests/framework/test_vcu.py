@@ -1,0 +1,99 @@
+"""The VCU the bench plays: what it puts on the bus, frame by frame, decoded with the drive DBC."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+
+import can
+import pytest
+
+from hil.dut.dbc import load_drive_dbc
+from hil.dut.vcu import ControlMode, Vcu, VcuError
+
+DB = load_drive_dbc()
+
+
+@pytest.fixture
+def buses():
+    channel = f"vcu-{uuid.uuid4().hex[:8]}"
+    sender = can.Bus(interface="virtual", channel=channel)
+    listener = can.Bus(interface="virtual", channel=channel)
+    yield sender, listener
+    sender.shutdown()
+    listener.shutdown()
+
+
+def _collect(bus: can.BusABC, name: str, count: int, timeout_s: float = 2.0) -> list[dict]:
+    frame_id = DB.get_message_by_name(name).frame_id
+    found = []
+    while len(found) < count:
+        message = bus.recv(timeout=timeout_s)
+        assert message is not None, f"{name}: only {len(found)} frames of {count}"
+        if message.arbitration_id == frame_id:
+            found.append(DB.decode_message(frame_id, message.data, decode_choices=False))
+    return found
+
+
+def test_torque_request_goes_out_every_period_in_percent_of_the_reference(buses):
+    sender, listener = buses
+    vcu = Vcu(sender, DB, reference_torque_nm=1000.0, tsc1_period_s=0.01, heartbeat_period_s=0.1).start()
+    try:
+        vcu.request_torque(250.0)
+        frames = _collect(listener, "TSC1", 30)[-10:]
+    finally:
+        vcu.stop()
+    assert all(f["OverrideControlMode"] == ControlMode.TORQUE for f in frames)
+    assert all(f["RequestedTorqueLimit"] == 25 for f in frames)
+    counters = [f["MessageCounter"] for f in frames]
+    assert all((b - a) % 16 == 1 for a, b in itertools.pairwise(counters))
+
+
+def test_heartbeat_carries_the_contactor_request_and_a_counter(buses):
+    sender, listener = buses
+    vcu = Vcu(sender, DB, reference_torque_nm=1000.0, heartbeat_period_s=0.02).start()
+    try:
+        vcu.close_contactors(True)
+        frames = _collect(listener, "VCU_BmsCommand", 8)[-3:]
+        vcu.fault_reset()
+        reset = _collect(listener, "VCU_BmsCommand", 5)
+    finally:
+        vcu.stop()
+    assert all(f["CloseContactors"] == 1 and f["FaultReset"] == 0 for f in frames)
+    assert sum(f["FaultReset"] for f in reset) == 1
+
+
+def test_speed_request(buses):
+    sender, listener = buses
+    vcu = Vcu(sender, DB, reference_torque_nm=1000.0).start()
+    try:
+        vcu.request_speed(1500.0)
+        frame = _collect(listener, "TSC1", 20)[-1]
+    finally:
+        vcu.stop()
+    assert frame["OverrideControlMode"] == ControlMode.SPEED and frame["RequestedSpeedLimit"] == 1500.0
+
+
+@pytest.mark.parametrize("torque", [1300.0, -1300.0, float("nan"), float("inf")])
+def test_a_torque_outside_the_signal_is_refused_and_the_request_kept(buses, torque):
+    sender, _ = buses
+    vcu = Vcu(sender, DB, reference_torque_nm=1000.0)
+    vcu.request_torque(100.0)
+    with pytest.raises(VcuError, match="RequestedTorqueLimit"):
+        vcu.request_torque(torque)
+    assert vcu.torque_request_nm == 100.0
+
+
+def test_a_stopped_stream_stops(buses):
+    sender, listener = buses
+    vcu = Vcu(sender, DB, reference_torque_nm=1000.0, tsc1_period_s=0.01, heartbeat_period_s=0.5).start()
+    try:
+        _collect(listener, "TSC1", 3)
+        vcu.hold_torque_requests()
+        while listener.recv(timeout=0.05) is not None:
+            pass  # what was already on its way
+        tsc1 = DB.get_message_by_name("TSC1").frame_id
+        later = [m for m in iter(lambda: listener.recv(timeout=0.2), None) if m.arbitration_id == tsc1]
+        assert later == []
+    finally:
+        vcu.stop()
