@@ -2,8 +2,8 @@
 
 Frames are produced by the plant on simulated time (each on its own period, from the state at that
 instant) into an outbox; a thread keeps simulated time moving and sends the outbox. Received: TSC1
-(torque request, SAE J1939-71) for the drive and VCU_BmsCommand (contactors, fault reset) for the
-BMS. Byte numbers count from 0; J1939 documents count from 1.
+(torque or, in override control mode 1, speed request, SAE J1939-71) for the drive and
+VCU_BmsCommand (contactors, fault reset) for the BMS. Byte numbers count from 0; J1939 documents count from 1.
 """
 
 from __future__ import annotations
@@ -30,6 +30,8 @@ DBC_PATH = Path(__file__).resolve().parents[1] / "dbc" / "drive.dbc"
 PGN_TSC1 = 0
 PGN_VCU_BMS_COMMAND = 0xFF23
 TORQUE_OFFSET_PERCENT = 125
+SPEED_CONTROL = 1  # TSC1 override control mode (SPN 695) speed control [R]
+SPEED_RESOLUTION_RPM = 0.125  # TSC1 requested speed (SPN 898) [R]
 TICK_S = 0.005  # how often the node moves simulated time on when nobody else asks
 
 Frame = tuple[int, bytes]
@@ -108,7 +110,7 @@ class DriveFrames:
         self._inverter_counter = (self._inverter_counter + 1) & 0xF
         values = {
             "InverterState": 2 if state.pwm_enabled else (4 if faults else 1),
-            "ControlMode": 1,
+            "ControlMode": 2 if plant.speed_control_active else 1,
             "PwmEnabled": int(state.pwm_enabled),
             "DeratingActive": int(state.torque_limit_nm < plant.profile["motor"]["peak_torque"] - 1e-6),
             "DcBusVoltage": plant.dc_link_voltage_v,
@@ -198,9 +200,13 @@ class DriveCanNode:
         can_id = message.arbitration_id
         pdu_format, specific, source = (can_id >> 16) & 0xFF, (can_id >> 8) & 0xFF, can_id & 0xFF
         if pdu_format == PGN_TSC1 >> 8 and specific in (self.drive_address, 0xFF) and len(message.data) >= 4:
-            torque_nm = (message.data[3] - TORQUE_OFFSET_PERCENT) / 100.0 * self.frames.reference_nm
+            data = message.data
             with self.simulation.now() as plant:
-                plant.request_torque(torque_nm, source)
+                if data[0] & 0x3 == SPEED_CONTROL:
+                    plant.request_speed((data[1] | data[2] << 8) * SPEED_RESOLUTION_RPM, source)
+                else:
+                    torque_nm = (data[3] - TORQUE_OFFSET_PERCENT) / 100.0 * self.frames.reference_nm
+                    plant.request_torque(torque_nm, source)
         elif (pdu_format << 8 | specific) == PGN_VCU_BMS_COMMAND:
             with self.simulation.now() as plant:
                 plant.command_bms(bool(message.data[0] & 1), bool(message.data[0] & 2))

@@ -22,6 +22,7 @@ from sim.bms import BmsFirmware, BmsInputs, HvPath
 from sim.bms.contactors import ContactorState
 from sim.drive import FAULTS as DRIVE_FAULTS
 from sim.drive import DriveInputs, InverterMotor
+from sim.drive.speed_control import SpeedController
 from sim.drive.waveforms import DriveTrajectory
 from sim.plant.base import Plant
 from sim.plant.cells import CellBank
@@ -63,9 +64,11 @@ class FaultChange:
 
 @dataclass
 class VcuCommand:
-    """The VCU's wishes as last heard on CAN; ``heard_s`` None until the first frame."""
+    """The VCU's wishes as last heard on CAN; ``heard_s`` None until the first frame.
+    ``speed_rpm``: the motor speed TSC1 asks for in speed control, None in torque control."""
 
     torque_nm: float = 0.0
+    speed_rpm: float | None = None
     torque_heard_s: float | None = None
     controlling_address: int = 0xFF
     close_contactors: bool = False
@@ -102,6 +105,8 @@ class DrivePlant(Plant):
         self.speed_gain = profile["can"]["speed_controller_gain"]
 
         self.drive = InverterMotor(profile["motor"], profile["inverter"], profile["protection"])
+        self.speed_control = SpeedController(profile["inverter"])
+        self._demand_nm = 0.0  # the torque the VCU's command asks of the drive, before the gearbox's say
         # the inverter model carries the DC link's bleed resistor; the HV path must not count it twice
         self.hv = HvPath({**profile["hv_path"], "link_bleed_resistance": 1e12})
         self.tx = Transmission(profile["transmission"])
@@ -135,6 +140,15 @@ class DrivePlant(Plant):
     # --- inputs from CAN ------------------------------------------------------------------------
     def request_torque(self, torque_nm: float, source_address: int) -> None:
         self.vcu.torque_nm = torque_nm
+        self.vcu.speed_rpm = None
+        self.vcu.torque_heard_s = self.time_s
+        self.vcu.controlling_address = source_address
+
+    def request_speed(self, speed_rpm: float, source_address: int) -> None:
+        """TSC1 in speed control: the drive's speed loop takes over from the torque it produces now."""
+        if self.vcu.speed_rpm is None:
+            self.speed_control.start(self.drive.state.torque_reference_nm)
+        self.vcu.speed_rpm = speed_rpm
         self.vcu.torque_heard_s = self.time_s
         self.vcu.controlling_address = source_address
 
@@ -156,14 +170,15 @@ class DrivePlant(Plant):
         bms = self.bms.state
         fault_reset, self.vcu.fault_reset = self.vcu.fault_reset, False
 
-        throttle = min(max(self.vcu.torque_nm / self.profile["motor"]["peak_torque"], 0.0), 1.0)
+        self._demand_nm = self._torque_demand(dt)
+        throttle = min(max(self._demand_nm / self.profile["motor"]["peak_torque"], 0.0), 1.0)
         tx = self.tx.step(
             dt, TransmissionInputs(throttle, self.output_speed_rad_s, self.motor_speed_rad_s, brake=False)
         )
         if tx.speed_control_request:
             request = self.speed_gain * (tx.motor_speed_target_rad_s - self.motor_speed_rad_s)
         else:
-            request = self.vcu.torque_nm * tx.torque_scale
+            request = self._demand_nm * tx.torque_scale
         heard = self.vcu.torque_heard_s
         contacts = self.hv.aux_contacts
         self._discharging = (
@@ -196,6 +211,16 @@ class DrivePlant(Plant):
         self._record()
         if self.on_step is not None:
             self.on_step(self)
+
+    def _torque_demand(self, dt: float) -> float:
+        """The VCU's torque request, or in speed control the speed loop's, inside the drive's limits."""
+        if self.vcu.speed_rpm is None:
+            return self.vcu.torque_nm
+        state = self.drive.state
+        motoring, regen = state.torque_limit_nm, state.regen_torque_limit_nm
+        low, high = (-regen, motoring) if self.motor_speed_rad_s >= 0.0 else (-motoring, regen)
+        target = self.vcu.speed_rpm * math.pi / 30.0
+        return self.speed_control.update(dt, target, self.motor_speed_rad_s, low, high)
 
     def _step_shafts(self, dt: float, motor_nm: float, tx: object) -> None:
         load_nm = self.dyno.update(dt, self.output_speed_rad_s) if self.dyno is not None else 0.0
@@ -325,7 +350,12 @@ class DrivePlant(Plant):
     # --- what the instruments and the CAN side read -------------------------------------------------
     @property
     def torque_request_nm(self) -> float:
-        return self.vcu.torque_nm
+        return self._demand_nm
+
+    @property
+    def speed_control_active(self) -> bool:
+        """TSC1 asks for speed control (override control mode 1)."""
+        return self.vcu.speed_rpm is not None
 
     @property
     def controlling_address(self) -> int:
