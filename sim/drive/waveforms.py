@@ -4,6 +4,9 @@ For any window [t0, t0 + n/rate) at any rate: U1–U3 phase voltages (fundamenta
 PWM ripple), I1–I3 phase currents (fundamental, harmonics as parameters, PWM ripple at f_sw with the
 f_sw ± 2f_e sidebands, noise), U4/I4 the DC link (ripple at 2·f_sw). Phase x sits at −(x−1)·2π/3, so
 a harmonic h = 6k−1 comes out negative sequence and 6k+1 positive, as a six-pulse distortion has them.
+Per-phase current gains (normalised to a mean of one, so the positive sequence stays the model's
+current) give an unbalanced unit its negative sequence; the zero sequence they would add is taken
+out, as a star winding without neutral carries none, so the three currents always sum to zero.
 
 Between trajectory rows values are interpolated linearly, except in a step whose PWM toggled: there
 each quantity holds its pre-edge row up to the edge instant and its post-edge row from it, so a trip
@@ -76,10 +79,13 @@ class WaveformParameters:
     noise_ratio: float
     current_noise_floor_a: float
     voltage_noise_floor_v: float
+    phase_gains: tuple[float, float, float] = (1.0, 1.0, 1.0)  # current of phases 1-3, mean one
 
     @classmethod
     def from_inverter(cls, inverter: Mapping[str, float]) -> WaveformParameters:
         scale = inverter["harmonic_scale"]
+        gains = tuple(inverter[f"phase_gain_{x}"] for x in "uvw")
+        mean = sum(gains) / 3.0
         return cls(
             current_harmonics=tuple((h, scale * inverter[f"harmonic_{h}"]) for h in _CURRENT_HARMONICS),
             voltage_harmonics=((5, inverter["voltage_harmonic_5"]), (7, inverter["voltage_harmonic_7"])),
@@ -91,7 +97,21 @@ class WaveformParameters:
             noise_ratio=inverter["noise_ratio"],
             current_noise_floor_a=inverter["current_noise_floor"],
             voltage_noise_floor_v=inverter["voltage_noise_floor"],
+            phase_gains=(gains[0] / mean, gains[1] / mean, gains[2] / mean),
         )
+
+    @property
+    def balanced(self) -> bool:
+        return self.phase_gains == (1.0, 1.0, 1.0)
+
+    def phase_amplitudes(self) -> tuple[float, float, float]:
+        """Each phase's fundamental current relative to the balanced set, zero sequence taken out."""
+        phasors = [
+            g * complex(math.cos(phi), math.sin(phi))
+            for g, phi in zip(self.phase_gains, _PHASES, strict=True)
+        ]
+        zero = sum(phasors) / 3.0
+        return tuple(abs(p - zero) for p in phasors)  # type: ignore[return-value]
 
 
 def synthesise(
@@ -212,7 +232,12 @@ def _block(
     if any(c in channels for c in ("I1", "I2", "I3")):
         z = _unit_phasor(theta + rows.held(traj.current_angle_rad))
         ripple = par.current_ripple_a_per_v * v_dc * sin_carrier
-        for x, trace in enumerate(_three_phase(z, i_amp, par.current_harmonics, ripple), start=1):
+        traces = _three_phase(z, i_amp, par.current_harmonics, ripple)
+        if not par.balanced:
+            traces = [g * trace for g, trace in zip(par.phase_gains, traces, strict=True)]
+            zero = (traces[0] + traces[1] + traces[2]) / np.float32(3.0)
+            traces = [trace - zero for trace in traces]
+        for x, trace in enumerate(traces, start=1):
             values[f"I{x}"], amplitudes[f"I{x}"] = trace, i_amp
     if any(c in channels for c in ("U1", "U2", "U3")):
         z = _unit_phasor(theta + rows.held(traj.voltage_angle_rad))

@@ -66,6 +66,7 @@ class Wt5000Emulator(ScpiEmulator):
         self.shape = WaveformParameters.from_inverter(self.profile["inverter"])
         self._current_ratio = dict(self.shape.current_harmonics)
         self._voltage_ratio = dict(self.shape.voltage_harmonics)
+        self._phase_amplitudes = self.shape.phase_amplitudes()
         self.capture: CaptureWindow | None = None
         # this unit's own calibration: a fixed error inside the accuracy spec per element and quantity
         rng = np.random.default_rng([self.seed, zlib.crc32(self.serial.encode("utf-8"))])
@@ -101,6 +102,7 @@ class Wt5000Emulator(ScpiEmulator):
         values = dict.fromkeys(NUMERIC, 0.0)
         if element <= 3:
             u, i, lag = plant.phase_quantities()
+            i *= self._phase_amplitudes[element - 1]
             u_thd = math.sqrt(sum(r * r for r in self._voltage_ratio.values()))
             i_thd = math.sqrt(sum(r * r for r in self._current_ratio.values()))
             u_rms, i_rms = u * math.sqrt(1.0 + u_thd**2), i * math.sqrt(1.0 + i_thd**2)
@@ -147,6 +149,7 @@ class Wt5000Emulator(ScpiEmulator):
         low, high = self.orders
         plant = self.simulation.plant
         u, i, lag = plant.phase_quantities() if element <= 3 else (0.0, 0.0, 0.0)
+        i *= self._phase_amplitudes[element - 1] if element <= 3 else 0.0
         dc_u, dc_i = (plant.dc_link_voltage_v, plant.inverter_dc_current_a) if element == 4 else (0.0, 0.0)
         u_ratio, i_ratio = {1: 1.0, **self._voltage_ratio}, {1: 1.0, **self._current_ratio}
         by_order = []

@@ -108,3 +108,29 @@ def test_deterministic_and_window_consistent(make_drive, golden) -> None:
     assert not np.array_equal(a, synthesise(trajectory, parameters, 0.1, 150000, 1e6, seed=8))
     fast = synthesise(trajectory, parameters, 0.2, 20000, 10e6, seed=7)  # up to 10 MS/s
     assert fast.shape == (len(CHANNELS), 20000) and np.all(np.isfinite(fast))
+
+
+def test_a_phase_gain_unbalances_the_currents_not_their_sum_nor_the_torque_current(
+    make_drive, golden
+) -> None:
+    """INV-11 unbalance: phase U 8 % above V and W. The gains act relative to their mean, so the
+    positive sequence stays the model's current; the three phases still sum to zero."""
+    drive, capture, cycles = steady_capture(make_drive, golden, {"phase_gain_u": 1.08})
+    phasors = [
+        np.fft.rfft(capture[row].astype(np.float64))[cycles] * 2.0 / capture.shape[1] for row in (3, 4, 5)
+    ]
+    amplitudes = np.abs(phasors)
+    a = complex(-0.5, math.sqrt(3.0) / 2.0)
+    positive = abs(phasors[0] + a * phasors[1] + a * a * phasors[2]) / 3.0
+    negative = abs(phasors[0] + a * a * phasors[1] + a * phasors[2]) / 3.0
+    balanced = math.sqrt(2.0) * drive.state.i_phase_rms_a
+    assert positive == pytest.approx(balanced, rel=0.002)
+    assert negative / positive == pytest.approx(0.08 / 3.08, rel=0.02)
+    expected = WaveformParameters.from_inverter(
+        {**golden["inverter"], "phase_gain_u": 1.08}
+    ).phase_amplitudes()
+    assert amplitudes / balanced == pytest.approx(expected, rel=0.002)
+    assert np.max(np.abs(amplitudes - amplitudes.mean())) / amplitudes.mean() > 0.02, "fails INV-11's 2 %"
+    currents = capture[3:6].astype(np.float64)
+    # the noise alone, ≈ 0.2 % of the amplitude; the zero sequence left in would be 2.6 % of it
+    assert np.sqrt(np.mean(currents.sum(axis=0) ** 2)) < 0.005 * balanced
