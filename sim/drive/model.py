@@ -95,6 +95,13 @@ class InverterMotor:
         self._envelope_key = (math.nan, math.nan)
         self._envelope = (0.0, 0.0)
         self._tau_torque = motor["torque_time_constant"]
+        self._damping = motor["torque_loop_damping"]
+        self._torque_rate = 0.0  # d(torque)/dt of an underdamped loop, N·m/s
+        # the warnings that hold the torque at zero (the firmware's fault-reaction table)
+        self._inhibited_by = {"command_timeout"} | (
+            {"overspeed"} if protection["overspeed_torque_inhibit"] >= 0.5 else set()
+        )
+        self._follow_bms_limit = protection["regen_follows_bms_limit"] >= 0.5
         self._rate = motor["torque_rate_limit"]
         self._winding_r = motor["winding_thermal_resistance"]
         self._winding_tau = motor["winding_time_constant"]
@@ -168,12 +175,12 @@ class InverterMotor:
         )
         motoring_limit = envelope * factor
         regen_limit = motoring_limit * derate(v_dc, *self._regen_taper)
-        if abs(speed) > 0.0 and v_dc > 0.0:
+        if self._follow_bms_limit and abs(speed) > 0.0 and v_dc > 0.0:
             regen_limit = min(
                 regen_limit, (u.regen_current_limit_a * v_dc + self._electrical_losses_w) / abs(speed)
             )
         request = u.torque_request_nm
-        if not enabled or self.protections.warnings & {"overspeed", "command_timeout"}:
+        if not enabled or self.protections.warnings & self._inhibited_by:
             request = 0.0
         if speed >= 0.0:
             request = min(max(request, -regen_limit), motoring_limit)
@@ -203,10 +210,10 @@ class InverterMotor:
 
         available = m.k_torque * psi * math.sqrt(max(m.current_max_pk**2 - i_d_ctrl * i_d_ctrl, 0.0))
         target = min(max(reference, -available), available)
-        torque_ctrl = self._torque_ctrl + (target - self._torque_ctrl) * (
-            1.0 - math.exp(-dt_s / self._tau_torque)
-        )
+        torque_ctrl = self._torque_response(target, dt_s)
         torque_ctrl = min(max(torque_ctrl, -available), available) if enabled else 0.0
+        if not enabled:
+            self._torque_rate = 0.0
         self._torque_ctrl = torque_ctrl
 
         g = self._gain
@@ -244,7 +251,7 @@ class InverterMotor:
             self._edge(tripped_at, False)
         if not enabled:
             torque = torque_ctrl = reference = i_d = 0.0
-            self._torque_ctrl = 0.0
+            self._torque_ctrl = self._torque_rate = 0.0
             op = operating_point(m, 0.0, max(psi_true, _TINY_FLUX_WB), speed, s.winding_temp_c, 0.0)
             i_pk = p_dc = 0.0
             losses = dict.fromkeys(losses, 0.0) | {"mechanical": p_mech}
@@ -308,6 +315,19 @@ class InverterMotor:
         s.i_discharge_a = max(v_dc, 0.0) * (1.0 / self._r_bleed) + max(discharge, 0.0)
         s.i_dc_a = (p_dc / v_dc if v_dc > 0.0 else 0.0) + s.i_discharge_a
         s.losses_w = losses
+
+    def _torque_response(self, target: float, dt_s: float) -> float:
+        """The torque loop: with damping 1 (the tuned loop) a first-order lag τ_T; below 1 an
+        underdamped second-order loop with ω_n = 1/τ_T that overshoots (INV-05)."""
+        if self._damping >= 1.0:
+            return self._torque_ctrl + (target - self._torque_ctrl) * (
+                1.0 - math.exp(-dt_s / self._tau_torque)
+            )
+        w = 1.0 / self._tau_torque
+        self._torque_rate += dt_s * (
+            w * w * (target - self._torque_ctrl) - 2.0 * self._damping * w * self._torque_rate
+        )
+        return self._torque_ctrl + dt_s * self._torque_rate
 
     def _edge(self, t_s: float, enabled: bool) -> None:
         self.state.pwm_edge_t_s = t_s

@@ -137,3 +137,19 @@ def test_defect_current_sensor_gain_fails_torque_accuracy(make_drive, magnetised
     """Teeth: measured current 3 % high → the drive delivers 1/1.03² of its command."""
     drive = make_drive({"inverter": {"current_sensor_gain": 1.03}})
     assert max(torque_errors(drive, magnetised, settle)) > 1.0
+
+
+def test_defect_underdamped_torque_loop_overshoots(make_drive, magnetised) -> None:
+    """INV-05: a torque loop tuned too hot (damping 0.5) overshoots a step by ≈ 14 %; rise and
+    settling stay inside their limits, so only the overshoot criterion catches it."""
+    drive = make_drive({"motor": {"torque_loop_damping": 0.5}})
+    t0 = magnetised(drive, SPEED, DC_V)
+    command = 300.0
+    times, torque = step_response(drive, t0, command, 0.2)
+    overshoot = torque.max() / command - 1.0
+    # a second-order step overshoots exp(-πζ/√(1-ζ²)) = 16 %; the rate-limited command ramp takes a little off
+    assert 0.10 < overshoot < math.exp(-math.pi * 0.5 / math.sqrt(1.0 - 0.25))
+    rise = crossing_time(times, torque, 0.9 * command) - crossing_time(times, torque, 0.1 * command)
+    assert rise <= 0.020
+    outside = np.nonzero(np.abs(torque - command) > 0.02 * command)[0]
+    assert times[outside[-1]] <= 0.050

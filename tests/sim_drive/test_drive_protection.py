@@ -237,3 +237,15 @@ def test_faults_table() -> None:
         assert 0 < code.spn < 2**19 and 0 <= code.fmi <= 31 and code.lamp in ("amber", "red"), name
     assert any(code.spn > 65535 for code in FAULTS.values())
     assert len({(c.spn, c.fmi) for c in FAULTS.values()}) == len(FAULTS)
+
+
+def test_defect_overspeed_flagged_without_torque_inhibit(make_drive) -> None:
+    """INV-15 reaction-table defect: the overspeed is flagged, but the torque is not taken away."""
+    drive = make_drive({"protection": {"overspeed_torque_inhibit": 0.0}})
+    speed = lambda t: 5000.0 * RPM + 2000.0 * RPM * t  # noqa: E731  (to 7200 rpm in 1.1 s)
+    t = 0.0
+    while t < 1.1:
+        t += DT
+        state = drive.step(DT, DriveInputs(t, 100.0, speed(t), 600.0, 60.0))
+    assert "overspeed" in drive.active_faults
+    assert state.torque_nm == pytest.approx(100.0, rel=0.01)
