@@ -16,6 +16,7 @@ from sim.command_log import CommandLog
 from sim.ecu.diagnostics import DiagnosticsEcu, EcuDefects
 from sim.ecu.dtc_memory import Lamp
 from sim.ecu.identity import EcuIdentity
+from sim.ecu.uds_server import DID_OVERCURRENT_TRIP_TEST, VolatileCalibration
 from sim.emulators import emulator_class
 from sim.emulators.base import Emulator
 from sim.plant.drive_plant import DrivePlant, FaultChange
@@ -26,6 +27,10 @@ from sim.socketcand import SocketcandServer
 
 log = logging.getLogger("sim.bench")
 
+OVERCURRENT_TRIP_RESOLUTION_A = 0.1  # DID 0xFD10, A peak per bit (dbc/README.md)
+# A test may lower the over-current trip, never raise it, nor below the magnetising current at
+# which the drive idles (120 A peak [E]): it must still be able to run
+OVERCURRENT_TRIP_TEST_MIN_A = 150.0
 _SOCKET_RESOURCE = re.compile(r"^TCPIP\d*::(?P<host>[^:]+)::(?P<port>\d+)::SOCKET$", re.IGNORECASE)
 
 
@@ -143,6 +148,7 @@ class SimulatedBench:
             insulation_resistance_kohm=lambda: self.plant.insulation_ohm / 1000.0,
             defects=EcuDefects(fmi_override=fmi if fmi >= 0 else None),
             rng_seed=self.seed,
+            calibrations={DID_OVERCURRENT_TRIP_TEST: self._overcurrent_trip_calibration()},
         )
         ecu.start()
         self._ecus.append(ecu)
@@ -153,6 +159,27 @@ class SimulatedBench:
 
         self.plant.on_fault = report
         return ecu
+
+    def _overcurrent_trip_calibration(self) -> VolatileCalibration:
+        """The drive's SW over-current trip level as a UDS test calibration (INV-04)."""
+
+        def read() -> int:
+            with self.simulation.now() as plant:
+                return round(plant.drive.overcurrent_trip_pk / OVERCURRENT_TRIP_RESOLUTION_A)
+
+        def write(raw: int) -> bool:
+            level = raw * OVERCURRENT_TRIP_RESOLUTION_A
+            with self.simulation.now() as plant:
+                if not OVERCURRENT_TRIP_TEST_MIN_A <= level <= plant.drive.production_overcurrent_trip_pk:
+                    return False
+                plant.drive.set_overcurrent_trip(level)
+            return True
+
+        def restore() -> None:
+            with self.simulation.now() as plant:
+                plant.drive.set_overcurrent_trip(None)
+
+        return VolatileCalibration(2, read, write, restore)
 
     def new_can_bus(self) -> can.BusABC:
         """A bus of its own on the simulation's CAN channel, shut down with the bench."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sim.drive.faults import PWM_EVENT, Event
 from sim.drive.losses import LossModel
@@ -88,6 +88,7 @@ class InverterMotor:
         self.loss_model = LossModel.from_sections(self.machine, motor, inverter)
         m = self.machine
         self.protections = Protections(Thresholds.from_section(protection, m.max_speed, m.current_max_pk))
+        self.production_overcurrent_trip_pk = self.protections.th.oc_trip_pk
         self._uv_derate = (protection["undervoltage_derate_start"], protection["undervoltage_derate_end"])
         self._hs_derate = (protection["heatsink_derate_start"], protection["heatsink_derate_end"])
         self._w_derate = (protection["winding_derate_start"], protection["winding_derate_end"])
@@ -119,6 +120,16 @@ class InverterMotor:
         self._torque_ctrl = 0.0
         self._electrical_losses_w = 0.0
         self._last: Sample | None = None
+
+    @property
+    def overcurrent_trip_pk(self) -> float:
+        """The SW phase over-current trip level in force, A peak (measured current)."""
+        return self.protections.th.oc_trip_pk
+
+    def set_overcurrent_trip(self, level_pk: float | None) -> None:
+        """A test calibration of the over-current trip level (INV-04); None: the production level."""
+        level = self.production_overcurrent_trip_pk if level_pk is None else level_pk
+        self.protections.th = replace(self.protections.th, oc_trip_pk=level)
 
     @property
     def active_faults(self) -> frozenset[str]:

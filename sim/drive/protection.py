@@ -149,7 +149,10 @@ class Protections:
         else:
             self.pending.pop("dc_undervoltage", None)
         i0, i1 = before.current_sensed_pk, now.current_sensed_pk
-        self._arm("phase_overcurrent", crossing_up(t0, t1, i0, i1, th.oc_trip_pk), th.oc_trip_delay, True, t1)
+        over = crossing_up(t0, t1, i0, i1, th.oc_trip_pk)
+        if over is None and min(i0, i1) >= th.oc_trip_pk:
+            over = t0  # the level was lowered (a test calibration) under a current already above it
+        self._arm("phase_overcurrent", over, th.oc_trip_delay, True, t1)
         h0, h1 = before.heatsink_c, now.heatsink_c
         self._arm("heatsink_overtemperature", crossing_up(t0, t1, h0, h1, th.heatsink_trip), 0.0, True, t1)
         w0, w1 = before.winding_c, now.winding_c

@@ -21,7 +21,7 @@ import isotp
 from sim.ecu.dtc_memory import DtcMemory, Lamp
 from sim.ecu.identity import EcuIdentity
 from sim.ecu.j1939_diag import J1939DiagServer
-from sim.ecu.uds_server import NRC_RESPONSE_PENDING, UdsServer
+from sim.ecu.uds_server import NRC_RESPONSE_PENDING, UdsServer, VolatileCalibration
 
 FUNCTIONAL_TARGET = 0x33  # ISO 15765-4 functional address on 29-bit ids [R]
 _POLL_S = 0.005  # how often the threads look at the clock: fine enough for 50 ms BAM spacing
@@ -60,6 +60,7 @@ class DiagnosticsEcu:
         insulation_resistance_kohm: Callable[[], float] = lambda: 5000.0,
         defects: EcuDefects | None = None,
         rng_seed: int | None = None,
+        calibrations: Mapping[int, VolatileCalibration] | None = None,
     ) -> None:
         self.channel = channel
         self.source_address = source_address
@@ -77,6 +78,7 @@ class DiagnosticsEcu:
             insulation_resistance_kohm=insulation_resistance_kohm,
             on_hard_reset=self.memory.new_operation_cycle,
             rng=random.Random(rng_seed),
+            calibrations=calibrations,
         )
         self._j1939_settings = {
             "clock": clock,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
 from sim.ecu.dtc_memory import STATUS_AVAILABILITY_MASK, DtcMemory, DtcRecord
@@ -42,6 +42,9 @@ P2_STAR_SERVER_MS = 5000  # [R]
 MAX_KEY_ATTEMPTS = 3  # [E]
 
 DID_PART_NUMBER, DID_SERIAL_NUMBER, DID_VIN, DID_SOFTWARE_VERSION = 0xF187, 0xF18C, 0xF190, 0xF195
+# Test calibrations, in the ISO 14229-1 system-supplier-specific range 0xFD00-0xFEFF [R] [E]:
+# the SW phase over-current trip level, A peak, u16 at 0.1 A/bit (INV-04 lowers it to trip it).
+DID_OVERCURRENT_TRIP_TEST = 0xFD10
 # Snapshot record 0x01 DIDs [E]: DC-bus voltage 0.1 V/bit u16, motor speed 1 rpm/bit s16,
 # temperature 1 °C/bit offset -40 u8; all-ones = not available.
 DID_SNAPSHOT_DC_VOLTAGE, DID_SNAPSHOT_SPEED, DID_SNAPSHOT_TEMPERATURE = 0xD001, 0xD002, 0xD003
@@ -62,6 +65,19 @@ _SERVICE_SESSIONS = {
     0x31: {EXTENDED_SESSION},
     0x3E: {DEFAULT_SESSION, PROGRAMMING_SESSION, EXTENDED_SESSION},
 }
+
+
+@dataclass(frozen=True)
+class VolatileCalibration:
+    """A value the tester may change for a test: read in any session, written in the extended
+    session once unlocked, volatile: ``restore`` puts the production value back whenever the
+    session changes (a new session, the S3 timeout, an ECU reset), so no test setting outlives
+    the session that made it."""
+
+    size: int  # bytes, big endian
+    read: Callable[[], int]
+    write: Callable[[int], bool]  # False: refused as out of range
+    restore: Callable[[], None]
 
 
 @dataclass(frozen=True)
@@ -101,6 +117,7 @@ class UdsServer:
         insulation_resistance_kohm: Callable[[], float] = lambda: 5000.0,
         on_hard_reset: Callable[[], None] | None = None,
         rng: random.Random | None = None,
+        calibrations: Mapping[int, VolatileCalibration] | None = None,
     ) -> None:
         self.identity = identity
         self._memory = memory
@@ -118,6 +135,7 @@ class UdsServer:
         self._locked_out_until_s = float("-inf")
         self._last_request_s = clock()
         self._routine_results: dict[int, bytes] = {}
+        self._calibrations = dict(calibrations or {})
 
     # -- entry points --------------------------------------------------------------------------
     def handle(self, request: bytes) -> Reply:
@@ -157,6 +175,8 @@ class UdsServer:
         self.session = session
         self.unlocked_level = None
         self._seed = None
+        for calibration in self._calibrations.values():
+            calibration.restore()
 
     @staticmethod
     def _positive(request: bytes, body: bytes, suppressible: bool = False) -> Reply:
@@ -286,7 +306,7 @@ class UdsServer:
             DID_SERIAL_NUMBER: _ascii(ident.serial_number, SERIAL_NUMBER_LENGTH),
             DID_VIN: _ascii(ident.vin, VIN_LENGTH),
             DID_SOFTWARE_VERSION: _ascii(ident.software_version, SOFTWARE_VERSION_LENGTH),
-        }
+        } | {did: c.read().to_bytes(c.size, "big") for did, c in self._calibrations.items()}
 
     def _read_data_by_identifier(self, request: bytes) -> Reply:
         if len(request) < 3 or len(request) % 2 == 0:
@@ -303,10 +323,18 @@ class UdsServer:
     def _write_data_by_identifier(self, request: bytes) -> Reply:
         if len(request) < 4:
             raise _Negative(NRC_INCORRECT_LENGTH)
-        if int.from_bytes(request[1:3], "big") != DID_VIN:
+        did = int.from_bytes(request[1:3], "big")
+        if did != DID_VIN and did not in self._calibrations:
             raise _Negative(NRC_REQUEST_OUT_OF_RANGE)  # unknown, or not writable
         if self.unlocked_level is None:
             raise _Negative(NRC_SECURITY_ACCESS_DENIED)
+        if did in self._calibrations:
+            calibration = self._calibrations[did]
+            if len(request) != 3 + calibration.size:
+                raise _Negative(NRC_INCORRECT_LENGTH)
+            if not calibration.write(int.from_bytes(request[3:], "big")):
+                raise _Negative(NRC_REQUEST_OUT_OF_RANGE)
+            return self._positive(request, request[1:3])
         if len(request) != 3 + VIN_LENGTH:
             raise _Negative(NRC_INCORRECT_LENGTH)
         vin = request[3:]

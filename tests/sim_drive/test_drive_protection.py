@@ -249,3 +249,19 @@ def test_defect_overspeed_flagged_without_torque_inhibit(make_drive) -> None:
         state = drive.step(DT, DriveInputs(t, 100.0, speed(t), 600.0, 60.0))
     assert "overspeed" in drive.active_faults
     assert state.torque_nm == pytest.approx(100.0, rel=0.01)
+
+
+def test_overcurrent_level_lowered_under_a_flowing_current_trips(make_drive, magnetised) -> None:
+    """A test calibration (INV-04) lowering the trip level below the current already flowing trips
+    the drive after the trip delay, as the level comparison of a real drive would."""
+    drive = make_drive()
+    t = magnetised(drive, IDLE, 540.0)
+    drive.set_overcurrent_trip(100.0)  # below the 120 A magnetising current
+    lowered_at = t
+    while t < lowered_at + 0.01:
+        t += DT
+        drive.step(DT, DriveInputs(t, 0.0, IDLE, 540.0, 60.0))
+    assert "phase_overcurrent" in drive.active_faults
+    assert first(drive, "phase_overcurrent", "set") == pytest.approx(lowered_at + 100e-6, abs=1e-9)
+    drive.set_overcurrent_trip(None)
+    assert drive.overcurrent_trip_pk == pytest.approx(1.2 * 450.0 * math.sqrt(2.0))
