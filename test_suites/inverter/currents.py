@@ -1,0 +1,79 @@
+"""The motor's torque as the power analyzer's phase currents show it.
+
+Under rotor-flux-oriented control with the flux established, the drive holds the magnetising
+(d) current constant and makes torque with the q current alone: T = k·ψ·i_q. The analyzer samples
+the three phase currents at up to 10 MS/s, so the current vector's magnitude |i| = √(i_d² + i_q²)
+follows the torque without the lag of the dyno's own speed loop or the shaft's inertia; with i_d
+read from the currents at zero torque, i_q = √(|i|² − i_d²) is the torque in relative units.
+
+Two things ride on |i| that are not torque, and both are taken out without a time window that
+would smear a step:
+- the PWM ripple at the switching frequency: the current vector is averaged over one switching
+  period;
+- harmonics (6k ± 1) and a negative-sequence unbalance, which make |i| ripple at 6·f and 2·f:
+  both are locked to the current vector's angle and proportional to its magnitude, so |i| is
+  divided by the ripple shape 1 + R(angle) fitted on a steady stretch of the same capture.
+"""
+
+from __future__ import annotations
+
+import cmath
+import math
+import time
+
+import numpy as np
+
+from hil.acquisition import acquire
+from hil.waveform import Capture
+
+PHASES = ("I1", "I2", "I3")  # analyzer elements 1-3 on the motor phases U, V, W (bench wiring)
+_A = cmath.exp(2j * math.pi / 3.0)
+# ripple orders of |i| per electrical revolution of the current vector: unbalance 2, the 5th/7th
+# pair 6, the 11th/13th pair 12, and the even orders their products add when they are large
+_RIPPLE_ORDERS = tuple(range(2, 26, 2))
+
+
+def current_vector(cap: Capture, phases: tuple[str, str, str] = PHASES) -> np.ndarray:
+    """The amplitude-invariant space vector (2/3)(i_u + a·i_v + a²·i_w) of each sample."""
+    u, v, w = (cap.channel(p).astype(np.float64) for p in phases)
+    return (2.0 / 3.0) * (u + _A * v + _A * _A * w)
+
+
+def switching_mean(x: np.ndarray, sample_rate_hz: float, switching_hz: float) -> np.ndarray:
+    """``x`` averaged over one switching period centred on each sample (edges: shorter windows)."""
+    width = max(1, round(sample_rate_hz / switching_hz))
+    kernel = np.ones(width) / width
+    summed = np.convolve(x, kernel, mode="same")
+    counts = np.convolve(np.ones(x.size), kernel, mode="same")
+    return summed / counts
+
+
+def ripple_free_magnitude(vector: np.ndarray, steady: slice) -> np.ndarray:
+    """|vector| divided by its angle-locked ripple shape, fitted on the samples ``steady``."""
+    magnitude = np.abs(vector)
+    angle = np.angle(vector)
+    fit_angle = angle[steady]
+    relative = magnitude[steady] / np.mean(magnitude[steady]) - 1.0
+    basis = np.column_stack([f(k * fit_angle) for k in _RIPPLE_ORDERS for f in (np.cos, np.sin)])
+    coefficients, *_ = np.linalg.lstsq(basis, relative, rcond=None)
+    shape = np.column_stack([f(k * angle) for k in _RIPPLE_ORDERS for f in (np.cos, np.sin)]) @ coefficients
+    return magnitude / (1.0 + shape)
+
+
+def q_current(magnitude: np.ndarray, d_current: float) -> np.ndarray:
+    """√(|i|² − i_d²), zero where noise takes |i| below i_d."""
+    return np.sqrt(np.maximum(magnitude * magnitude - d_current * d_current, 0.0))
+
+
+def capture_on_bench_clock(
+    analyzer: object, traces: list[str], rate_hz: float, samples: int
+) -> tuple[Capture, float]:
+    """The most recent ``samples`` of ``traces`` and the offset that puts the capture's instants on
+    this process's ``time.monotonic()`` clock (CAN frames and the VCU's sends are stamped on it).
+
+    The analyzer freezes its record when the capture command arrives, so the capture's last sample
+    is "now": the offset is good to the time the driver takes to send that command (≈ 1 ms).
+    """
+    before = time.monotonic()
+    cap = acquire(analyzer, traces, rate_hz, samples)
+    return cap, before - cap.end_s

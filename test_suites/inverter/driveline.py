@@ -1,0 +1,87 @@
+"""The driveline between the motor and the dyno, as the inverter scenarios see it.
+
+The dyno sits on the transmission's output shaft: the motor turns at the output speed times the
+ratio of the gear the TCU holds (ETC2 reports it), and the dyno's torque reading is the motor's
+torque through that gear, its efficiency, the output bearings and the dyno's own windage. The
+scenarios choose operating points knowing the TCU's schedule (it shifts by vehicle speed and by the
+throttle, the torque request over the peak torque), wait until the gear they want is engaged, and
+turn the dyno's figures into the motor's with the product's gear ratios and efficiencies.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from hil.dut.monitor import CanMonitor
+from hil.product import Product
+from hil.timing import wait_until
+
+GEAR_TIMEOUT_S = 8.0  # two shifts 3 s apart (the TCU's least shift interval [E]) and their execution
+NOT_SHIFTING = 0  # ETC1 ShiftInProcess (SPN 574): 00 not in process
+
+
+@dataclass(frozen=True)
+class DynoMean:
+    """Readings of the dyno averaged over a dwell: output-shaft speed and absorbed torque."""
+
+    speed_rpm: float
+    torque_nm: float
+    samples: int
+
+
+class Driveline:
+    def __init__(self, product: Product, monitor: CanMonitor) -> None:
+        self.product, self.monitor = product, monitor
+
+    def ratio(self, gear: int) -> float:
+        return self.product.value(f"gear_ratio_{gear}", "1")
+
+    def efficiency(self, gear: int) -> float:
+        """Torque out over ratio × torque in while the motor drives: the direct drive passes no mesh."""
+        name = "direct_drive_efficiency" if self.ratio(gear) == 1.0 else "gear_mesh_efficiency"
+        return self.product.value(name, "%") / 100.0
+
+    def gear(self) -> tuple[int, bool]:
+        """(engaged gear as ETC2 reports it, 0 = neutral; a shift in process per ETC1)."""
+        etc2, etc1 = self.monitor.latest("ETC2"), self.monitor.latest("ETC1")
+        if etc2 is None or etc1 is None:
+            return 0, True
+        return int(etc2["CurrentGear"]), etc1["ShiftInProcess"] != NOT_SHIFTING
+
+    def wait_in_gear(self, gear: int, timeout_s: float = GEAR_TIMEOUT_S) -> None:
+        """Until the TCU reports ``gear`` engaged with no shift in process."""
+        wait_until(
+            self.gear,
+            lambda seen: seen == (gear, False),
+            timeout_s=timeout_s,
+            what=f"transmission in gear {gear}, no shift in process (ETC2/ETC1)",
+        )
+
+    def motor_torque(self, dyno_torque_nm: float, no_load_nm: float, gear: int) -> float:
+        """The motor's torque from the dyno's, less the no-load torque at the same speed.
+
+        The no-load reading (zero torque requested) holds what lies between the motor and the
+        dyno's measuring point at that speed (output bearings, the dyno's windage) and the motor's
+        own friction and windage; taking it off is the torque-measurement correction of GB/T
+        18488.2-2015 App. A [R]. What remains went through the gear at its ratio and efficiency.
+        """
+        return (dyno_torque_nm - no_load_nm) / (self.ratio(gear) * self.efficiency(gear))
+
+
+def dyno_mean(dyno: object, seconds: float) -> DynoMean:
+    """The dyno's speed and torque averaged over ``seconds`` of readings."""
+    speeds: list[float] = []
+    torques: list[float] = []
+    start = time.monotonic()
+
+    def read() -> float:
+        reading = dyno.read()  # type: ignore[attr-defined]
+        speeds.append(reading.speed_rpm)
+        torques.append(reading.torque_nm)
+        return time.monotonic() - start
+
+    wait_until(
+        read, lambda elapsed: elapsed >= seconds, timeout_s=seconds + 2.0, what="dyno readings", poll_s=0.01
+    )
+    return DynoMean(sum(speeds) / len(speeds), sum(torques) / len(torques), len(speeds))
