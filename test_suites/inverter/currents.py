@@ -24,13 +24,16 @@ import time
 import numpy as np
 
 from hil.acquisition import acquire
-from hil.waveform import Capture
+from hil.waveform import Capture, find_crossing
 
 PHASES = ("I1", "I2", "I3")  # analyzer elements 1-3 on the motor phases U, V, W (bench wiring)
 _A = cmath.exp(2j * math.pi / 3.0)
 # ripple orders of |i| per electrical revolution of the current vector: unbalance 2, the 5th/7th
 # pair 6, the 11th/13th pair 12, and the even orders their products add when they are large
 _RIPPLE_ORDERS = tuple(range(2, 26, 2))
+# the currents of a drive that has stopped modulating: noise only, far below the magnetising
+# current (tens of amperes) of a drive that modulates at any speed
+PWM_OFF_A = 5.0
 
 
 def current_vector(cap: Capture, phases: tuple[str, str, str] = PHASES) -> np.ndarray:
@@ -77,3 +80,26 @@ def capture_on_bench_clock(
     before = time.monotonic()
     cap = acquire(analyzer, traces, rate_hz, samples)
     return cap, before - cap.end_s
+
+
+def current_magnitude(cap: Capture, switching_hz: float) -> Capture:
+    """|i| of the phase currents, averaged over a switching period, as a one-channel capture."""
+    magnitude = np.abs(switching_mean(current_vector(cap), cap.sample_rate_hz, switching_hz))
+    return Capture.from_arrays(magnitude, cap.sample_rate_hz, ["|i|"], "A", cap.start_s)
+
+
+def pwm_off_time(cap: Capture, switching_hz: float, after_s: float | None = None) -> float:
+    """When the drive stopped modulating (after ``after_s``): the phase currents, at least the
+    magnetising current while it modulates, fall to the analyzer's noise; NaN if they did not."""
+    magnitude = current_magnitude(cap, switching_hz)
+    during = (cap.start_s if after_s is None else after_s, cap.end_s)
+    return find_crossing(magnitude, PWM_OFF_A, direction="falling", during=during).value("time_s")
+
+
+def mean_around(cap: Capture, channel: str, t_s: float, half_width_s: float) -> float:
+    """The mean of ``channel`` over [t_s − half_width_s, t_s + half_width_s] (noise averaged out;
+    exact for a channel that ramps linearly)."""
+    i0, i1 = cap.index_range((t_s - half_width_s, t_s + half_width_s))
+    if i1 - i0 < 2:
+        raise ValueError(f"{channel}: the capture has no samples around {t_s:.6f} s")
+    return float(np.mean(cap.channel(channel)[i0:i1], dtype=np.float64))
