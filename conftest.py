@@ -2,8 +2,8 @@
 
 pytest_plugins = [
     "fixtures.bench",
-    "fixtures.dut",
     "fixtures.measure",
+    "fixtures.dut",
     "fixtures.suite",
     "hil.waveform.pytest_plugin",
 ]
