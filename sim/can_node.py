@@ -110,7 +110,7 @@ class DriveFrames:
             "InverterState": 2 if state.pwm_enabled else (4 if faults else 1),
             "ControlMode": 1,
             "PwmEnabled": int(state.pwm_enabled),
-            "DeratingActive": int(state.torque_limit_nm < plant.profile["motor"]["peak_torque"] - 1e-6),
+            "DeratingActive": int(state.derating),
             "DcBusVoltage": plant.dc_link_voltage_v,
             "DcBusCurrent": state.i_dc_a,
             "MotorTorque": state.torque_nm,
