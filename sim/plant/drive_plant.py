@@ -33,17 +33,18 @@ from sim.profile import Profile
 from sim.transmission import FAULTS as TX_FAULTS
 from sim.transmission import Transmission, TransmissionInputs
 
-TRAJECTORY_FIELDS = (
+DRIVE_FIELDS = (
     "electrical_angle_rad",
     "i_phase_rms_a",
     "current_angle_rad",
     "v_phase_rms_v",
     "voltage_angle_rad",
     "dc_voltage_v",
-    "i_dc_a",
     "pwm_enabled",
     "pwm_edge_t_s",
 )
+# the drive's state, then the current through the contactors into the inverter's DC input
+TRAJECTORY_FIELDS = (*DRIVE_FIELDS, "i_dc_input_a")
 DISCHARGED_V = 60.0  # class A boundary: below it the drive stops its active discharge [S: GB 18384]
 
 
@@ -335,7 +336,8 @@ class DrivePlant(Plant):
 
     def _record(self) -> None:
         state = self.drive.state
-        self._trajectory.append((self.time_s, *(float(getattr(state, name)) for name in TRAJECTORY_FIELDS)))
+        drive = (float(getattr(state, name)) for name in DRIVE_FIELDS)
+        self._trajectory.append((self.time_s, *drive, self.hv.source_current_a))
 
     # --- what the instruments and the CAN side read -------------------------------------------------
     @property
@@ -365,7 +367,14 @@ class DrivePlant(Plant):
 
     @property
     def inverter_dc_current_a(self) -> float:
+        """What the inverter draws from its DC link: bridge, active discharge and bleed."""
         return self.drive.state.i_dc_a
+
+    @property
+    def dc_input_current_a(self) -> float:
+        """Through the contactors into the inverter's DC input: the link capacitor's charging current
+        (the pre-charge inrush) besides what the inverter draws; the step's mean."""
+        return self.hv.source_current_a
 
     @property
     def electrical_frequency_hz(self) -> float:
