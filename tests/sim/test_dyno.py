@@ -172,7 +172,7 @@ def test_torque_mode_free_run_and_speed_alarm(connect, bench: SimulatedBench) ->
     dyno.set_torque(-200.0)  # a four-quadrant dyno motors the shaft
     wait_for(lambda: dyno.read().torque_nm == pytest.approx(-200.0, abs=1.0), what="torque set point")
     reading = wait_for(lambda: (r := dyno.read()).alarm and r, what="speed alarm")
-    assert reading.speed_rpm > 500.0
+    assert reading.speed_rpm >= 500.0  # OD1 shows 0.1 rpm: a trip just above 500 reads 500.0
     dyno.free_run()
     wait_for(lambda: abs(dyno.read().torque_nm) < 0.5, what="free run")
     assert dyno.read().alarm  # latched until the alarms are re-armed
