@@ -7,5 +7,6 @@ to instruments, on a real bench and on the simulated one alike.
 """
 
 from hil.models.pack import CellDeviation, PackModel, PackParameters
+from hil.models.vehicle import VehicleModel, VehicleParameters
 
-__all__ = ["CellDeviation", "PackModel", "PackParameters"]
+__all__ = ["CellDeviation", "PackModel", "PackParameters", "VehicleModel", "VehicleParameters"]
