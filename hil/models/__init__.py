@@ -6,7 +6,8 @@ cycles as data) and ``driver`` (speed follower giving the TSC1 torque request) a
 to instruments, on a real bench and on the simulated one alike.
 """
 
+from hil.models.cycle import DriveCycle
 from hil.models.pack import CellDeviation, PackModel, PackParameters
 from hil.models.vehicle import VehicleModel, VehicleParameters
 
-__all__ = ["CellDeviation", "PackModel", "PackParameters", "VehicleModel", "VehicleParameters"]
+__all__ = ["CellDeviation", "DriveCycle", "PackModel", "PackParameters", "VehicleModel", "VehicleParameters"]
