@@ -7,7 +7,21 @@ to instruments, on a real bench and on the simulated one alike.
 """
 
 from hil.models.cycle import DriveCycle
+from hil.models.driver import DriverModel, DriverParameters
+from hil.models.emulation import CycleFollower, PackEmulation, RoadLoadEmulation
 from hil.models.pack import CellDeviation, PackModel, PackParameters
 from hil.models.vehicle import VehicleModel, VehicleParameters
 
-__all__ = ["CellDeviation", "DriveCycle", "PackModel", "PackParameters", "VehicleModel", "VehicleParameters"]
+__all__ = [
+    "CellDeviation",
+    "CycleFollower",
+    "DriveCycle",
+    "DriverModel",
+    "DriverParameters",
+    "PackEmulation",
+    "PackModel",
+    "PackParameters",
+    "RoadLoadEmulation",
+    "VehicleModel",
+    "VehicleParameters",
+]
