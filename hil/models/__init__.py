@@ -9,6 +9,7 @@ to instruments, on a real bench and on the simulated one alike.
 from hil.models.cycle import DriveCycle
 from hil.models.driver import DriverModel, DriverParameters
 from hil.models.emulation import CycleFollower, PackEmulation, RoadLoadEmulation
+from hil.models.loop import LoopStats, PlantLoop, PlantLoopError
 from hil.models.pack import CellDeviation, PackModel, PackParameters
 from hil.models.vehicle import VehicleModel, VehicleParameters
 
@@ -18,9 +19,12 @@ __all__ = [
     "DriveCycle",
     "DriverModel",
     "DriverParameters",
+    "LoopStats",
     "PackEmulation",
     "PackModel",
     "PackParameters",
+    "PlantLoop",
+    "PlantLoopError",
     "RoadLoadEmulation",
     "VehicleModel",
     "VehicleParameters",
