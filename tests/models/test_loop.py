@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import sys
 import threading
 import time
 
@@ -168,3 +170,52 @@ def test_bad_configuration_is_refused():
     loop.add("a", lambda t, dt: None)
     with pytest.raises(ValueError, match="already has a step 'a'"):
         loop.add("a", lambda t, dt: None)
+
+
+def test_while_a_loop_runs_the_interpreter_switches_often_and_collects_only_in_the_slack():
+    interval, collecting = sys.getswitchinterval(), gc.isenabled()
+    fake = FakeTime()
+    seen: list[tuple[float, bool]] = []
+    passes: list[int] = []
+
+    def count(phase: str, info: dict) -> None:
+        if phase == "start":
+            passes.append(info["generation"])
+
+    loop = PlantLoop(clock=fake.clock, sleep=fake.sleep)
+
+    def step(t_s: float, dt_s: float) -> None:
+        seen.append((sys.getswitchinterval(), gc.isenabled()))
+        fake.now += 0.1 * PERIOD
+        if len(seen) == 20:
+            loop.stop()
+
+    loop.add("s", step)
+    gc.callbacks.append(count)
+    try:
+        loop.start()
+        loop.stop()
+    finally:
+        gc.callbacks.remove(count)
+    assert set(seen) == {(0.0005, False)}
+    assert passes.count(0) == 18 and passes.count(1) == 2 and 2 not in passes  # one pass a step
+    assert (sys.getswitchinterval(), gc.isenabled()) == (interval, collecting)
+
+
+def test_interpreter_settings_come_back_when_the_last_of_two_loops_stops(no_thread_left_behind):
+    interval = sys.getswitchinterval()
+    first, second = PlantLoop(), PlantLoop()
+    first.add("a", lambda t, dt: None)
+    second.add("b", lambda t, dt: None)
+    with first:
+        with second:
+            time.sleep(0.05)
+        assert sys.getswitchinterval() == 0.0005 and not gc.isenabled()
+    assert sys.getswitchinterval() == interval and gc.isenabled()
+    plain = PlantLoop(realtime=False)
+    plain.add("c", lambda t, dt: time.sleep(0))
+    seen = []
+    plain.add("d", lambda t, dt: seen.append(gc.isenabled()))
+    with plain:
+        time.sleep(0.05)
+    assert seen and all(seen)
