@@ -55,6 +55,9 @@ class PackEmulation:
         if draw_every < 1:
             raise ValueError(f"pack emulation: draw_every={draw_every} must be >= 1")
         self.pack, self.supply, self.cellsim = pack, supply, cellsim
+        # looked up once: a guarded lookup costs ~20 µs; the envelope check still runs at each call
+        self._measure_current, self._set_voltage = supply.measure_current, supply.set_voltage
+        self._measure_draw, self._set_cells = cellsim.measure_currents, cellsim.set_cell_voltages
         self.sensed_cells = np.array(cells)
         self.draw_every = draw_every
         self._draw_a = np.zeros(pack.n)
@@ -64,13 +67,13 @@ class PackEmulation:
     def step(self, t_s: float, dt_s: float) -> None:
         if self._steps % self.draw_every == 0:
             draw = np.zeros(self.pack.n)
-            draw[self.sensed_cells] = self.cellsim.measure_currents()
+            draw[self.sensed_cells] = self._measure_draw()
             self._draw_a = draw
         self._steps += 1
-        self.measured_current_a = current = float(self.supply.measure_current())
+        self.measured_current_a = current = float(self._measure_current())
         self.pack.step(current, dt_s, self._draw_a)
-        self.supply.set_voltage(self.pack.terminal_voltage_v)
-        self.cellsim.set_cell_voltages(self.pack.cell_voltages_v[self.sensed_cells].tolist())
+        self._set_voltage(self.pack.terminal_voltage_v)
+        self._set_cells(self.pack.cell_voltages_v[self.sensed_cells].tolist())
 
     @property
     def cell_draw_a(self) -> np.ndarray:
@@ -90,16 +93,17 @@ class RoadLoadEmulation:
 
     def __init__(self, vehicle: VehicleModel, dyno: Any) -> None:
         self.vehicle, self.dyno = vehicle, dyno
+        self._read, self._set_speed = dyno.read, dyno.set_speed  # looked up once, as above
         self.measured_speed_rpm = math.nan
         self.measured_torque_nm = math.nan
 
     def step(self, t_s: float, dt_s: float) -> None:
-        reading = self.dyno.read()
+        reading = self._read()
         if reading.alarm:
             raise RuntimeError(f"dyno alarm at {reading.speed_rpm:g} rpm, {reading.torque_nm:g} N·m")
         self.measured_speed_rpm, self.measured_torque_nm = reading.speed_rpm, reading.torque_nm
         self.vehicle.step(reading.torque_nm, dt_s)
-        self.dyno.set_speed(self.vehicle.shaft_speed_rpm)
+        self._set_speed(self.vehicle.shaft_speed_rpm)
 
 
 class CycleTracking:
