@@ -138,7 +138,7 @@ class _Step:
 
 
 class PlantLoop:
-    """``with PlantLoop([pack_emulation, road_load], on_failure=bench.safe_state_on) as loop: ...``"""
+    """``with PlantLoop([pack_emulation, road_load], on_failure=to_safe_state) as loop: ...``"""
 
     def __init__(
         self,
