@@ -36,9 +36,7 @@ def bench():
 
 
 @pytest.mark.slow
-def test_pack_and_road_load_emulation_run_at_100_hz_and_the_supply_follows_the_pack(
-    bench, no_thread_left_behind
-):
+def test_pack_and_road_load_emulation_run_at_100_hz_and_the_supply_follows_the_pack(bench):
     cells, supply, dyno, eload = bench.cellsim, bench.supply, bench.dyno, bench.eload
     pack = PackModel(seed=1, soc=0.6)
     cells.set_current_limit(1.0)
