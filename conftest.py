@@ -5,5 +5,6 @@ pytest_plugins = [
     "fixtures.measure",
     "fixtures.dut",
     "fixtures.suite",
+    "fixtures.models",
     "hil.waveform.pytest_plugin",
 ]

@@ -128,6 +128,8 @@ class _Interpreter:
 
 
 _INTERPRETER = _Interpreter()
+# check() waits this long at most for on_failure (a bench's safe state) before it raises anyway
+FAILURE_HANDLING_S = 120.0
 GC_SLACK_S = 0.002  # a young-generation pass takes well under this; less slack, no pass
 FULL_YOUNG_EVERY = 10  # every tenth pass takes the middle generation too
 
@@ -169,6 +171,7 @@ class PlantLoop:
         self._duration = array("d")
         self._overruns = 0
         self._failure: PlantLoopError | None = None
+        self._failure_handled = threading.Event()
         self._realtime = realtime
 
     def add(self, name: str, fn: Callable[[float, float], None]) -> None:
@@ -200,9 +203,12 @@ class PlantLoop:
         return self._thread is not None and self._thread.is_alive()
 
     def check(self) -> None:
-        """Raise the failure of a step, if one stopped the loop, in the caller's thread."""
+        """Raise the failure of a step, if one stopped the loop, in the caller's thread -- once
+        ``on_failure`` has finished with it, so the caller never acts while the bench is being made
+        safe."""
         failure = self._failure
         if failure is not None:
+            self._failure_handled.wait(FAILURE_HANDLING_S)
             raise PlantLoopError(failure.step, failure.error) from failure.error
 
     def __enter__(self) -> PlantLoop:
@@ -258,13 +264,20 @@ class PlantLoop:
         self._failure = failure = PlantLoopError(name, exc)
         self._stop.set()
         log.error("%s", failure)
-        if self._on_failure is not None:
-            try:
+        try:
+            if self._on_failure is not None:
                 self._on_failure(failure)
-            except Exception:
-                log.exception("plant loop: on_failure raised while handling %s", failure)
+        except Exception:
+            log.exception("plant loop: on_failure raised while handling %s", failure)
+        finally:
+            self._failure_handled.set()
 
     # --- timing ----------------------------------------------------------------------------------
+    def lateness_s(self) -> np.ndarray:
+        """Every step's lateness so far, in order."""
+        with self._lock:
+            return np.array(self._lateness)
+
     def stats(self) -> LoopStats:
         with self._lock:
             lateness = np.array(self._lateness)
