@@ -2,8 +2,9 @@
 
 pytest_plugins = [
     "fixtures.bench",
-    "fixtures.dut",
     "fixtures.measure",
+    "fixtures.dut",
     "fixtures.suite",
+    "fixtures.models",
     "hil.waveform.pytest_plugin",
 ]

@@ -232,3 +232,38 @@ def defects(
         f"measurements; {wall:.0f} s wall with {parallel} benches at once"
     )
     sys.exit(1 if bad else 0)
+
+
+@main.command()
+@click.option("--bench", "bench_file", default=DEFAULT_BENCH, show_default=True, help="simulated bench file")
+@click.option("--count", type=click.IntRange(min=1), default=20, show_default=True, help="serials to run")
+@click.option("--prefix", default="EDS200-2026-", show_default=True, help="serial number prefix")
+@click.option("-m", "marker", default="eol", show_default=True, help="run set (pytest marker expression)")
+@click.option("--parallel", type=click.IntRange(min=1), default=2, show_default=True, help="benches at once")
+def serials(bench_file: str, count: int, prefix: str, marker: str, parallel: int) -> None:
+    """Run a run set (default the eol subset) on COUNT serials of the golden unit, each on its own
+    simulated bench. Exit 0 when every serial passes, 1 otherwise."""
+    import time
+
+    from hil.serials import run_serials, serial_numbers
+
+    config = _load_or_exit(bench_file)
+    if config.simulator is None:
+        click.echo(
+            f"error: {bench_file}: serials are drawn on a simulated bench (no simulator: section)", err=True
+        )
+        sys.exit(2)
+    started = time.monotonic()
+    results = run_serials(
+        serial_numbers(prefix, count),
+        bench=Path(bench_file),
+        suites=Path("test_suites"),
+        marker=marker,
+        parallel=parallel,
+    )
+    passed = sum(r.passed for r in results)
+    click.echo(
+        f"hil serials: {passed} of {len(results)} serials passed '{marker}' "
+        f"({time.monotonic() - started:.0f} s wall with {parallel} benches at once)"
+    )
+    sys.exit(0 if passed == len(results) else 1)

@@ -99,6 +99,9 @@ class SafeStateConfig(_Strict):
     supply_ramp_v_per_s: float = Field(default=500.0, gt=0)
     discharged_below_v: float = Field(default=60.0, ge=0)  # class A boundary [S: GB 18384]
     dyno_stopped_below_rpm: float = Field(default=30.0, ge=0)
+    # the shaft is braked along a ramp, not a step, so the dyno's speed loop stays inside its
+    # torque alarm [E: ~250 N·m for the drivetrain's reflected inertia]
+    dyno_ramp_rpm_per_s: float = Field(default=1500.0, gt=0, allow_inf_nan=False)
     step_timeout_s: float = Field(default=10.0, gt=0)
 
 

@@ -77,6 +77,49 @@ def load_units(directory: Path, names: Sequence[str] = ()) -> list[DefectUnit]:
     return units
 
 
+def run_suites(
+    *, bench: Path, suites: Path, results: Path, args: Sequence[str]
+) -> tuple[dict | None, int, str]:
+    """The suites in a pytest of its own (so with a simulated bench of its own): the results
+    document it wrote (None if it wrote none), its exit code and the tail of its output."""
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        str(suites),
+        f"--bench={bench}",
+        f"--results-json={results}",
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        *args,
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    tail = " | ".join((done.stdout + done.stderr).strip().splitlines()[-5:])
+    if not results.is_file():
+        return None, done.returncode, tail
+    return json.loads(results.read_text(encoding="utf-8")), done.returncode, tail
+
+
+def failed_measurements(document: dict) -> tuple[list[str], list[str], list[str]]:
+    """(measured, failed) measurement names in first-seen order, and the tests that failed or
+    errored without a failed measurement (a scenario that could not judge is not a pass)."""
+    measured: list[str] = []
+    failed: list[str] = []
+    errors: list[str] = []
+    for test in document["tests"]:
+        for m in test["measurements"]:
+            if m["name"] not in measured:
+                measured.append(m["name"])
+            if m["outcome"] == "fail" and m["name"] not in failed:
+                failed.append(m["name"])
+        if test["outcome"] in ("failed", "error") and not any(
+            m["outcome"] == "fail" for m in test["measurements"]
+        ):
+            errors.append(f"{test['nodeid']}: {test['outcome']} without a failed measurement")
+    return measured, failed, errors
+
+
 def run_unit(
     unit: DefectUnit,
     *,
@@ -87,43 +130,22 @@ def run_unit(
     only_expected: bool,
     extra_args: Sequence[str] = (),
 ) -> UnitResult:
-    """The suites against one defect unit, in a pytest of its own with its own simulated bench."""
-    results = workdir / f"{unit.name}.json"
-    command = [
-        sys.executable,
-        "-m",
-        "pytest",
-        str(suites),
-        f"--bench={bench}",
+    """The suites against one defect unit, on a simulated bench of its own."""
+    args = [
         f"--unit-profile={unit.path}",
-        f"--results-json={results}",
-        "-p",
-        "no:cacheprovider",
-        "-q",
         *(["--long"] if long else []),
         *([f"--measures={','.join(unit.expected)}"] if only_expected else []),
         *extra_args,
     ]
     started = time.monotonic()
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    outcome = UnitResult(unit, wall_s=time.monotonic() - started, exit_code=done.returncode)
-    if not results.is_file():
-        tail = (done.stdout + done.stderr).strip().splitlines()[-5:]
-        outcome.errors.append(f"no results (pytest exit {done.returncode}): " + " | ".join(tail))
+    document, exit_code, tail = run_suites(
+        bench=bench, suites=suites, results=workdir / f"{unit.name}.json", args=args
+    )
+    outcome = UnitResult(unit, wall_s=time.monotonic() - started, exit_code=exit_code)
+    if document is None:
+        outcome.errors.append(f"no results (pytest exit {exit_code}): {tail}")
         return outcome
-    document = json.loads(results.read_text(encoding="utf-8"))
-    for test in document["tests"]:
-        names = [m["name"] for m in test["measurements"]]
-        outcome.measured += [n for n in names if n not in outcome.measured]
-        outcome.failed += [
-            m["name"]
-            for m in test["measurements"]
-            if m["outcome"] == "fail" and m["name"] not in outcome.failed
-        ]
-        if test["outcome"] in ("failed", "error") and not any(
-            m["outcome"] == "fail" for m in test["measurements"]
-        ):
-            outcome.errors.append(f"{test['nodeid']}: {test['outcome']} without a failed measurement")
+    outcome.measured, outcome.failed, outcome.errors = failed_measurements(document)
     return outcome
 
 

@@ -9,6 +9,7 @@ runs even if an earlier one failed; the failures are reported together at the en
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
@@ -31,9 +32,17 @@ def _wait_until(condition: Callable[[], bool], timeout_s: float, what: str) -> N
         time.sleep(0.01)
 
 
+RAMP_STEP_S = 0.02
+
+
 def _dyno(driver: Any, cfg: SafeStateConfig) -> None:
+    speed = driver.read().speed_rpm
     driver.set_torque(0.0)
-    driver.set_speed(0.0)
+    steps = max(1, math.ceil(abs(speed) / cfg.dyno_ramp_rpm_per_s / RAMP_STEP_S))
+    for k in range(steps - 1, -1, -1):  # the last set point is 0
+        driver.set_speed(speed * k / steps if k else 0.0)
+        if k:
+            time.sleep(RAMP_STEP_S)
     _wait_until(
         lambda: abs(driver.read().speed_rpm) < cfg.dyno_stopped_below_rpm,
         cfg.step_timeout_s,

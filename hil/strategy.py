@@ -19,6 +19,7 @@ it instead of the fixed ones.
 from __future__ import annotations
 
 import enum
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -26,7 +27,7 @@ from hil.bench import Bench
 from hil.dut.monitor import CanMonitor
 from hil.dut.vcu import Vcu
 from hil.errors import HilError
-from hil.timing import wait_until
+from hil.timing import dwell, wait_until
 
 # Fixed stimulus of a bench without a pack model [R: reference §3.2]: mid SOC on the LFP plateau.
 RESTING_CELL_V = 3.30
@@ -41,6 +42,11 @@ SUPPLY_SLEW_V_PER_S = 1000.0
 # contactor sequence after the BMS closed
 READY_TIMEOUT_S = 2.0
 SPEED_TIMEOUT_S = 20.0
+# The dyno's set point moves at this rate, so its speed loop never saturates: with the drivetrain's
+# reflected inertia (about 1.6 kg·m² at the output in 1st gear [E]) it needs ~250 N·m, far inside the
+# torque alarm the envelope programs, where a step would ask for the machine's full torque.
+DYNO_RAMP_RPM_PER_S = 1500.0
+DYNO_RAMP_STEP_S = 0.02
 
 
 class State(enum.IntEnum):
@@ -166,9 +172,18 @@ class DriveStrategy:
             what="drive_ready: inverter PWM enabled",
         )
 
+    def _ramp_dyno(self, target_rpm: float) -> None:
+        dyno = self.bench.of_kind("dyno")
+        start = self.output_rpm
+        steps = max(1, math.ceil(abs(target_rpm - start) / DYNO_RAMP_RPM_PER_S / DYNO_RAMP_STEP_S))
+        for k in range(1, steps + 1):
+            dyno.set_speed(start + (target_rpm - start) * k / steps if k < steps else target_rpm)
+            if k < steps:
+                dwell(DYNO_RAMP_STEP_S)
+
     def _turn(self, output_rpm: float) -> None:
         dyno = self.bench.of_kind("dyno")
-        dyno.set_speed(output_rpm)
+        self._ramp_dyno(output_rpm)
         band = max(SPEED_SETTLED_RPM, SPEED_SETTLED_FRACTION * abs(output_rpm))
         wait_until(
             lambda: dyno.read().speed_rpm,
@@ -181,7 +196,7 @@ class DriveStrategy:
     def _stop_shaft(self) -> None:
         dyno = self.bench.of_kind("dyno")
         self.vcu.request_torque(0.0)
-        dyno.set_speed(0.0)
+        self._ramp_dyno(0.0)
         wait_until(
             lambda: dyno.read().speed_rpm,
             lambda rpm: abs(rpm) < STOPPED_RPM,

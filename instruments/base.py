@@ -163,6 +163,7 @@ class Instrument(ABC):
             )
         except Exception as exc:  # pyvisa-py raises bare Exception for an unknown host or refused port
             raise InstrumentConnectionError(name, resource_name, f"cannot open: {_describe(exc)}") from exc
+        _send_without_delay(resource)
         return cls(resource, name=name, resource_name=resource_name, model=model)
 
     @classmethod
@@ -316,6 +317,22 @@ class ScpiDcReadback(DcReadback):
 
     def measure_power(self) -> float:
         return self.query_value("MEAS:POW?")  # type: ignore[attr-defined]
+
+
+def _send_without_delay(resource: Any) -> None:
+    """Turn Nagle's algorithm off on a raw-socket resource, as NI-VISA does by default
+    (VI_ATTR_TCPIP_NODELAY true). With it on, a command followed by a query within ~40 ms waits
+    for the peer's delayed ACK of the command: every write-then-query exchange of a 100 Hz loop
+    would take 40 ms. pyvisa-py leaves it on and refuses the attribute for SOCKET sessions
+    [S: pyvisa_py 0.8.1 tcpip.py maps its setter to _set_attribute, which raises UnknownAttribute],
+    so its session's socket is set directly; other backends are left as they are."""
+    if not str(getattr(resource, "resource_name", "")).upper().endswith("::SOCKET"):
+        return
+    sessions = getattr(resource.visalib, "sessions", None)
+    session = sessions.get(resource.session) if isinstance(sessions, dict) else None
+    sock = getattr(session, "interface", None)
+    if isinstance(sock, socket.socket):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
 def _describe(exc: BaseException) -> str:

@@ -1,9 +1,10 @@
 """The drive system's CAN face on the simulated bench.
 
 Frames are produced by the plant on simulated time (each on its own period, from the state at that
-instant) into an outbox; a thread keeps simulated time moving and sends the outbox. Received: TSC1
-(torque or, in override control mode 1, speed request, SAE J1939-71) for the drive and
-VCU_BmsCommand (contactors, fault reset) for the BMS. Byte numbers count from 0; J1939 documents count from 1.
+instant; INV_Faults also in the step a fault bit changes) into an outbox; a thread keeps simulated
+time moving and sends the outbox. Received: TSC1 (torque or, in override control mode 1, speed
+request, SAE J1939-71) for the drive and VCU_BmsCommand (contactors, fault reset) for the BMS.
+Byte numbers count from 0; J1939 documents count from 1.
 """
 
 from __future__ import annotations
@@ -35,6 +36,18 @@ SPEED_RESOLUTION_RPM = 0.125  # TSC1 requested speed (SPN 898) [R]
 TICK_S = 0.005  # how often the node moves simulated time on when nobody else asks
 
 Frame = tuple[int, bytes]
+# the drive's protections that have a bit in INV_Faults, and the bit's signal
+INVERTER_FAULT_BITS = {
+    "dc_overvoltage_warning": "DcOverVoltageWarning",
+    "dc_overvoltage": "DcOverVoltageTrip",
+    "dc_overvoltage_hardware": "DcOverVoltageHardware",
+    "dc_undervoltage": "DcUnderVoltageTrip",
+    "phase_overcurrent": "PhaseOverCurrentSoftware",
+    "heatsink_overtemperature": "HeatsinkOverTempTrip",
+    "winding_overtemperature": "MotorOverTempTrip",
+    "overspeed": "Overspeed",
+    "command_timeout": "CanCommandTimeout",
+}
 
 
 def identifier(priority: int, pgn: int, source: int, destination: int = 0xFF) -> int:
@@ -63,11 +76,13 @@ class DriveFrames:
                 status,
                 lambda p: [_tx(tx_frames.etc2(p.tx.state)), _tx(tx_frames.ccvs1(p.tx.state))],
             ),
-            ("INV_Faults+Temperatures", status, self._inverter_faults_and_temperatures),
+            ("INV_Faults", status, self._inverter_faults),
+            ("INV_Temperatures", status, self._inverter_temperatures),
             ("BMS_Status+Limits", status, self._bms_status),
             ("BMS_CellExtremes", 5 * status, lambda p: [bms_frames.bms_cell_extremes(p.bms.state)]),
         ]
         self._due = [0.0] * len(self.schedule)
+        self._faults_sent: frozenset[str] | None = None
 
     def due(self, plant: DrivePlant) -> list[tuple[float, Frame]]:
         out = []
@@ -75,6 +90,10 @@ class DriveFrames:
             if plant.time_s + 1e-9 >= self._due[i]:
                 self._due[i] += period * max(1, math.floor((plant.time_s - self._due[i]) / period) + 1)
                 out += [(plant.time_s, frame) for frame in encode(plant)]
+        # INV_Faults is "100 ms + on change" (dbc/README.md): a bit that changed goes out at once,
+        # between the periodic frames, whose period stays as it was
+        if plant.drive.active_faults & INVERTER_FAULT_BITS.keys() != self._faults_sent:
+            out += [(plant.time_s, frame) for frame in self._inverter_faults(plant)]
         return out
 
     def _torque_byte(self, torque_nm: float) -> int:
@@ -112,7 +131,7 @@ class DriveFrames:
             "InverterState": 2 if state.pwm_enabled else (4 if faults else 1),
             "ControlMode": 2 if plant.speed_control_active else 1,
             "PwmEnabled": int(state.pwm_enabled),
-            "DeratingActive": int(state.torque_limit_nm < plant.profile["motor"]["peak_torque"] - 1e-6),
+            "DeratingActive": int(state.derating),
             "DcBusVoltage": plant.dc_link_voltage_v,
             "DcBusCurrent": state.i_dc_a,
             "MotorTorque": state.torque_nm,
@@ -122,19 +141,12 @@ class DriveFrames:
         }
         return [self._encode("INV_Status", values)]
 
-    def _inverter_faults_and_temperatures(self, plant: DrivePlant) -> list[Frame]:
-        faults = plant.drive.active_faults
-        bits = {
-            "DcOverVoltageWarning": "dc_overvoltage_warning",
-            "DcOverVoltageTrip": "dc_overvoltage",
-            "DcOverVoltageHardware": "dc_overvoltage_hardware",
-            "DcUnderVoltageTrip": "dc_undervoltage",
-            "PhaseOverCurrentSoftware": "phase_overcurrent",
-            "HeatsinkOverTempTrip": "heatsink_overtemperature",
-            "MotorOverTempTrip": "winding_overtemperature",
-            "Overspeed": "overspeed",
-            "CanCommandTimeout": "command_timeout",
-        }
+    def _inverter_faults(self, plant: DrivePlant) -> list[Frame]:
+        self._faults_sent = plant.drive.active_faults & INVERTER_FAULT_BITS.keys()
+        bits = {signal: int(name in self._faults_sent) for name, signal in INVERTER_FAULT_BITS.items()}
+        return [self._encode("INV_Faults", bits)]
+
+    def _inverter_temperatures(self, plant: DrivePlant) -> list[Frame]:
         state = plant.drive.state
         temperatures = {
             "HeatsinkTemperature": state.heatsink_temp_c,
@@ -144,10 +156,7 @@ class DriveFrames:
             "IgbtTemperaturePhaseV": state.heatsink_temp_c,
             "IgbtTemperaturePhaseW": state.heatsink_temp_c,
         }
-        return [
-            self._encode("INV_Faults", {signal: int(name in faults) for signal, name in bits.items()}),
-            self._encode("INV_Temperatures", temperatures),
-        ]
+        return [self._encode("INV_Temperatures", temperatures)]
 
     def _bms_status(self, plant: DrivePlant) -> list[Frame]:
         self._bms_counter = (self._bms_counter + 1) & 0xF

@@ -45,6 +45,10 @@ class DriveState:
     torque_estimate_nm: float = 0.0  # the drive's own figure (from measured currents), for CAN
     torque_limit_nm: float = 0.0  # motoring envelope with derates, magnitude
     regen_torque_limit_nm: float = 0.0  # generating limit (taper, BMS current), magnitude
+    undervoltage_derate: float = 1.0  # factors on the envelope, 1 = not derating
+    heatsink_derate: float = 1.0
+    winding_derate: float = 1.0
+    regen_taper: float = 1.0  # further factor on the generating limit (high link voltage)
     torque_reference_nm: float = 0.0  # command after limits and rate limit
     flux_wb: float = 0.0  # true rotor flux linkage
     flux_fraction: float = 0.0  # of rated
@@ -70,6 +74,12 @@ class DriveState:
     winding_temp_c: float = math.nan
     pwm_enabled: bool = False
     pwm_edge_t_s: float = math.nan  # instant PWM toggled inside the last step, else NaN
+
+    @property
+    def derating(self) -> bool:
+        """A derate acts on the modulating drive's limits (not the torque-speed envelope itself)."""
+        factors = (self.undervoltage_derate, self.heatsink_derate, self.winding_derate, self.regen_taper)
+        return self.pwm_enabled and min(factors) < 1.0
 
 
 class InverterMotor:
@@ -179,13 +189,12 @@ class InverterMotor:
             self._envelope_key = (speed, v_dc)
             self._envelope = m.flux_and_envelope(speed, v_dc)
         psi_cmd, envelope = self._envelope
-        factor = min(
-            derate(v_dc, *self._uv_derate),
-            derate(s.heatsink_temp_c, *self._hs_derate),
-            derate(s.winding_temp_c, *self._w_derate),
-        )
-        motoring_limit = envelope * factor
-        regen_limit = motoring_limit * derate(v_dc, *self._regen_taper)
+        s.undervoltage_derate = derate(v_dc, *self._uv_derate)
+        s.heatsink_derate = derate(s.heatsink_temp_c, *self._hs_derate)
+        s.winding_derate = derate(s.winding_temp_c, *self._w_derate)
+        s.regen_taper = derate(v_dc, *self._regen_taper)
+        motoring_limit = envelope * min(s.undervoltage_derate, s.heatsink_derate, s.winding_derate)
+        regen_limit = motoring_limit * s.regen_taper
         if self._follow_bms_limit and abs(speed) > 0.0 and v_dc > 0.0:
             regen_limit = min(
                 regen_limit, (u.regen_current_limit_a * v_dc + self._electrical_losses_w) / abs(speed)

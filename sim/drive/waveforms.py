@@ -2,7 +2,7 @@
 
 For any window [t0, t0 + n/rate) at any rate: U1–U3 phase voltages (fundamental, dead-time 5th/7th,
 PWM ripple), I1–I3 phase currents (fundamental, harmonics as parameters, PWM ripple at f_sw with the
-f_sw ± 2f_e sidebands, noise), U4/I4 the DC link (ripple at 2·f_sw). Phase x sits at −(x−1)·2π/3, so
+f_sw ± 2f_e sidebands, noise), U4/I4 the DC input (ripple at 2·f_sw). Phase x sits at −(x−1)·2π/3, so
 a harmonic h = 6k−1 comes out negative sequence and 6k+1 positive, as a six-pulse distortion has them.
 Per-phase current gains (normalised to a mean of one, so the positive sequence stays the model's
 current) give an unbalanced unit its negative sequence; the zero sequence they would add is taken
@@ -44,21 +44,23 @@ class DriveTrajectory:
     v_phase_rms_v: np.ndarray
     voltage_angle_rad: np.ndarray
     dc_voltage_v: np.ndarray
-    i_dc_a: np.ndarray
+    i_dc_input_a: np.ndarray  # into the DC input terminals (link capacitor charging included)
     pwm_enabled: np.ndarray
     pwm_edge_t_s: np.ndarray
 
 
 class TrajectoryRecorder:
-    """Copies the recorded fields of each state the model returns (the model mutates its state)."""
+    """Copies the recorded fields of each state the model returns (the model mutates its state).
+    The drive model alone has no link capacitor: its DC input current is what it draws itself."""
 
     _NAMES = tuple(f.name for f in fields(DriveTrajectory))
+    _FROM_STATE = tuple("i_dc_a" if name == "i_dc_input_a" else name for name in _NAMES)
 
     def __init__(self) -> None:
         self._rows: list[tuple[float, ...]] = []
 
     def append(self, state: DriveState) -> None:
-        self._rows.append(tuple(getattr(state, name) for name in self._NAMES))
+        self._rows.append(tuple(getattr(state, name) for name in self._FROM_STATE))
 
     def trajectory(self) -> DriveTrajectory:
         columns = np.array(self._rows, dtype=float).T
@@ -224,7 +226,7 @@ def _block(
     i_amp = (math.sqrt(2.0) * rows.held(traj.i_phase_rms_a)).astype(np.float32) * gate
     v_amp = (math.sqrt(2.0) * rows.held(traj.v_phase_rms_v)).astype(np.float32) * gate
     v_dc = rows.held(traj.dc_voltage_v).astype(np.float32)
-    i_dc = rows.held(traj.i_dc_a).astype(np.float32)
+    i_dc = rows.held(traj.i_dc_input_a).astype(np.float32)
     carrier = TWO_PI * np.mod(par.switching_frequency_hz * times, 1.0)
     sin_carrier = np.sin(carrier).astype(np.float32) * gate
     values: dict[str, np.ndarray] = {}

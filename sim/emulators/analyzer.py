@@ -2,8 +2,10 @@
 from the plant now, waveforms synthesised from the plant trajectory (reference §4.4, §6.5).
 
 Wiring on the simulated bench: elements 1-3 the motor phases (phase voltage and current), element
-4 the inverter's DC input; elements 5-7 are connected to nothing. ``:WAV:CAPT`` freezes the most
-recent ``:WAV:LENG`` samples, as a recorder running continuously holds them.
+4 the inverter's DC input terminals behind the BMS's contactors (the current into the DC link: its
+capacitor's charging, pre-charge inrush included, and what the inverter draws); elements 5-7 are
+connected to nothing. ``:WAV:CAPT`` freezes the most recent ``:WAV:LENG`` samples, as a recorder
+running continuously holds them.
 """
 
 from __future__ import annotations
@@ -122,7 +124,7 @@ class Wt5000Emulator(ScpiEmulator):
                 ITHD=100.0 * i_thd if i > 0 else 0.0,
             )
         elif element == 4:
-            u, i = plant.dc_link_voltage_v, plant.inverter_dc_current_a
+            u, i = plant.dc_link_voltage_v, plant.dc_input_current_a
             values.update(
                 URMS=abs(u), IRMS=abs(i), UDC=u, IDC=i, P=u * i, S=abs(u * i), LAMBDA=1.0 if i else 0.0
             )
@@ -150,7 +152,7 @@ class Wt5000Emulator(ScpiEmulator):
         plant = self.simulation.plant
         u, i, lag = plant.phase_quantities() if element <= 3 else (0.0, 0.0, 0.0)
         i *= self._phase_amplitudes[element - 1] if element <= 3 else 0.0
-        dc_u, dc_i = (plant.dc_link_voltage_v, plant.inverter_dc_current_a) if element == 4 else (0.0, 0.0)
+        dc_u, dc_i = (plant.dc_link_voltage_v, plant.dc_input_current_a) if element == 4 else (0.0, 0.0)
         u_ratio, i_ratio = {1: 1.0, **self._voltage_ratio}, {1: 1.0, **self._current_ratio}
         by_order = []
         for order in range(low, high + 1):

@@ -47,7 +47,10 @@ class Plant(ABC):
     def dc_link_voltage_v(self) -> float: ...
     @property
     @abstractmethod
-    def inverter_dc_current_a(self) -> float: ...
+    def dc_input_current_a(self) -> float:
+        """Into the inverter's DC input terminals, behind the contactors (the link capacitor's
+        charging current included)."""
+
     @property
     @abstractmethod
     def electrical_frequency_hz(self) -> float: ...

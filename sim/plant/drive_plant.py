@@ -34,17 +34,18 @@ from sim.profile import Profile
 from sim.transmission import FAULTS as TX_FAULTS
 from sim.transmission import Transmission, TransmissionInputs
 
-TRAJECTORY_FIELDS = (
+DRIVE_FIELDS = (
     "electrical_angle_rad",
     "i_phase_rms_a",
     "current_angle_rad",
     "v_phase_rms_v",
     "voltage_angle_rad",
     "dc_voltage_v",
-    "i_dc_a",
     "pwm_enabled",
     "pwm_edge_t_s",
 )
+# the drive's state, then the current through the contactors into the inverter's DC input
+TRAJECTORY_FIELDS = (*DRIVE_FIELDS, "i_dc_input_a")
 DISCHARGED_V = 60.0  # class A boundary: below it the drive stops its active discharge [S: GB 18384]
 
 
@@ -101,7 +102,7 @@ class DrivePlant(Plant):
         self.motor_inertia = shaft["motor_inertia"]
         self.output_inertia = shaft["output_inertia"]
         self.friction = shaft["friction"]
-        self.gear_efficiency = shaft["transmission_efficiency"]
+        self.rest_speed_rad_s = shaft["rest_speed"]
         self.speed_gain = profile["can"]["speed_controller_gain"]
 
         self.drive = InverterMotor(profile["motor"], profile["inverter"], profile["protection"])
@@ -110,6 +111,11 @@ class DrivePlant(Plant):
         # the inverter model carries the DC link's bleed resistor; the HV path must not count it twice
         self.hv = HvPath({**profile["hv_path"], "link_bleed_resistance": 1e12})
         self.tx = Transmission(profile["transmission"])
+        # index = gear; a ratio of exactly 1 is the direct drive, whose torque passes no mesh
+        self.gear_efficiency = tuple(
+            shaft["direct_drive_efficiency"] if ratio == 1.0 else shaft["transmission_efficiency"]
+            for ratio in self.tx.ratios
+        )
         channels = cells.rating.channels if cells is not None else 24
         self.bms = BmsFirmware(profile["bms"], n_cells=channels, rng=np.random.default_rng(seed))
         self._bms_inputs = BmsInputs(
@@ -201,8 +207,11 @@ class DrivePlant(Plant):
                 hv_ready=contacts.main and contacts.negative,
             ),
         )
-        # the motor's own friction and windage are taken from its shaft before the gears
-        shaft_nm = drive.torque_nm - math.copysign(drive.mechanical_drag_nm, self.motor_speed_rad_s)
+        # the motor's own friction and windage are taken from its shaft before the gears; bearing
+        # friction is Coulomb friction, which a shaft at rest does not feel: it fades in over the
+        # rest speed instead of flipping sign with a speed that jitters around zero
+        at_rest = min(max(self.motor_speed_rad_s / self.rest_speed_rad_s, -1.0), 1.0)
+        shaft_nm = drive.torque_nm - drive.mechanical_drag_nm * at_rest
         self._step_shafts(dt, shaft_nm, tx)
         self._step_hv(dt, drive.i_dc_a, bms.contactor_command)
         self._step_bms(dt, t, fault_reset)
@@ -228,9 +237,7 @@ class DrivePlant(Plant):
         gear = tx.current_gear  # type: ignore[attr-defined]
         if gear:
             ratio = self.tx.ratios[gear]
-            motoring = motor_nm * self.motor_speed_rad_s >= 0.0
-            efficiency = self.gear_efficiency if motoring else 1.0 / self.gear_efficiency
-            self.output_torque_nm = ratio * motor_nm * efficiency
+            self.output_torque_nm = ratio * motor_nm * self._mesh_factor(gear, motor_nm)
             inertia = self.output_inertia + self.motor_inertia * ratio * ratio
             self.output_speed_rad_s += dt * (self.output_torque_nm - load_nm - drag_nm) / inertia
             self.motor_speed_rad_s = ratio * self.output_speed_rad_s
@@ -238,6 +245,15 @@ class DrivePlant(Plant):
             self.output_torque_nm = 0.0
             self.motor_speed_rad_s += dt * motor_nm / self.motor_inertia
             self.output_speed_rad_s += dt * (-load_nm - drag_nm) / self.output_inertia
+
+    def _mesh_factor(self, gear: int, motor_nm: float) -> float:
+        """Output torque per ratio × input torque: η while the motor drives the gears, 1/η while the
+        output drives them (the motor turned against its torque). A motor pushing on a locked or
+        creeping output drives it, so the loss does not flip with speed noise at standstill; turned
+        backwards, the factor moves from η to 1/η over the rest speed, continuous through zero."""
+        against = -math.copysign(1.0, motor_nm) * self.motor_speed_rad_s
+        driving = min(max(1.0 - 2.0 * against / self.rest_speed_rad_s, -1.0), 1.0)
+        return self.gear_efficiency[gear] ** driving
 
     def _step_hv(self, dt: float, inverter_a: float, command: object) -> None:
         """The pack-side node (supply output capacitor, e-load) and the HV path to the DC link.
@@ -345,7 +361,8 @@ class DrivePlant(Plant):
 
     def _record(self) -> None:
         state = self.drive.state
-        self._trajectory.append((self.time_s, *(float(getattr(state, name)) for name in TRAJECTORY_FIELDS)))
+        drive = (float(getattr(state, name)) for name in DRIVE_FIELDS)
+        self._trajectory.append((self.time_s, *drive, self.hv.source_current_a))
 
     # --- what the instruments and the CAN side read -------------------------------------------------
     @property
@@ -380,7 +397,14 @@ class DrivePlant(Plant):
 
     @property
     def inverter_dc_current_a(self) -> float:
+        """What the inverter draws from its DC link: bridge, active discharge and bleed."""
         return self.drive.state.i_dc_a
+
+    @property
+    def dc_input_current_a(self) -> float:
+        """Through the contactors into the inverter's DC input: the link capacitor's charging current
+        (the pre-charge inrush) besides what the inverter draws; the step's mean."""
+        return self.hv.source_current_a
 
     @property
     def electrical_frequency_hz(self) -> float:

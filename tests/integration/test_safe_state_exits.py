@@ -90,7 +90,16 @@ def test_every_exit_ends_in_the_safe_state(tmp_path, test, send, expect_in_outpu
     assert expect_in_output in done.stdout, done.stdout
     changes = _state_changes(log)
     assert ("supply", "OUTP ON") in changes, "scenario did not energise the bench"
-    assert changes[-len(SAFE_STATE_TAIL) :] == SAFE_STATE_TAIL, changes[-12:]
+    start = len(changes) - 1 - changes[::-1].index(SAFE_STATE_TAIL[0])
+    tail = changes[start:]
+    # the shaft is braked along a ramp: falling speed set points between zero torque and zero speed
+    ramp = []
+    while tail[1 + len(ramp)] != SAFE_STATE_TAIL[1]:
+        ramp.append(tail[1 + len(ramp)])
+    assert all(i == "dyno" and c.startswith("N1,") for i, c in ramp), ramp
+    set_points = [float(c.split(",")[1]) for _, c in ramp]
+    assert set_points == sorted(set_points, reverse=True), set_points
+    assert [tail[0], *tail[1 + len(ramp) :]] == SAFE_STATE_TAIL, tail
     for instrument, (on, off) in OUTPUT_COMMANDS.items():
         last = [c for i, c in changes if i == instrument and c in (on, off)][-1]
         assert last == off, f"{instrument} output left on"

@@ -132,6 +132,12 @@ class Vcu:
         else:
             self._tsc1.modify_data(message)
 
+    def stop_torque(self) -> None:
+        """Fall silent on TSC1: the drive drops its torque 100 ms after the last one (INV-16)."""
+        if self._tsc1 is not None:
+            self._tsc1.stop()
+            self._tsc1 = None
+
     def command_bms(self, close_contactors: bool) -> None:
         self._close = close_contactors
         message = bms_command(close_contactors)

@@ -9,7 +9,7 @@ import pytest
 
 from sim.bench import SimulatedBench
 from sim.emulators.analyzer import ACCURACY, Wt5000Emulator
-from tests.sim.conftest import wait_for
+from tests.sim.conftest import PACK_V, cells_read, wait_for
 
 TORQUE_NM = 200.0
 MOTOR_RPM = 1500.0
@@ -103,8 +103,10 @@ def test_numerics_follow_the_plant(connect, running: SimulatedBench) -> None:
         frequency, dc_v, dc_a = (
             plant.electrical_frequency_hz,
             plant.dc_link_voltage_v,
-            plant.inverter_dc_current_a,
+            plant.dc_input_current_a,
         )
+        # on a steady link its capacitor takes nothing: the DC input is what the inverter draws
+        assert dc_a == pytest.approx(plant.inverter_dc_current_a, rel=1e-3)
         shaft_w = plant.motor_torque_nm * plant.motor_speed_rpm * math.pi / 30.0
     voltage_h, current_h = harmonics(running)
     u_growth, i_growth = growth(list(voltage_h.values())), growth(list(current_h.values()))
@@ -170,8 +172,47 @@ def test_capture_round_trip(connect, running: SimulatedBench) -> None:
     assert data.samples[4].mean() == pytest.approx(600.0, rel=1e-3)
     # the link current at every sample, as the capture has it (not the plant's 1 ms rows, which
     # weigh a change inside the window differently)
-    dc_a = float(np.mean(np.interp(times, window.t_s, window.i_dc_a)))
+    dc_a = float(np.mean(np.interp(times, window.t_s, window.i_dc_input_a)))
     assert data.samples[5].mean() == pytest.approx(dc_a, rel=0.01)
+    analyzer.check_errors()
+
+
+def test_element_4_sees_the_precharge_inrush(bench: SimulatedBench, connect, vcu) -> None:
+    """Element 4 sits at the inverter's DC input terminals, behind the BMS's contactors: it sees
+    the link capacitor charging through the pre-charge resistor, V_pack/R_pre at first and decaying
+    with τ = R_pre·C_link, not only what the inverter bridge draws."""
+    cells, supply, analyzer = connect("cellsim"), connect("supply"), connect("analyzer")
+    vcu.command_bms(close_contactors=False)  # the VCU, not the ignition, says when to close
+    cells.output_on()
+    supply.set_current_limit(300.0)
+    supply.set_voltage(PACK_V)
+    supply.output_on()
+    wait_for(lambda: cells_read(bench), what="the BMS reading its cells")
+    wait_for(lambda: supply.measure_voltage() == pytest.approx(PACK_V, abs=0.1), what="the pack at voltage")
+    vcu.reset_faults()  # a bench starts with its cells off: the BMS latched their under-voltage
+    vcu.command_bms(close_contactors=True)
+
+    def closed() -> bool:
+        with bench.simulation.now() as plant:
+            return plant.bms.state.contactor_state.name == "CLOSED"
+
+    wait_for(closed, what="the contactors closed")
+    rate_hz = 20_000.0
+    data = analyzer.capture(["I4"], sample_rate_hz=rate_hz, samples=40_000)  # the last 2 s
+    current = data.samples[0].astype(np.float64)
+    hv_path = bench.profile["hv_path"]
+    peak_a = PACK_V / hv_path["precharge_resistance"]
+    tau_s = hv_path["precharge_resistance"] * hv_path["link_capacitance"]
+    start = int(np.argmax(current > 0.5 * peak_a))
+    assert start > 0.05 * rate_hz, "the capture begins with the pre-charge under way"
+    assert np.abs(current[: start - 20]).max() < 0.5, "nothing flows into an open HV path"
+    # 1 ms means against the noise, fitted from 2 ms after the contact until the link is ~80 % up
+    per_ms = round(rate_hz / 1000.0)
+    fitted = current[start + 2 * per_ms : start + 152 * per_ms].reshape(-1, per_ms).mean(axis=1)
+    times_s = 0.002 + (np.arange(fitted.size) + 0.5 - 0.5 / per_ms) / 1000.0
+    slope, intercept = np.polyfit(times_s, np.log(fitted), 1)
+    assert -1.0 / slope == pytest.approx(tau_s, rel=0.03)
+    assert math.exp(intercept) == pytest.approx(peak_a, rel=0.03)
     analyzer.check_errors()
 
 

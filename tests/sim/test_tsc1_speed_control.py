@@ -36,11 +36,17 @@ def test_the_drive_runs_the_motor_at_the_requested_speed(powered: SimulatedBench
     task = vcu.bus.send_periodic(tsc1_speed(700.0), TSC1_PERIOD_S)
     try:
 
-        def at_speed() -> bool:
-            with powered.simulation.now() as plant:
-                return abs(plant.motor_speed_rpm - 700.0) < 1.0 and plant.speed_control_active
+        since: list[float] = []
 
-        wait_for(at_speed, timeout_s=5.0, what="the motor at 700 rpm")
+        def at_speed() -> bool:  # and held there for half a second, the loop's overshoot behind it
+            with powered.simulation.now() as plant:
+                if abs(plant.motor_speed_rpm - 700.0) >= 1.0 or not plant.speed_control_active:
+                    since.clear()
+                    return False
+                since[:] = since or [plant.time_s]
+                return plant.time_s - since[0] >= 0.5
+
+        wait_for(at_speed, timeout_s=5.0, what="the motor held at 700 rpm")
         listener = can.Bus(**powered.can_kwargs)  # hears only what the drive says from now on
         try:
             status = latest(listener, "INV_Status")
