@@ -103,3 +103,21 @@ def mean_around(cap: Capture, channel: str, t_s: float, half_width_s: float) -> 
     if i1 - i0 < 2:
         raise ValueError(f"{channel}: the capture has no samples around {t_s:.6f} s")
     return float(np.mean(cap.channel(channel)[i0:i1], dtype=np.float64))
+
+
+def motor_torque_shape(
+    cap: Capture, idle: tuple[float, float], switching_hz: float, average_s: float
+) -> np.ndarray:
+    """The motor's torque in relative units (the q current) at each sample, signed by the power
+    flow (negative while the motor generates); ``idle``: a window at zero torque, flux established.
+
+    Needs the phase voltages U1-U3 beside the currents for the sign."""
+    periods = max(1, round(average_s * switching_hz))
+    current = switching_mean(current_vector(cap), cap.sample_rate_hz, switching_hz / periods)
+    voltage = switching_mean(
+        current_vector(cap, ("U1", "U2", "U3")), cap.sample_rate_hz, switching_hz / periods
+    )
+    i0, i1 = cap.index_range(idle)
+    magnitude = ripple_free_magnitude(current, slice(i0, i1))
+    q = q_current(magnitude, float(np.mean(magnitude[i0:i1])))
+    return np.where((voltage * np.conj(current)).real < 0.0, -q, q)

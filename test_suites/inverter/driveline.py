@@ -15,10 +15,11 @@ from dataclasses import dataclass
 
 from hil.dut.monitor import CanMonitor
 from hil.product import Product
-from hil.timing import wait_until
+from hil.timing import dwell, wait_until
 
 GEAR_TIMEOUT_S = 8.0  # two shifts 3 s apart (the TCU's least shift interval [E]) and their execution
 NOT_SHIFTING = 0  # ETC1 ShiftInProcess (SPN 574): 00 not in process
+FLUX_TIME_CONSTANTS = 5  # the rotor flux within 1 % of its final value, forced or not
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,11 @@ class DynoMean:
 class Driveline:
     def __init__(self, product: Product, monitor: CanMonitor) -> None:
         self.product, self.monitor = product, monitor
+
+    def settle_flux(self) -> None:
+        """Dwell until the rotor flux has settled since the drive began to modulate (five rotor
+        time constants): the phase currents then carry torque only in their q part."""
+        dwell(FLUX_TIME_CONSTANTS * self.product.value("rotor_time_constant", "s"))
 
     def ratio(self, gear: int) -> float:
         return self.product.value(f"gear_ratio_{gear}", "1")

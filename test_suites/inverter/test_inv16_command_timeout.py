@@ -11,14 +11,7 @@ from hil.scenario import scenario
 from hil.timing import dwell
 from hil.waveform import Capture, find_crossing
 
-from .currents import (
-    PHASES,
-    capture_on_bench_clock,
-    current_vector,
-    q_current,
-    ripple_free_magnitude,
-    switching_mean,
-)
+from .currents import PHASES, capture_on_bench_clock, motor_torque_shape
 
 pytestmark = [allure.epic("Inverter")]
 
@@ -30,6 +23,7 @@ SETTLE_S = 0.3  # the torque settled (5 ms loop) and held
 WATCH_S = 0.45  # after the last frame: timeout (100 ms) and reaction, with room for a late drive
 RATE_HZ = 100_000.0  # ten samples per PWM period
 SWITCHING_HZ = 10_000.0  # the inverter's PWM frequency, reference §4.2 [E]
+AVERAGE_S = 0.0005  # five PWM periods
 OFF_FRACTION = 0.1  # "torque → 0": below a tenth of the torque held
 TIME = "inv.command_timeout.torque_off_time_s"
 
@@ -45,6 +39,7 @@ TIME = "inv.command_timeout.torque_off_time_s"
 def test_inv16_command_timeout(drive, driveline, vcu, analyzer, measure):
     drive.transition("turning", output_rpm=OUTPUT_RPM)
     driveline.wait_in_gear(FIRST_GEAR)
+    driveline.settle_flux()
     dwell(IDLE_S)
     vcu.request_torque(TORQUE_NM)
     dwell(SETTLE_S)
@@ -52,21 +47,14 @@ def test_inv16_command_timeout(drive, driveline, vcu, analyzer, measure):
     dwell(WATCH_S)
     last_frame = vcu.last_torque_request_s
     window_s = IDLE_S + SETTLE_S + WATCH_S
-    cap, offset = capture_on_bench_clock(analyzer, list(PHASES), RATE_HZ, round(window_s * RATE_HZ))
-    vcu.start_torque_requests()
-    torque = torque_fraction(
-        cap, idle=(cap.start_s, cap.start_s + 0.8 * IDLE_S), held_until=last_frame - offset
+    cap, offset = capture_on_bench_clock(
+        analyzer, [*PHASES, "U1", "U2", "U3"], RATE_HZ, round(window_s * RATE_HZ)
     )
-    off = find_crossing(torque, OFF_FRACTION, direction="falling", during=(last_frame - offset, cap.end_s))
-    took = off.value("time_s") - (last_frame - offset)
-    measure(TIME, took if math.isfinite(took) else cap.end_s - (last_frame - offset))
-
-
-def torque_fraction(cap: Capture, idle: tuple[float, float], held_until: float) -> Capture:
-    """The motor's torque relative to what it held before ``held_until``, from the phase currents."""
-    vector = switching_mean(current_vector(cap), cap.sample_rate_hz, SWITCHING_HZ)
-    i0, i1 = cap.index_range(idle)
-    magnitude = ripple_free_magnitude(vector, slice(i0, i1))
-    q = q_current(magnitude, float(np.mean(magnitude[i0:i1])))
-    h0, h1 = cap.index_range((held_until - 0.1, held_until))
-    return Capture.from_arrays(q / np.mean(q[h0:h1]), cap.sample_rate_hz, ["torque"], "1", cap.start_s)
+    vcu.start_torque_requests()
+    stopped = last_frame - offset
+    shape = motor_torque_shape(cap, (cap.start_s, cap.start_s + 0.8 * IDLE_S), SWITCHING_HZ, AVERAGE_S)
+    h0, h1 = cap.index_range((stopped - 0.1, stopped))
+    held = Capture.from_arrays(shape / np.mean(shape[h0:h1]), RATE_HZ, ["torque"], "1", cap.start_s)
+    off = find_crossing(held, OFF_FRACTION, direction="falling", during=(stopped, cap.end_s))
+    took = off.value("time_s") - stopped
+    measure(TIME, took if math.isfinite(took) else cap.end_s - stopped)
