@@ -17,6 +17,11 @@ from hil.dut.monitor import CanMonitor
 from hil.product import Product
 from hil.timing import dwell, wait_until
 
+FIRST_GEAR = 1
+DIRECT_DRIVE = 3
+# the output-shaft speed to bring the bench up at for the direct drive: 48 km/h, above the TCU's
+# 2->3 upshift at light throttle (45 km/h) [E]; 3rd then holds down to ~37 km/h (2230 rpm)
+DIRECT_DRIVE_OUTPUT_RPM = 2900.0
 GEAR_TIMEOUT_S = 8.0  # two shifts 3 s apart (the TCU's least shift interval [E]) and their execution
 NOT_SHIFTING = 0  # ETC1 ShiftInProcess (SPN 574): 00 not in process
 FLUX_TIME_CONSTANTS = 5  # the rotor flux within 1 % of its final value, forced or not
@@ -62,6 +67,12 @@ class Driveline:
             lambda seen: seen == (gear, False),
             timeout_s=timeout_s,
             what=f"transmission in gear {gear}, no shift in process (ETC2/ETC1)",
+        )
+
+    def shifted_since(self, mark: int) -> bool:
+        """Whether a shift was in process in any ETC1 frame since the monitor's ``mark``."""
+        return (
+            self.monitor.first("ETC1", lambda f: f["ShiftInProcess"] != NOT_SHIFTING, since=mark) is not None
         )
 
     def motor_torque(self, dyno_torque_nm: float, no_load_nm: float, gear: int) -> float:

@@ -19,10 +19,10 @@ from hil.timing import WaitTimeout, dwell, wait_until
 from hil.waveform import find_crossing
 
 from .currents import PHASES, capture_on_bench_clock, mean_around, pwm_off_time
+from .driveline import FIRST_GEAR
 
 pytestmark = [allure.epic("Inverter")]
 
-FIRST_GEAR = 1
 OUTPUT_RPM = 909.0  # the motor idling at 1500 rpm in 1st gear (catalogue INV-01), below 30 km/h [E]
 SWITCHING_HZ = 10_000.0  # the inverter's PWM, reference §4.2 [E]
 STEP_SLEW_V_PER_S = 1000.0  # the bench supply's fastest slew (bench envelope)

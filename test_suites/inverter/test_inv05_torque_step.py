@@ -20,10 +20,10 @@ from hil.timing import dwell, wait_until
 from hil.waveform import Capture, find_crossing, step_info
 
 from .currents import PHASES, PWM_OFF_A, capture_on_bench_clock, current_magnitude, motor_torque_shape
+from .driveline import FIRST_GEAR
 
 pytestmark = [allure.epic("Inverter")]
 
-FIRST_GEAR = 1
 SWITCHING_HZ = 10_000.0  # the inverter's PWM, reference §4.2 [E]
 # Flux established: 1500 rpm at the motor (catalogue), 1st gear below 30 km/h [E]. Steps to
 # 50 %, 100 %, -50 % of 240 N·m: 38 kW at 1500 rpm, what the bench supply's 54 kW carries with the

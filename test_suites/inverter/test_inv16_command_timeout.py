@@ -12,10 +12,10 @@ from hil.timing import dwell
 from hil.waveform import Capture, find_crossing
 
 from .currents import PHASES, capture_on_bench_clock, motor_torque_shape
+from .driveline import FIRST_GEAR
 
 pytestmark = [allure.epic("Inverter")]
 
-FIRST_GEAR = 1
 OUTPUT_RPM = 909.0  # 1500 rpm at the motor in 1st gear, where the TCU stays below 30 km/h [E]
 TORQUE_NM = 200.0  # 31 kW at 1500 rpm: inside the bench supply's 54 kW
 IDLE_S = 0.2  # zero torque first: the magnetising current alone, for i_d and the ripple fit
