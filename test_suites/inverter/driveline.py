@@ -24,6 +24,7 @@ DIRECT_DRIVE = 3
 DIRECT_DRIVE_OUTPUT_RPM = 2900.0
 GEAR_TIMEOUT_S = 8.0  # two shifts 3 s apart (the TCU's least shift interval [E]) and their execution
 NOT_SHIFTING = 0  # ETC1 ShiftInProcess (SPN 574): 00 not in process
+TSC1_STEP_NM = 10.0  # TSC1 requested torque: 1 % of the 1000 N·m reference (product figure)
 FLUX_TIME_CONSTANTS = 5  # the rotor flux within 1 % of its final value, forced or not
 
 
@@ -84,6 +85,15 @@ class Driveline:
         18488.2-2015 App. A [R]. What remains went through the gear at its ratio and efficiency.
         """
         return (dyno_torque_nm - no_load_nm) / (self.ratio(gear) * self.efficiency(gear))
+
+
+def ramp_torque(vcu: object, from_nm: float, to_nm: float, seconds: float) -> None:
+    """Move the TSC1 torque request along a ramp in the message's 10 N·m steps (1 % of the 1000 N·m
+    reference), so the dyno's speed loop follows it without the overshoot a step would cost it."""
+    steps = max(1, round(abs(to_nm - from_nm) / TSC1_STEP_NM))
+    for k in range(1, steps + 1):
+        vcu.request_torque(from_nm + (to_nm - from_nm) * k / steps)  # type: ignore[attr-defined]
+        dwell(seconds / steps)
 
 
 def dyno_mean(dyno: object, seconds: float) -> DynoMean:
