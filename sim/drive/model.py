@@ -112,7 +112,8 @@ class InverterMotor:
         self._inhibited_by = {"command_timeout"} | (
             {"overspeed"} if protection["overspeed_torque_inhibit"] >= 0.5 else set()
         )
-        self._follow_bms_limit = protection["regen_follows_bms_limit"] >= 0.5
+        # a firmware that applies a fixed charge current instead of the BMS's published limit
+        self._fixed_regen_a = protection["regen_fixed_current_limit"]
         self._rate = motor["torque_rate_limit"]
         self._winding_r = motor["winding_thermal_resistance"]
         self._winding_tau = motor["winding_time_constant"]
@@ -195,10 +196,9 @@ class InverterMotor:
         s.regen_taper = derate(v_dc, *self._regen_taper)
         motoring_limit = envelope * min(s.undervoltage_derate, s.heatsink_derate, s.winding_derate)
         regen_limit = motoring_limit * s.regen_taper
-        if self._follow_bms_limit and abs(speed) > 0.0 and v_dc > 0.0:
-            regen_limit = min(
-                regen_limit, (u.regen_current_limit_a * v_dc + self._electrical_losses_w) / abs(speed)
-            )
+        if abs(speed) > 0.0 and v_dc > 0.0:
+            charge_a = self._fixed_regen_a if self._fixed_regen_a > 0.0 else u.regen_current_limit_a
+            regen_limit = min(regen_limit, (charge_a * v_dc + self._electrical_losses_w) / abs(speed))
         request = u.torque_request_nm
         if not enabled or self.protections.warnings & self._inhibited_by:
             request = 0.0

@@ -35,7 +35,6 @@ def test_the_drive_runs_the_motor_at_the_requested_speed(powered: SimulatedBench
         plant.dyno.hold_torque(0.0)  # the shaft is the drive's to turn
     task = vcu.bus.send_periodic(tsc1_speed(700.0), TSC1_PERIOD_S)
     try:
-
         since: list[float] = []
 
         def at_speed() -> bool:  # and held there for half a second, the loop's overshoot behind it

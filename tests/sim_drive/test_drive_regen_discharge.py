@@ -80,12 +80,12 @@ def test_passive_bleed_within_5_min(make_drive) -> None:
     assert tau * math.log(600.0 / 60.0) <= 300.0
 
 
-def test_defect_regen_ignoring_the_bms_limit(make_drive, magnetised, settle) -> None:
-    """INV-13 firmware defect: the BMS charge-current limit is not applied to the regen torque."""
-    drive = make_drive({"protection": {"regen_follows_bms_limit": 0.0}})
+def test_defect_regen_at_a_fixed_current_not_the_bms_limit(make_drive, magnetised, settle) -> None:
+    """INV-13 firmware defect: the drive regenerates up to the pack's rated 100 A whatever lower
+    limit the BMS publishes (near full charge, 50 A)."""
+    drive = make_drive({"protection": {"regen_fixed_current_limit": 100.0}})
     t = magnetised(drive, SPEED, 600.0)
     state = settle(
-        drive, t, lambda t: DriveInputs(t, -475.0, SPEED, 600.0, 60.0, regen_current_limit_a=100.0), 0.3
+        drive, t, lambda t: DriveInputs(t, -475.0, SPEED, 600.0, 60.0, regen_current_limit_a=50.0), 0.3
     )
-    assert state.torque_nm == pytest.approx(-475.0, rel=0.01)
-    assert -state.i_dc_a > 105.0
+    assert -state.i_dc_a == pytest.approx(100.0, rel=0.01)
