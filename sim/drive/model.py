@@ -55,6 +55,9 @@ class DriveState:
     i_d_a: float = 0.0  # true, peak (amplitude-invariant dq)
     i_q_a: float = 0.0
     i_phase_rms_a: float = 0.0  # true fundamental phase current
+    # in a step whose PWM turned off: the current it would have ended with, so the current up to the
+    # edge can be drawn rising as the trip saw it; otherwise the same as i_phase_rms_a
+    i_phase_rms_pre_edge_a: float = 0.0
     i_phase_sensed_pk_a: float = 0.0  # measured amplitude the protections see
     slip_hz: float = 0.0
     f_electrical_hz: float = 0.0
@@ -266,6 +269,7 @@ class InverterMotor:
         )
         tripped_at = self.protections.check(before, now, u.command_age_s, self._armed)
         self._last = now
+        pre_edge_pk = i_pk
         if tripped_at is not None and enabled:
             enabled = False
             self._edge(tripped_at, False)
@@ -279,6 +283,7 @@ class InverterMotor:
         self._write_state(
             s, u, dt_s, op, i_pk, torque, torque_ctrl, reference, psi_true, enabled, losses, p_dc
         )
+        s.i_phase_rms_pre_edge_a = (pre_edge_pk if math.isfinite(s.pwm_edge_t_s) else i_pk) / math.sqrt(2.0)
         s.torque_limit_nm = motoring_limit
         s.regen_torque_limit_nm = regen_limit
         return s

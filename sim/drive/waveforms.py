@@ -40,6 +40,7 @@ class DriveTrajectory:
     t_s: np.ndarray
     electrical_angle_rad: np.ndarray  # unwrapped
     i_phase_rms_a: np.ndarray
+    i_phase_rms_pre_edge_a: np.ndarray  # in a step whose PWM turned off: the current at its end had it not
     current_angle_rad: np.ndarray
     v_phase_rms_v: np.ndarray
     voltage_angle_rad: np.ndarray
@@ -169,6 +170,15 @@ class _Rows:
         a, b = column[self.k0], column[self.k1]
         return a + self.frac * (b - a)
 
+    def toward_edge(self, column: np.ndarray, pre_edge: np.ndarray) -> np.ndarray:
+        """Linear; inside a step whose PWM toggled, toward the row the step would have ended on
+        until the edge (a quantity still moving when the trip came), the step's row after it."""
+        a = column[self.k0]
+        before = a + self.frac * (pre_edge[self.k1] - a)
+        return np.where(
+            self.has_edge, np.where(self.after_edge, column[self.k1], before), self.linear(column)
+        )
+
     def held(self, column: np.ndarray) -> np.ndarray:
         """Linear, but on the pre-/post-edge row inside a step whose PWM toggled."""
         lin = self.linear(column)
@@ -223,7 +233,9 @@ def _block(
     rows = _Rows(traj, times)
     gate = rows.gate
     theta = rows.linear(traj.electrical_angle_rad)
-    i_amp = (math.sqrt(2.0) * rows.held(traj.i_phase_rms_a)).astype(np.float32) * gate
+    i_amp = (math.sqrt(2.0) * rows.toward_edge(traj.i_phase_rms_a, traj.i_phase_rms_pre_edge_a)).astype(
+        np.float32
+    ) * gate
     v_amp = (math.sqrt(2.0) * rows.held(traj.v_phase_rms_v)).astype(np.float32) * gate
     v_dc = rows.held(traj.dc_voltage_v).astype(np.float32)
     i_dc = rows.held(traj.i_dc_input_a).astype(np.float32)

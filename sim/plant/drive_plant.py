@@ -37,6 +37,7 @@ from sim.transmission import Transmission, TransmissionInputs
 DRIVE_FIELDS = (
     "electrical_angle_rad",
     "i_phase_rms_a",
+    "i_phase_rms_pre_edge_a",
     "current_angle_rad",
     "v_phase_rms_v",
     "voltage_angle_rad",

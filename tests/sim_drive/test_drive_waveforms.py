@@ -96,6 +96,36 @@ def test_edges_exact_at_the_trip_instant(make_drive, golden) -> None:
     assert np.max(np.abs(capture[:3, edge - 20 : edge])) > 50.0, "live up to the edge"
 
 
+def test_an_overcurrent_trip_shows_the_current_reaching_the_level(make_drive, golden) -> None:
+    """INV-04 times a trip from the current's crossing of the level to the edge: inside the 1 ms step
+    of the trip the current is drawn rising toward where the step would have ended, so it meets the
+    trip level at the crossing, 100 µs before the currents stop."""
+    quiet = {"noise_ratio": 0.0, "current_noise_floor": 0.0, "current_ripple": 0.0, "harmonic_scale": 0.0}
+    drive = make_drive({"inverter": quiet})
+    recorder = TrajectoryRecorder()
+    t = 0.0
+    for _ in range(600):  # flux settled at zero torque
+        t += DT
+        recorder.append(drive.step(DT, DriveInputs(t, 0.0, SPEED, 540.0, 60.0)))
+    drive.set_overcurrent_trip(200.0)
+    while not drive.active_faults:
+        t += DT
+        recorder.append(drive.step(DT, DriveInputs(t, 900.0, SPEED, 540.0, 60.0)))
+    trajectory = recorder.trajectory()
+    crossed = next(e.t_s for e in drive.events if e.name == "phase_overcurrent" and e.kind == "cross")
+    off = next(e.t_s for e in drive.events if e.name == "pwm" and e.kind == "off")
+    assert off - crossed == pytest.approx(100e-6, abs=1e-9)
+    rate = 10e6
+    t0 = off - 0.001
+    parameters = WaveformParameters.from_inverter({**golden["inverter"], **quiet})
+    capture = synthesise(trajectory, parameters, t0, 20000, rate, channels=("I1", "I2", "I3"), seed=1)
+    a = complex(-0.5, math.sqrt(3.0) / 2.0)
+    magnitude = np.abs((2.0 / 3.0) * (capture[0] + a * capture[1] + a * a * capture[2]))
+    at_crossing = round((crossed - t0) * rate)
+    assert magnitude[at_crossing] == pytest.approx(200.0, abs=0.5)
+    assert magnitude[at_crossing - 100] < 200.0 < magnitude[at_crossing + 100]
+
+
 def test_deterministic_and_window_consistent(make_drive, golden) -> None:
     drive = make_drive()
     trajectory = record(drive, 0.3, 300.0)
