@@ -5,7 +5,7 @@ dyno's through the direct drive's efficiency with the no-load torque at the same
 (see driveline.py), times the motor's speed. The no-load torque also holds the motor's own friction
 and windage, so the figure is the efficiency of the electrical energy conversion (motor and
 inverter), the mechanical losses of the motor left out: about 1.5 points above the efficiency at
-the shaft at 3000 rpm. The map stays inside what the bench's 54 kW supply carries (the drive's best
+the shaft at 3500 rpm. The map stays inside what the bench's 54 kW supply carries (the drive's best
 efficiency, near 100 kW, is out of its reach).
 """
 
@@ -20,12 +20,12 @@ import allure
 from hil.scenario import scenario
 from hil.timing import dwell, wait_until
 
-from .driveline import DIRECT_DRIVE, DIRECT_DRIVE_OUTPUT_RPM
+from .driveline import DIRECT_DRIVE
 
 pytestmark = [allure.epic("Inverter")]
 
-SPEEDS_RPM = (2400.0, 2700.0, 3000.0)
-TORQUES_NM = (60.0, 100.0, 140.0)  # up to 44 kW at 3000 rpm
+SPEEDS_RPM = (2900.0, 3200.0, 3500.0)
+TORQUES_NM = (60.0, 90.0, 120.0)  # up to 44 kW at 3500 rpm
 SETTLE_S = 0.4
 AVERAGE_S = 0.3
 PEAK = "inv.efficiency.peak_system_pct"
@@ -55,8 +55,7 @@ def point_mean(dyno, analyzer, seconds: float) -> tuple[float, float]:
     measures=[PEAK],
 )
 def test_inv08_efficiency_map(drive, driveline, vcu, dyno, analyzer, measure):
-    drive.transition("turning", output_rpm=DIRECT_DRIVE_OUTPUT_RPM)
-    driveline.wait_in_gear(DIRECT_DRIVE)
+    driveline.engage_direct_drive(drive)
     mark = driveline.monitor.mark()
     rows = []
     for speed_rpm in SPEEDS_RPM:

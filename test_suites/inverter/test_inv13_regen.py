@@ -16,7 +16,7 @@ import allure
 from hil.scenario import scenario
 from hil.timing import dwell, wait_until
 
-from .driveline import DIRECT_DRIVE, DIRECT_DRIVE_OUTPUT_RPM, ramp_torque
+from .driveline import DIRECT_DRIVE, ramp_torque
 
 pytestmark = [allure.epic("Inverter")]
 
@@ -40,8 +40,7 @@ CHARGE = "inv.regen.charge_current_pct"
 def test_inv13_regen_within_the_bms_charge_limit(
     drive, driveline, vcu, supply, cellsim, analyzer, can_monitor, product, measure
 ):
-    drive.transition("turning", output_rpm=DIRECT_DRIVE_OUTPUT_RPM)
-    driveline.wait_in_gear(DIRECT_DRIVE)
+    driveline.engage_direct_drive(drive)
     drive.transition("turning", output_rpm=MOTOR_RPM / driveline.ratio(DIRECT_DRIVE))
     cellsim.set_cell_voltages([TOP_OF_CHARGE_CELL_V] * cellsim.channels)
     pack_v = TOP_OF_CHARGE_CELL_V * product.value("pack_cells", "1")

@@ -17,7 +17,7 @@ import numpy as np
 from hil.scenario import scenario
 from hil.timing import dwell, wait_until
 
-from .driveline import DIRECT_DRIVE, DIRECT_DRIVE_OUTPUT_RPM, dyno_mean
+from .driveline import DIRECT_DRIVE, dyno_mean
 
 pytestmark = [allure.epic("Inverter")]
 
@@ -43,8 +43,7 @@ TORQUE = "inv.overspeed.torque_nm"
     measures=[FLAG_SPEED, TORQUE],
 )
 def test_inv15_overspeed(drive, driveline, vcu, dyno, can_monitor, product, measure):
-    drive.transition("turning", output_rpm=DIRECT_DRIVE_OUTPUT_RPM)
-    driveline.wait_in_gear(DIRECT_DRIVE)
+    driveline.engage_direct_drive(drive)
     ratio = driveline.ratio(DIRECT_DRIVE)
     vcu.request_torque(REQUEST_NM)
     drive.transition("turning", output_rpm=RAMP_FROM_RPM / ratio)
