@@ -237,8 +237,10 @@ def serve_child() -> int:
     closes or SIGTERM; the exit code is 0 after a clean stop, 1 when the bench did not start."""
     from sim.service import start
 
-    report = os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8")
-    # only the one report goes to stdout; anything else printed goes where the parent logs it
+    report = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    # only the one report goes to stdout, which the parent stops reading after it; anything else
+    # written there, from Python or not, goes to stderr, which the parent reads and logs
+    os.dup2(2, 1)
     sys.stdout = sys.stderr
     logging.basicConfig(level=logging.WARNING, format="%(name)s: %(levelname)s: %(message)s")
     stopping = threading.Event()
