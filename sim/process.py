@@ -18,6 +18,7 @@ reads back.
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import logging
 import os
@@ -258,6 +259,9 @@ def serve_child() -> int:
         report.close()
         return 1
     try:
+        # what start-up made lives as long as the bench: out of the collector's full passes, which
+        # otherwise walk it every time and hold every thread of the plant still while they do
+        gc.freeze()
         report.write(
             json.dumps({"ready": {"resources": bench.resources, "can_kwargs": bench.can_kwargs}}) + "\n"
         )
