@@ -51,10 +51,30 @@ class Driveline:
     def __init__(self, product: Product, monitor: CanMonitor) -> None:
         self.product, self.monitor = product, monitor
 
+    def start_turning(self, drive: object, output_rpm: float) -> None:
+        """The bench turning at ``output_rpm`` from wherever it was, the transmission engaged first.
+
+        The bench's safe state stops the shaft with the drive off: a shift under way then waits in
+        neutral, the motor coasting, until the drive comes back to synchronise it. The shaft turns
+        only once that is done: a synchronisation chasing a moving output could ask the drive for
+        more power than the bench's supply has."""
+        drive.transition("drive_ready")  # type: ignore[attr-defined]
+        self.wait_engaged()
+        drive.transition("turning", output_rpm=output_rpm)  # type: ignore[attr-defined]
+
+    def wait_engaged(self) -> None:
+        """Until the TCU reports a gear engaged and no shift in process, whichever gear."""
+        wait_until(
+            self.gear,
+            lambda seen: seen[0] != 0 and not seen[1],
+            timeout_s=GEAR_TIMEOUT_S,
+            what="transmission engaged, no shift in process (ETC2/ETC1)",
+        )
+
     def engage_direct_drive(self, drive: object) -> None:
         """Bring the bench to the direct drive at ``DIRECT_DRIVE_OUTPUT_RPM`` (the strategy's
         transitions, taken in steps through the shift points)."""
-        drive.transition("turning", output_rpm=APPROACH_FROM_RPM)  # type: ignore[attr-defined]
+        self.start_turning(drive, APPROACH_FROM_RPM)
         target = APPROACH_FROM_RPM
         while target < DIRECT_DRIVE_OUTPUT_RPM:
             target = min(target + APPROACH_STEP_RPM, DIRECT_DRIVE_OUTPUT_RPM)

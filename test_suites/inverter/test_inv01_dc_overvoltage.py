@@ -73,7 +73,7 @@ def _link_to(supply, analyzer, voltage_v: float) -> None:
     eol=True,
 )
 def test_inv01a_dc_overvoltage_levels(drive, driveline, supply, analyzer, can_monitor, measure):
-    drive.transition("turning", output_rpm=OUTPUT_RPM)
+    driveline.start_turning(drive, OUTPUT_RPM)
     driveline.wait_in_gear(FIRST_GEAR)
     _link_to(supply, analyzer, RAMP_FROM_V)
     supply.set_slew(RAMP_V_PER_S)
@@ -113,7 +113,7 @@ def test_inv01a_dc_overvoltage_levels(drive, driveline, supply, analyzer, can_mo
 def test_inv01b_dc_overvoltage_trip_time_and_recovery(
     drive, driveline, supply, analyzer, vcu, can_monitor, measure
 ):
-    drive.transition("turning", output_rpm=OUTPUT_RPM)
+    driveline.start_turning(drive, OUTPUT_RPM)
     driveline.wait_in_gear(FIRST_GEAR)
     level = _find_trip_level(supply, analyzer, can_monitor)
     measure(

@@ -55,7 +55,7 @@ TRIP = "inv.dc_undervoltage.trip_voltage_v"
 def test_inv02_dc_undervoltage_derate_and_trip(
     drive, driveline, vcu, supply, dyno, analyzer, can_monitor, product, measure
 ):
-    drive.transition("turning", output_rpm=OUTPUT_RPM)
+    driveline.start_turning(drive, OUTPUT_RPM)
     driveline.wait_in_gear(FIRST_GEAR)
     full_v = product.value("undervoltage_derate_start", "V")
     no_load = dyno_mean(dyno, SETTLE_S).torque_nm

@@ -82,7 +82,7 @@ def _pwm_on(can_monitor) -> bool:
     measures=[TRIP_CURRENT, TRIP_TIME],
 )
 def test_inv04_phase_overcurrent(drive, driveline, vcu, analyzer, can_monitor, uds, product, measure):
-    drive.transition("turning", output_rpm=OUTPUT_RPM)
+    driveline.start_turning(drive, OUTPUT_RPM)
     driveline.wait_in_gear(FIRST_GEAR)
     driveline.settle_flux()
     with uds(int(product.value("drive_address", "1"))) as client:

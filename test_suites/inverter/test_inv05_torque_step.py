@@ -71,7 +71,7 @@ def request_and_time(vcu, torque_nm: float) -> float:
     measures=[RISE, OVERSHOOT, SETTLING],
 )
 def test_inv05a_torque_steps_with_flux_established(drive, driveline, vcu, analyzer, measure):
-    drive.transition("turning", output_rpm=STEP_OUTPUT_RPM)
+    driveline.start_turning(drive, STEP_OUTPUT_RPM)
     driveline.wait_in_gear(FIRST_GEAR)
     driveline.settle_flux()
     started = time.monotonic()
@@ -120,7 +120,7 @@ def _mean(cap: Capture, t0: float, t1: float) -> float:
     measures=[ZERO_FLUX_T90],
 )
 def test_inv05b_torque_rise_from_zero_flux(drive, driveline, vcu, dyno, analyzer, can_monitor, measure):
-    drive.transition("turning", output_rpm=ZERO_FLUX_OUTPUT_RPM)
+    driveline.start_turning(drive, ZERO_FLUX_OUTPUT_RPM)
     driveline.wait_in_gear(FIRST_GEAR)
     vcu.close_contactors(False)
     can_monitor.wait(

@@ -39,7 +39,7 @@ UNBALANCE = "inv.phase_current.unbalance_pct"
 
 def current_quality(drive, driveline, vcu, analyzer, load_nm: float) -> tuple[float, float]:
     """(worst phase THD_F %, unbalance max|I_x − Ī|/Ī %) with the motor at ``load_nm``."""
-    drive.transition("turning", output_rpm=OUTPUT_RPM)
+    driveline.start_turning(drive, OUTPUT_RPM)
     driveline.wait_in_gear(FIRST_GEAR)
     ramp_torque(vcu, 0.0, load_nm, RAMP_S)
     dwell(SETTLE_S + CAPTURE_S)  # the capture holds the most recent samples: all of them at the load

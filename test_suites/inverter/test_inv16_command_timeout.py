@@ -37,7 +37,7 @@ TIME = "inv.command_timeout.torque_off_time_s"
     eol=True,
 )
 def test_inv16_command_timeout(drive, driveline, vcu, analyzer, measure):
-    drive.transition("turning", output_rpm=OUTPUT_RPM)
+    driveline.start_turning(drive, OUTPUT_RPM)
     driveline.wait_in_gear(FIRST_GEAR)
     driveline.settle_flux()
     dwell(IDLE_S)
