@@ -20,6 +20,7 @@ from __future__ import annotations
 import cmath
 import math
 import time
+from typing import Any
 
 import numpy as np
 
@@ -27,6 +28,7 @@ from hil.acquisition import acquire
 from hil.waveform import Capture, find_crossing
 
 PHASES = ("I1", "I2", "I3")  # analyzer elements 1-3 on the motor phases U, V, W (bench wiring)
+SWITCHING_HZ = 10_000.0  # the inverter's PWM frequency f_sw, reference §4.2 [E]
 _A = cmath.exp(2j * math.pi / 3.0)
 # ripple orders of |i| per electrical revolution of the current vector: unbalance 2, the 5th/7th
 # pair 6, the 11th/13th pair 12, and the even orders their products add when they are large
@@ -42,7 +44,7 @@ def current_vector(cap: Capture, phases: tuple[str, str, str] = PHASES) -> np.nd
     return (2.0 / 3.0) * (u + _A * v + _A * _A * w)
 
 
-def switching_mean(x: np.ndarray, sample_rate_hz: float, switching_hz: float) -> np.ndarray:
+def switching_mean(x: np.ndarray, sample_rate_hz: float, switching_hz: float = SWITCHING_HZ) -> np.ndarray:
     """``x`` averaged over one switching period centred on each sample (edges: shorter windows)."""
     width = max(1, round(sample_rate_hz / switching_hz))
     kernel = np.ones(width) / width
@@ -69,7 +71,7 @@ def q_current(magnitude: np.ndarray, d_current: float) -> np.ndarray:
 
 
 def capture_on_bench_clock(
-    analyzer: object, traces: list[str], rate_hz: float, samples: int
+    analyzer: Any, traces: list[str], rate_hz: float, samples: int
 ) -> tuple[Capture, float]:
     """The most recent ``samples`` of ``traces`` and the offset that puts the capture's instants on
     this process's ``time.monotonic()`` clock (CAN frames and the VCU's sends are stamped on it).
@@ -82,16 +84,16 @@ def capture_on_bench_clock(
     return cap, before - cap.end_s
 
 
-def current_magnitude(cap: Capture, switching_hz: float) -> Capture:
+def current_magnitude(cap: Capture) -> Capture:
     """|i| of the phase currents, averaged over a switching period, as a one-channel capture."""
-    magnitude = np.abs(switching_mean(current_vector(cap), cap.sample_rate_hz, switching_hz))
+    magnitude = np.abs(switching_mean(current_vector(cap), cap.sample_rate_hz))
     return Capture.from_arrays(magnitude, cap.sample_rate_hz, ["|i|"], "A", cap.start_s)
 
 
-def pwm_off_time(cap: Capture, switching_hz: float, after_s: float | None = None) -> float:
+def pwm_off_time(cap: Capture, after_s: float | None = None) -> float:
     """When the drive stopped modulating (after ``after_s``): the phase currents, at least the
     magnetising current while it modulates, fall to the analyzer's noise; NaN if they did not."""
-    magnitude = current_magnitude(cap, switching_hz)
+    magnitude = current_magnitude(cap)
     during = (cap.start_s if after_s is None else after_s, cap.end_s)
     return find_crossing(magnitude, PWM_OFF_A, direction="falling", during=during).value("time_s")
 
@@ -105,17 +107,15 @@ def mean_around(cap: Capture, channel: str, t_s: float, half_width_s: float) -> 
     return float(np.mean(cap.channel(channel)[i0:i1], dtype=np.float64))
 
 
-def motor_torque_shape(
-    cap: Capture, idle: tuple[float, float], switching_hz: float, average_s: float
-) -> np.ndarray:
+def motor_torque_shape(cap: Capture, idle: tuple[float, float], average_s: float) -> np.ndarray:
     """The motor's torque in relative units (the q current) at each sample, signed by the power
     flow (negative while the motor generates); ``idle``: a window at zero torque, flux established.
 
     Needs the phase voltages U1-U3 beside the currents for the sign."""
-    periods = max(1, round(average_s * switching_hz))
-    current = switching_mean(current_vector(cap), cap.sample_rate_hz, switching_hz / periods)
+    periods = max(1, round(average_s * SWITCHING_HZ))
+    current = switching_mean(current_vector(cap), cap.sample_rate_hz, SWITCHING_HZ / periods)
     voltage = switching_mean(
-        current_vector(cap, ("U1", "U2", "U3")), cap.sample_rate_hz, switching_hz / periods
+        current_vector(cap, ("U1", "U2", "U3")), cap.sample_rate_hz, SWITCHING_HZ / periods
     )
     i0, i1 = cap.index_range(idle)
     magnitude = ripple_free_magnitude(current, slice(i0, i1))

@@ -11,11 +11,20 @@ turn the dyno's figures into the motor's with the product's gear ratios and effi
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import allure
 
 from hil.dut.monitor import CanMonitor
+from hil.dut.vcu import Vcu
+from hil.errors import HilError
 from hil.product import Product
+from hil.strategy import DriveStrategy
 from hil.timing import dwell, wait_until
+
+T = TypeVar("T")
 
 FIRST_GEAR = 1
 DIRECT_DRIVE = 3
@@ -34,8 +43,14 @@ APPROACH_STEP_RPM = 100.0
 APPROACH_DWELL_S = 0.15
 GEAR_TIMEOUT_S = 8.0  # two shifts 3 s apart (the TCU's least shift interval [E]) and their execution
 NOT_SHIFTING = 0  # ETC1 ShiftInProcess (SPN 574): 00 not in process
-TSC1_STEP_NM = 10.0  # TSC1 requested torque: 1 % of the 1000 N·m reference (product figure)
+TSC1_STEP_NM = 10.0  # TSC1 requested torque: 1 % of the 1000 N·m reference_torque (specs/product.yaml)
 FLUX_TIME_CONSTANTS = 5  # the rotor flux within 1 % of its final value, forced or not
+READING_ATTEMPTS = 3
+
+
+class CommandStreamBroken(HilError):
+    """The drive timed out its TSC1 command during every attempt at a reading: the bench's stream
+    of commands (a VCU or simulator thread starved on a loaded machine), not the drive, failed."""
 
 
 @dataclass(frozen=True)
@@ -44,23 +59,37 @@ class DynoMean:
 
     speed_rpm: float
     torque_nm: float
-    samples: int
 
 
 class Driveline:
     def __init__(self, product: Product, monitor: CanMonitor) -> None:
         self.product, self.monitor = product, monitor
 
-    def start_turning(self, drive: object, output_rpm: float) -> None:
+    def steady(self, take: Callable[[], T], attempts: int = READING_ATTEMPTS) -> T:
+        """``take()`` (a stimulus, its settling and a reading), again if the drive timed out its TSC1
+        command meanwhile: a reading the bench disturbed says nothing of the drive."""
+        for _ in range(attempts):
+            mark = self.monitor.mark()
+            value = take()
+            if self.monitor.first("INV_Faults", lambda f: f["CanCommandTimeout"] == 1, since=mark) is None:
+                return value
+            with allure.step("the drive timed out its TSC1 command during the reading: taken again"):
+                pass
+        raise CommandStreamBroken(
+            f"the drive timed out its TSC1 command in each of {attempts} attempts at a reading: the "
+            "bench's command stream broke (a starved thread on a loaded machine?)"
+        )
+
+    def start_turning(self, drive: DriveStrategy, output_rpm: float) -> None:
         """The bench turning at ``output_rpm`` from wherever it was, the transmission engaged first.
 
         The bench's safe state stops the shaft with the drive off: a shift under way then waits in
         neutral, the motor coasting, until the drive comes back to synchronise it. The shaft turns
         only once that is done: a synchronisation chasing a moving output could ask the drive for
         more power than the bench's supply has."""
-        drive.transition("drive_ready")  # type: ignore[attr-defined]
+        drive.transition("drive_ready")
         self.wait_engaged()
-        drive.transition("turning", output_rpm=output_rpm)  # type: ignore[attr-defined]
+        drive.transition("turning", output_rpm=output_rpm)
 
     def wait_engaged(self) -> None:
         """Until the TCU reports a gear engaged and no shift in process, whichever gear."""
@@ -71,14 +100,14 @@ class Driveline:
             what="transmission engaged, no shift in process (ETC2/ETC1)",
         )
 
-    def engage_direct_drive(self, drive: object) -> None:
+    def engage_direct_drive(self, drive: DriveStrategy) -> None:
         """Bring the bench to the direct drive at ``DIRECT_DRIVE_OUTPUT_RPM`` (the strategy's
         transitions, taken in steps through the shift points)."""
         self.start_turning(drive, APPROACH_FROM_RPM)
         target = APPROACH_FROM_RPM
         while target < DIRECT_DRIVE_OUTPUT_RPM:
             target = min(target + APPROACH_STEP_RPM, DIRECT_DRIVE_OUTPUT_RPM)
-            drive.transition("turning", output_rpm=target)  # type: ignore[attr-defined]
+            drive.transition("turning", output_rpm=target)
             dwell(APPROACH_DWELL_S)
         self.wait_in_gear(DIRECT_DRIVE)
 
@@ -128,23 +157,23 @@ class Driveline:
         return (dyno_torque_nm - no_load_nm) / (self.ratio(gear) * self.efficiency(gear))
 
 
-def ramp_torque(vcu: object, from_nm: float, to_nm: float, seconds: float) -> None:
+def ramp_torque(vcu: Vcu, from_nm: float, to_nm: float, seconds: float) -> None:
     """Move the TSC1 torque request along a ramp in the message's 10 N·m steps (1 % of the 1000 N·m
     reference), so the dyno's speed loop follows it without the overshoot a step would cost it."""
     steps = max(1, round(abs(to_nm - from_nm) / TSC1_STEP_NM))
     for k in range(1, steps + 1):
-        vcu.request_torque(from_nm + (to_nm - from_nm) * k / steps)  # type: ignore[attr-defined]
+        vcu.request_torque(from_nm + (to_nm - from_nm) * k / steps)
         dwell(seconds / steps)
 
 
-def dyno_mean(dyno: object, seconds: float) -> DynoMean:
+def dyno_mean(dyno: Any, seconds: float) -> DynoMean:
     """The dyno's speed and torque averaged over ``seconds`` of readings."""
     speeds: list[float] = []
     torques: list[float] = []
     start = time.monotonic()
 
     def read() -> float:
-        reading = dyno.read()  # type: ignore[attr-defined]
+        reading = dyno.read()
         speeds.append(reading.speed_rpm)
         torques.append(reading.torque_nm)
         return time.monotonic() - start
@@ -152,4 +181,4 @@ def dyno_mean(dyno: object, seconds: float) -> DynoMean:
     wait_until(
         read, lambda elapsed: elapsed >= seconds, timeout_s=seconds + 2.0, what="dyno readings", poll_s=0.01
     )
-    return DynoMean(sum(speeds) / len(speeds), sum(torques) / len(torques), len(speeds))
+    return DynoMean(sum(speeds) / len(speeds), sum(torques) / len(torques))

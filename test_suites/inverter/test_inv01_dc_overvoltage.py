@@ -24,7 +24,6 @@ from .driveline import FIRST_GEAR
 pytestmark = [allure.epic("Inverter")]
 
 OUTPUT_RPM = 909.0  # the motor idling at 1500 rpm in 1st gear (catalogue INV-01), below 30 km/h [E]
-SWITCHING_HZ = 10_000.0  # the inverter's PWM, reference §4.2 [E]
 STEP_SLEW_V_PER_S = 1000.0  # the bench supply's fastest slew (bench envelope)
 SETTLED_V = 1.0
 # the catalogue ramps 600 -> 760 V at 10 V/s; the ramp starts 10 V below the warning instead, so
@@ -94,11 +93,7 @@ def test_inv01a_dc_overvoltage_levels(drive, driveline, supply, analyzer, can_mo
     )
     # a bit not seen up to the ramp's end: its level is above the ramp, whatever it is
     warning_v = RAMP_TO_V if warned is None else mean_around(cap, "U4", warned.t_s - offset, LEVEL_AVERAGE_S)
-    trip_v = (
-        RAMP_TO_V
-        if tripped is None
-        else mean_around(cap, "U4", pwm_off_time(cap, SWITCHING_HZ), LEVEL_AVERAGE_S)
-    )
+    trip_v = RAMP_TO_V if tripped is None else mean_around(cap, "U4", pwm_off_time(cap), LEVEL_AVERAGE_S)
     measure(WARNING, warning_v)
     measure(TRIP, trip_v)
 
@@ -130,7 +125,7 @@ def test_inv01b_dc_overvoltage_trip_time_and_recovery(
         analyzer, ["U4", *PHASES], TIME_RATE_HZ, round(TIME_WINDOW_S * TIME_RATE_HZ)
     )
     crossed = _ramp_crossing(cap, level)
-    measure(TRIP_TIME, pwm_off_time(cap, SWITCHING_HZ, after_s=crossed - 0.02) - crossed)
+    measure(TRIP_TIME, pwm_off_time(cap, after_s=crossed - 0.02) - crossed)
 
 
 def _pwm_off(can_monitor, timeout_s: float = 1.0):
@@ -144,7 +139,7 @@ def _find_trip_level(supply, analyzer, can_monitor) -> float:
     supply.set_voltage(RAMP_TO_V)
     _pwm_off(can_monitor, timeout_s=(RAMP_TO_V - FIND_FROM_V) / FIND_V_PER_S + 0.5)
     cap, _ = capture_on_bench_clock(analyzer, ["U4", *PHASES], LEVEL_RATE_HZ, round(0.5 * LEVEL_RATE_HZ))
-    level = mean_around(cap, "U4", pwm_off_time(cap, SWITCHING_HZ), LEVEL_AVERAGE_S)
+    level = mean_around(cap, "U4", pwm_off_time(cap), LEVEL_AVERAGE_S)
     supply.set_slew(STEP_SLEW_V_PER_S)
     supply.set_voltage(HELD_HIGH_V)
     return level

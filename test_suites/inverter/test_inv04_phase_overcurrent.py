@@ -27,6 +27,7 @@ from hil.waveform import Capture, find_crossing
 from .currents import (
     PHASES,
     PWM_OFF_A,
+    SWITCHING_HZ,
     capture_on_bench_clock,
     current_vector,
     ripple_free_magnitude,
@@ -38,7 +39,6 @@ pytestmark = [allure.epic("Inverter")]
 
 EXTENDED_SESSION, DEFAULT_SESSION, SECURITY_LEVEL = 0x03, 0x01, 0x01
 OUTPUT_RPM = 909.0  # 1500 rpm at the motor in 1st gear (50 Hz electrical)
-SWITCHING_HZ = 10_000.0
 TEST_LEVEL_A = 200.0  # the lowered trip level: ≈ 245 N·m at rated flux, 38 kW at 1500 rpm
 RAMP_FROM_NM = 150.0  # ≈ 155 A
 RAMP_TO_NM = 400.0  # ≈ 280 A: a unit that has not tripped by then trips far too high
@@ -127,7 +127,7 @@ def _edge(cap: Capture) -> float:
 
 
 def _magnitude(cap: Capture, steady: tuple[float, float]) -> Capture:
-    vector = switching_mean(current_vector(cap), cap.sample_rate_hz, SWITCHING_HZ)
+    vector = switching_mean(current_vector(cap), cap.sample_rate_hz)
     i0, i1 = cap.index_range(steady)
     magnitude = ripple_free_magnitude(vector, slice(i0, i1))
     return Capture.from_arrays(magnitude, cap.sample_rate_hz, ["|i|"], "A", cap.start_s)

@@ -24,12 +24,12 @@ from .driveline import FIRST_GEAR
 
 pytestmark = [allure.epic("Inverter")]
 
-SWITCHING_HZ = 10_000.0  # the inverter's PWM, reference §4.2 [E]
 # Flux established: 1500 rpm at the motor (catalogue), 1st gear below 30 km/h [E]. Steps to
 # 50 %, 100 %, -50 % of 240 N·m: 38 kW at 1500 rpm, what the bench supply's 54 kW carries with the
 # losses (the catalogue's peak torque there would be 150 kW)
 STEP_OUTPUT_RPM = 909.0
 STEPS_NM = (120.0, 240.0, -120.0)
+RESET_S = 0.05
 IDLE_S = 0.2
 HOLD_S = 0.15  # per step: three times the 50 ms settling limit
 RATE_HZ = 100_000.0
@@ -41,6 +41,7 @@ ZERO_FLUX_OUTPUT_RPM = 303.0
 ZERO_FLUX_NM = 480.0
 ZERO_FLUX_WATCH_S = 1.5  # pre-charge (≈ 0.5 s), then the rise and the dyno's loop settled
 DYNO_POLL_S = 0.002
+CAPTURE_RATE_HZ = 10_000.0  # the instant the currents start, to 0.1 ms
 FINAL_S = 0.2  # the dyno's settled reading: the mean of the last 0.2 s
 CONTACTORS_OPEN = 0
 
@@ -74,20 +75,30 @@ def test_inv05a_torque_steps_with_flux_established(drive, driveline, vcu, analyz
     driveline.start_turning(drive, STEP_OUTPUT_RPM)
     driveline.wait_in_gear(FIRST_GEAR)
     driveline.settle_flux()
-    started = time.monotonic()
-    dwell(IDLE_S)
-    commanded = []
-    for torque_nm in STEPS_NM:
-        commanded.append(request_and_time(vcu, torque_nm))
-        dwell(HOLD_S)
-    window_s = time.monotonic() - started
-    cap, offset = capture_on_bench_clock(
-        analyzer, [*PHASES, "U1", "U2", "U3"], RATE_HZ, round(window_s * RATE_HZ)
-    )
+
+    def sequence() -> tuple[Capture, float, list[float]]:
+        vcu.request_torque(0.0)  # (a second attempt starts where the first one's last step left it)
+        dwell(RESET_S)
+        started = time.monotonic()
+        dwell(IDLE_S)
+        commanded = []
+        for torque_nm in STEPS_NM:
+            commanded.append(request_and_time(vcu, torque_nm))
+            dwell(HOLD_S)
+        window_s = time.monotonic() - started
+        return (
+            *capture_on_bench_clock(
+                analyzer, [*PHASES, "U1", "U2", "U3"], RATE_HZ, round(window_s * RATE_HZ)
+            ),
+            commanded,
+        )
+
+    cap, offset, commanded = driveline.steady(sequence)
+    vcu.request_torque(0.0)
     steps = [t - offset for t in commanded]
     idle = (cap.start_s, steps[0] - 0.01)
     torque = Capture.from_arrays(
-        motor_torque_shape(cap, idle, SWITCHING_HZ, AVERAGE_S), RATE_HZ, ["torque"], "1", cap.start_s
+        motor_torque_shape(cap, idle, AVERAGE_S), RATE_HZ, ["torque"], "1", cap.start_s
     )
     # each step's window ends short of the next command: the capture's clock is good to a few ms
     ends = [t - GUARD_S for t in (*steps[1:], cap.end_s)]
@@ -122,34 +133,43 @@ def _mean(cap: Capture, t0: float, t1: float) -> float:
 def test_inv05b_torque_rise_from_zero_flux(drive, driveline, vcu, dyno, analyzer, can_monitor, measure):
     driveline.start_turning(drive, ZERO_FLUX_OUTPUT_RPM)
     driveline.wait_in_gear(FIRST_GEAR)
-    vcu.close_contactors(False)
-    can_monitor.wait(
-        "BMS_Status", lambda f: f["ContactorState"] == CONTACTORS_OPEN, timeout_s=1.0, what="contactors open"
-    )
-    driveline.settle_flux()  # PWM off: the flux decays to nothing
-    vcu.request_torque(ZERO_FLUX_NM)  # asked for before the drive can modulate: from zero flux
-    vcu.close_contactors(True)
-    readings: list[tuple[float, float]] = []
-    started = time.monotonic()
 
-    def read() -> float:
-        before = time.monotonic()
-        torque_nm = dyno.read().torque_nm
-        after = time.monotonic()
-        readings.append((0.5 * (before + after), torque_nm))
-        return after - started
+    def rise() -> tuple[list[tuple[float, float]], Capture, float]:
+        """(dyno readings on this process's clock, a capture of the currents, its clock offset)."""
+        vcu.request_torque(0.0)
+        vcu.close_contactors(False)
+        can_monitor.wait(
+            "BMS_Status",
+            lambda f: f["ContactorState"] == CONTACTORS_OPEN,
+            timeout_s=1.0,
+            what="contactors open",
+        )
+        driveline.settle_flux()  # PWM off: the flux decays to nothing
+        vcu.request_torque(ZERO_FLUX_NM)  # asked for before the drive can modulate: from zero flux
+        vcu.close_contactors(True)
+        readings: list[tuple[float, float]] = []
+        started = time.monotonic()
 
-    wait_until(
-        read,
-        lambda elapsed: elapsed >= ZERO_FLUX_WATCH_S,
-        timeout_s=ZERO_FLUX_WATCH_S + 1.0,
-        what="the dyno's torque from zero flux",
-        poll_s=DYNO_POLL_S,
-    )
-    cap, offset = capture_on_bench_clock(
-        analyzer, list(PHASES), 10_000.0, round(ZERO_FLUX_WATCH_S * 10_000.0)
-    )
-    pwm_on = find_crossing(current_magnitude(cap, SWITCHING_HZ), PWM_OFF_A, direction="rising")
+        def read() -> float:
+            before = time.monotonic()
+            torque_nm = dyno.read().torque_nm
+            after = time.monotonic()
+            readings.append((0.5 * (before + after), torque_nm))
+            return after - started
+
+        wait_until(
+            read,
+            lambda elapsed: elapsed >= ZERO_FLUX_WATCH_S,
+            timeout_s=ZERO_FLUX_WATCH_S + 1.0,
+            what="the dyno's torque from zero flux",
+            poll_s=DYNO_POLL_S,
+        )
+        return readings, *capture_on_bench_clock(
+            analyzer, list(PHASES), CAPTURE_RATE_HZ, round(ZERO_FLUX_WATCH_S * CAPTURE_RATE_HZ)
+        )
+
+    readings, cap, offset = driveline.steady(rise)
+    pwm_on = find_crossing(current_magnitude(cap), PWM_OFF_A, direction="rising")
     assert pwm_on, f"the drive modulates again once the contactors have closed: {pwm_on!r}"
     t_on = pwm_on.value("time_s") + offset
     times, torques = (np.array(column) for column in zip(*readings, strict=True))

@@ -33,15 +33,18 @@ def torque_errors(drive, driveline, vcu, dyno, speeds_rpm: tuple[float, ...]) ->
     driveline.engage_direct_drive(drive)
     mark = driveline.monitor.mark()
     relative, absolute = [], []
+
+    def dyno_torque(command_nm: float) -> float:
+        vcu.request_torque(command_nm)
+        dwell(SETTLE_S)
+        return dyno_mean(dyno, AVERAGE_S).torque_nm
+
     for speed_rpm in speeds_rpm:
         drive.transition("turning", output_rpm=speed_rpm)
-        vcu.request_torque(0.0)
-        dwell(SETTLE_S)
-        no_load = dyno_mean(dyno, AVERAGE_S).torque_nm
+        no_load = driveline.steady(lambda: dyno_torque(0.0))
         for command_nm in TORQUES_NM:
-            vcu.request_torque(command_nm)
-            dwell(SETTLE_S)
-            delivered = driveline.motor_torque(dyno_mean(dyno, AVERAGE_S).torque_nm, no_load, DIRECT_DRIVE)
+            reading = driveline.steady(lambda command_nm=command_nm: dyno_torque(command_nm))
+            delivered = driveline.motor_torque(reading, no_load, DIRECT_DRIVE)
             error = delivered - command_nm
             allure.dynamic.parameter(f"{speed_rpm:g} rpm, {command_nm:g} N·m", f"{delivered:.2f} N·m")
             if command_nm > RELATIVE_ABOVE_NM:

@@ -48,8 +48,12 @@ def test_inv07_speed_control_under_load(drive, driveline, vcu, dyno, product, me
         driveline.wait_in_gear(FIRST_GEAR)
         for load in (load_nm, -load_nm):  # braking, then driving the shaft
             dyno.set_torque(load)
-            dwell(SETTLE_S)
-            held = dyno_mean(dyno, AVERAGE_S).speed_rpm * ratio
+
+            def speed() -> float:
+                dwell(SETTLE_S)
+                return dyno_mean(dyno, AVERAGE_S).speed_rpm * ratio
+
+            held = driveline.steady(speed)
             allure.dynamic.parameter(f"{speed_rpm:g} rpm, dyno {load:+.0f} N·m", f"{held:.2f} rpm")
             errors.append(held - speed_rpm)
         dyno.set_torque(0.0)

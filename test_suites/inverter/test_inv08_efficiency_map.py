@@ -58,15 +58,17 @@ def test_inv08_efficiency_map(drive, driveline, vcu, dyno, analyzer, measure):
     driveline.engage_direct_drive(drive)
     mark = driveline.monitor.mark()
     rows = []
+
+    def point(command_nm: float) -> tuple[float, float]:
+        vcu.request_torque(command_nm)
+        dwell(SETTLE_S)
+        return point_mean(dyno, analyzer, AVERAGE_S)
+
     for speed_rpm in SPEEDS_RPM:
         drive.transition("turning", output_rpm=speed_rpm)
-        vcu.request_torque(0.0)
-        dwell(SETTLE_S)
-        no_load, _ = point_mean(dyno, analyzer, AVERAGE_S)
+        no_load, _ = driveline.steady(lambda: point(0.0))
         for command_nm in TORQUES_NM:
-            vcu.request_torque(command_nm)
-            dwell(SETTLE_S)
-            dyno_nm, p_dc_w = point_mean(dyno, analyzer, AVERAGE_S)
+            dyno_nm, p_dc_w = driveline.steady(lambda command_nm=command_nm: point(command_nm))
             torque_nm = driveline.motor_torque(dyno_nm, no_load, DIRECT_DRIVE)
             motor_rpm = speed_rpm * driveline.ratio(DIRECT_DRIVE)
             p_mech_w = torque_nm * motor_rpm * math.pi / 30.0

@@ -14,7 +14,7 @@ import numpy as np
 from hil.acquisition import acquire
 from hil.scenario import scenario
 from hil.timing import dwell
-from hil.waveform import fundamental, thd
+from hil.waveform import Capture, fundamental, thd
 
 from .currents import PHASES
 from .driveline import FIRST_GEAR, ramp_torque
@@ -42,8 +42,12 @@ def current_quality(drive, driveline, vcu, analyzer, load_nm: float) -> tuple[fl
     driveline.start_turning(drive, OUTPUT_RPM)
     driveline.wait_in_gear(FIRST_GEAR)
     ramp_torque(vcu, 0.0, load_nm, RAMP_S)
-    dwell(SETTLE_S + CAPTURE_S)  # the capture holds the most recent samples: all of them at the load
-    cap = acquire(analyzer, list(PHASES), RATE_HZ, round(CAPTURE_S * RATE_HZ))
+
+    def capture() -> Capture:
+        dwell(SETTLE_S + CAPTURE_S)  # the capture holds the most recent samples: all of them at the load
+        return acquire(analyzer, list(PHASES), RATE_HZ, round(CAPTURE_S * RATE_HZ))
+
+    cap = driveline.steady(capture)
     ramp_torque(vcu, load_nm, 0.0, RAMP_S)
     currents = cap.samples.astype(np.float64)
     phase_rms = np.sqrt(np.mean(currents**2, axis=1))

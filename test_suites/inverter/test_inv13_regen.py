@@ -52,20 +52,29 @@ def test_inv13_regen_within_the_bms_charge_limit(
         what=f"DC link at the pack's {pack_v:.1f} V",
     )
     ramp_torque(vcu, 0.0, REGEN_NM, RAMP_S)
-    dwell(SETTLE_S)
-    mark = can_monitor.mark()
-    currents = []
-    started = time.monotonic()
 
-    def read() -> float:
-        currents.append(analyzer.read_numeric([("IDC", 4)])[0])
-        return time.monotonic() - started
+    def regen() -> tuple[float, list[float]]:
+        """The mean DC current (+ into the inverter) and the BMS's charge limits meanwhile."""
+        dwell(SETTLE_S)
+        mark = can_monitor.mark()
+        currents = []
+        started = time.monotonic()
 
-    wait_until(
-        read, lambda elapsed: elapsed >= AVERAGE_S, timeout_s=AVERAGE_S + 2.0, what="DC current", poll_s=0.01
-    )
-    limits = [f["MaxChargeCurrent"] for f in can_monitor.frames("BMS_Limits", since=mark)]
+        def read() -> float:
+            currents.append(analyzer.read_numeric([("IDC", 4)])[0])
+            return time.monotonic() - started
+
+        wait_until(
+            read,
+            lambda elapsed: elapsed >= AVERAGE_S,
+            timeout_s=AVERAGE_S + 2.0,
+            what="DC current",
+            poll_s=0.01,
+        )
+        limits = [f["MaxChargeCurrent"] for f in can_monitor.frames("BMS_Limits", since=mark)]
+        return sum(currents) / len(currents), limits
+
+    current_a, limits = driveline.steady(regen)
     ramp_torque(vcu, REGEN_NM, 0.0, RAMP_S)
     assert limits, "BMS_Limits heard while regenerating"
-    charge_a = -sum(currents) / len(currents)  # + into the inverter: regen is negative
-    measure(CHARGE, 100.0 * charge_a / (sum(limits) / len(limits)))
+    measure(CHARGE, 100.0 * -current_a / (sum(limits) / len(limits)))  # regen: the current is negative

@@ -24,7 +24,7 @@ pytestmark = [allure.epic("Inverter")]
 REQUEST_NM = 50.0  # 31 kW at 6000 rpm: a torque the drive must take away
 RAMP_FROM_RPM = 6000.0  # n_max (product figure): no flag yet
 RAMP_TO_RPM = 6400.0
-RAMP_RPM_PER_S = 300.0  # the flag's speed known to a few rpm even on INV_Faults' 100 ms period
+RAMP_RPM_PER_S = 150.0  # a frame arriving 100 ms late (a loaded bench) misplaces the flag by 15 rpm
 RAMP_STEP_S = 0.02
 OVERSPEED_FACTOR = 1.2  # catalogue INV-15: 1.2 × n_max
 SETTLE_S = 0.3
@@ -51,11 +51,14 @@ def test_inv15_overspeed(drive, driveline, vcu, dyno, can_monitor, product, meas
     measure(FLAG_SPEED, _flag_speed(dyno, can_monitor, mark, ratio))
 
     drive.transition("turning", output_rpm=OVERSPEED_FACTOR * product.value("max_speed", "rpm") / ratio)
-    dwell(SETTLE_S)
-    asked = dyno_mean(dyno, AVERAGE_S).torque_nm
-    vcu.request_torque(0.0)
-    dwell(SETTLE_S)
-    none = dyno_mean(dyno, AVERAGE_S).torque_nm
+
+    def dyno_torque(command_nm: float) -> float:
+        vcu.request_torque(command_nm)
+        dwell(SETTLE_S)
+        return dyno_mean(dyno, AVERAGE_S).torque_nm
+
+    asked = driveline.steady(lambda: dyno_torque(REQUEST_NM))
+    none = driveline.steady(lambda: dyno_torque(0.0))
     measure(TORQUE, (asked - none) / driveline.efficiency(DIRECT_DRIVE))
     drive.transition("turning", output_rpm=BELOW_NMAX_RPM / ratio)
 
