@@ -91,11 +91,12 @@ def current_magnitude(cap: Capture) -> Capture:
 
 
 def pwm_off_time(cap: Capture, after_s: float | None = None) -> float:
-    """When the drive stopped modulating (after ``after_s``): the phase currents, at least the
-    magnetising current while it modulates, fall to the analyzer's noise; NaN if they did not."""
-    magnitude = current_magnitude(cap)
+    """When the drive stopped modulating (after ``after_s``): the current vector, never near zero
+    while the drive modulates (the magnetising current, PWM ripple and all), falls to the
+    analyzer's noise; taken sample by sample, no average to blur the edge. NaN if it did not."""
+    raw = Capture.from_arrays(np.abs(current_vector(cap)), cap.sample_rate_hz, ["|i|"], "A", cap.start_s)
     during = (cap.start_s if after_s is None else after_s, cap.end_s)
-    return find_crossing(magnitude, PWM_OFF_A, direction="falling", during=during).value("time_s")
+    return find_crossing(raw, PWM_OFF_A, direction="falling", during=during).value("time_s")
 
 
 def mean_around(cap: Capture, channel: str, t_s: float, half_width_s: float) -> float:

@@ -26,10 +26,10 @@ from hil.waveform import Capture, find_crossing
 
 from .currents import (
     PHASES,
-    PWM_OFF_A,
     SWITCHING_HZ,
     capture_on_bench_clock,
     current_vector,
+    pwm_off_time,
     ripple_free_magnitude,
     switching_mean,
 )
@@ -119,13 +119,6 @@ def test_inv04_phase_overcurrent(drive, driveline, vcu, analyzer, can_monitor, u
     measure(TRIP_TIME, _trip_latency(cap, tripped_a))
 
 
-def _edge(cap: Capture) -> float:
-    """The instant the currents stopped: the raw current vector (never near zero while the drive
-    modulates, PWM ripple and all) falls to the noise."""
-    raw = Capture.from_arrays(np.abs(current_vector(cap)), cap.sample_rate_hz, ["|i|"], "A", cap.start_s)
-    return find_crossing(raw, PWM_OFF_A, direction="falling").value("time_s")
-
-
 def _magnitude(cap: Capture, steady: tuple[float, float]) -> Capture:
     vector = switching_mean(current_vector(cap), cap.sample_rate_hz)
     i0, i1 = cap.index_range(steady)
@@ -136,7 +129,7 @@ def _magnitude(cap: Capture, steady: tuple[float, float]) -> Capture:
 def _current_at_trip(cap: Capture) -> float:
     """The current's magnitude at the trip: its average over the last switching period before the
     currents stopped; the last sample's magnitude if the drive did not trip."""
-    edge = _edge(cap)
+    edge = pwm_off_time(cap)
     if not np.isfinite(edge):
         return float(np.abs(current_vector(cap))[-1])
     before = edge - 0.5 / SWITCHING_HZ  # the centre of the last whole period before the edge
@@ -146,7 +139,7 @@ def _current_at_trip(cap: Capture) -> float:
 
 def _trip_latency(cap: Capture, level_a: float) -> float:
     """From the current's crossing of ``level_a`` to the currents stopping."""
-    edge = _edge(cap)
+    edge = pwm_off_time(cap)
     if not np.isfinite(edge):
         return cap.end_s - cap.start_s  # not tripped within the capture: longer than all of it
     steady_to = edge - 0.01  # the held torque before the step: the ripple fitted there
