@@ -7,6 +7,7 @@ its own implementation of each, so a disagreement shows up as a failing test.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import can
@@ -95,6 +96,39 @@ class ScaledCodec(udsoncan.DidCodec):
         return self.size
 
 
+class TimedConnection(PythonIsoTpConnection):
+    """ISO-TP connection that keeps, for every request, the seconds until the ECU's first answer:
+    the response, or a response-pending (0x78) if one came first. P2server bounds exactly that
+    [R: ISO 14229-2]; the client's own timeouts then hold the final response to P2*server.
+
+    Measured on the tester from handing the request to ISO-TP to receiving the answer, so the
+    transport both ways is included: an upper bound of the server's own time.
+    """
+
+    def __init__(self, isotp_layer: Any, name: str | None = None) -> None:
+        super().__init__(isotp_layer, name)
+        self.first_answer_s: list[float] = []
+        self._sent_at: float | None = None
+
+    def specific_send(self, payload: bytes, timeout: float | None = None) -> None:
+        self._sent_at = time.monotonic()
+        super().specific_send(payload, timeout)
+
+    def specific_wait_frame(self, timeout: float | None = None) -> bytes | None:
+        frame = super().specific_wait_frame(timeout)
+        if self._sent_at is not None:
+            self.first_answer_s.append(time.monotonic() - self._sent_at)
+            self._sent_at = None
+        return frame
+
+
+def answer_times(client: Client) -> list[float]:
+    """Seconds from each request to the ECU's first answer, oldest first (a client of ``make_uds_client``)."""
+    if not isinstance(client.conn, TimedConnection):
+        raise TypeError(f"answer_times: the client's connection is a {type(client.conn).__name__}, not timed")
+    return list(client.conn.first_answer_s)
+
+
 def client_config() -> dict[str, Any]:
     """The udsoncan client configuration for the drive's ECUs."""
     config = dict(udsoncan.configs.default_client_config)
@@ -128,12 +162,12 @@ def make_uds_client(
     config: dict[str, Any] | None = None,
 ) -> Client:
     """A udsoncan Client to the ECU at ``ecu_address``; use it as a context manager (opens the
-    ISO-TP stack on enter, closes it on exit)."""
+    ISO-TP stack on enter, closes it on exit). ``answer_times(client)`` gives its response times."""
     address = isotp.Address(
         isotp.AddressingMode.NormalFixed_29bits, target_address=ecu_address, source_address=tester_address
     )
     stack = isotp.NotifierBasedCanStack(
         bus, notifier, address=address, params={"tx_padding": 0xAA, "stmin": 0, "blocksize": 0}
     )
-    connection = PythonIsoTpConnection(stack, name=f"uds-0x{ecu_address:02X}")
+    connection = TimedConnection(stack, name=f"uds-0x{ecu_address:02X}")
     return Client(connection, config=config or client_config())
