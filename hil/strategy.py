@@ -156,6 +156,9 @@ class DriveStrategy:
             timeout_s=self.precharge_timeout_s + 1.0,
             what="drive_ready: BMS contactors closed",
         )
+        # a latch whose condition clears only with the link up (the DC under-voltage a safe state
+        # leaves when the supply ramps down before the contactors open) resets now
+        self.vcu.fault_reset()
         self.monitor.wait(
             "INV_Status",
             lambda f: f["PwmEnabled"] == 1,
