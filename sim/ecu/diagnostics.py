@@ -126,7 +126,7 @@ class DiagnosticsEcu:
         lamp: Lamp = Lamp.AMBER,
     ) -> None:
         """A protection tripped (active) or cleared. ``snapshot`` keys: dc_voltage_v, speed_rpm,
-        temperature_c, captured at the first failure. ``lamp``: AMBER warning, RED_STOP trip."""
+        temperature_c, captured when the DTC sets. ``lamp``: AMBER warning, RED_STOP trip."""
         if self.defects.fmi_override is not None:
             fmi = self.defects.fmi_override
         if self.defects.trips_amber and lamp is Lamp.RED_STOP:

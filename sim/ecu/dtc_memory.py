@@ -1,5 +1,5 @@
 """Fault memory of the simulated firmware: DTCs with ISO 14229 status bits, occurrence counter,
-snapshot at first failure, aging; the lamp each fault carries.
+snapshot of its latest failure, aging; the lamp each fault carries.
 
 Simplifications, all [E]: a failure is confirmed ``confirmation_delay_s`` after the plant reports
 it (at once by default: the plant debounces its protections before it reports them); a DTC ages
@@ -81,7 +81,7 @@ class _Condition:
 class MemoryDefects:
     """occurrences_lost_on_pass: the occurrence counter restarts when the fault goes away.
     snapshot_not_frozen: the snapshot is overwritten at every report of the fault (its clearing
-    too) instead of frozen at the first failure.
+    too) instead of held from the failure that set the DTC.
     never_confirmed: the status byte never shows confirmedDTC."""
 
     occurrences_lost_on_pass: bool = False
@@ -157,12 +157,12 @@ class DtcMemory:
         record = self._records.get(key)
         if record is None:
             record = self._records[key] = DtcRecord(spn=key[0], fmi=key[1], lamp=condition.lamp)
-            record.snapshot = condition.snapshot
         if record.active:
             if _LAMP_SEVERITY[condition.lamp] > _LAMP_SEVERITY[record.lamp]:
                 record.lamp = condition.lamp
             return
         record.lamp = condition.lamp
+        record.snapshot = condition.snapshot
         record.occurrences = min(record.occurrences + 1, 126)
         record.aging_cycles = 0
         record.status |= (

@@ -7,7 +7,7 @@ import pytest
 from sim.ecu.dtc_memory import DtcMemory, Lamp, MemoryDefects, Status
 
 
-def test_failure_sets_status_counts_and_keeps_first_snapshot(clock: Any) -> None:
+def test_failure_sets_status_counts_and_keeps_the_snapshot_of_the_latest_failure(clock: Any) -> None:
     memory = DtcMemory(clock=clock)
     memory.report(168, 4, True, snapshot={"dc_voltage_v": 390.0}, lamp=Lamp.RED_STOP)
     record = memory.find(168, 4)
@@ -20,13 +20,14 @@ def test_failure_sets_status_counts_and_keeps_first_snapshot(clock: Any) -> None
         | Status.TEST_FAILED_SINCE_LAST_CLEAR
         | Status.WARNING_INDICATOR_REQUESTED
     )
-    memory.report(168, 4, True)  # still failing: no new occurrence
-    memory.report(168, 4, False)
+    memory.report(168, 4, True, snapshot={"dc_voltage_v": 395.0})  # still failing: no new occurrence
+    assert memory.find(168, 4).snapshot == {"dc_voltage_v": 390.0}
+    memory.report(168, 4, False, snapshot={"dc_voltage_v": 12.0})
     memory.report(168, 4, True, snapshot={"dc_voltage_v": 380.0})
     record = memory.find(168, 4)
     assert record is not None
     assert record.occurrences == 2
-    assert record.snapshot == {"dc_voltage_v": 390.0}
+    assert record.snapshot == {"dc_voltage_v": 380.0}
 
 
 def test_passing_keeps_the_dtc_as_previously_active(clock: Any) -> None:
