@@ -27,7 +27,7 @@ DID_PART_NUMBER = 0xF187
 DID_ECU_SERIAL_NUMBER = 0xF18C
 DID_VIN = 0xF190
 DID_SOFTWARE_VERSION = 0xF195
-# Snapshot record 0x01 of a DTC [E]: DC-bus voltage, motor speed, temperature at the first failure.
+# Snapshot record 0x01 of a DTC [E]: DC-bus voltage, motor speed, temperature when the DTC last set.
 DID_SNAPSHOT_DC_VOLTAGE = 0xD001
 DID_SNAPSHOT_SPEED = 0xD002
 DID_SNAPSHOT_TEMPERATURE = 0xD003
@@ -36,6 +36,8 @@ EXTENDED_DATA_AGING_COUNTER = 0x02
 
 ROUTINE_SELF_TEST = 0xFF00
 ROUTINE_INSULATION_TEST = 0x0203
+ROUTINE_RESULT_PASSED = 0x00  # first byte of a routine's status record [E]
+ALL_DTC_GROUPS = 0xFFFFFF  # 0x14 groupOfDTC "all groups" [S: reference §2.4 DIAG-05]
 
 # Fixed DID lengths [E]: values shorter than the field are padded with spaces.
 DID_LENGTHS = {DID_PART_NUMBER: 16, DID_ECU_SERIAL_NUMBER: 16, DID_VIN: 17, DID_SOFTWARE_VERSION: 16}
@@ -43,6 +45,7 @@ DID_LENGTHS = {DID_PART_NUMBER: 16, DID_ECU_SERIAL_NUMBER: 16, DID_VIN: 17, DID_
 # SecurityAccess [E]: a documented stand-in for the proprietary algorithm:
 # key = rotate_left_32(seed XOR constant[level], 7), seed and key 4 bytes big endian.
 SECURITY_CONSTANTS = {0x01: 0x5A3C9E17, 0x03: 0xC3D2E1F0}
+SECURITY_LEVEL_EOL = 0x01  # end of line, in the extended session; 0x03 is programming
 
 
 def security_key(level: int, seed: bytes) -> bytes:
