@@ -16,4 +16,12 @@ from hil.strategy import DriveStrategy
 def diagnostics(
     j1939: J1939Client, vcu: Vcu, drive: DriveStrategy, cellsim: Guarded, product: Product
 ) -> Diagnostics:
-    return Diagnostics(j1939, vcu, drive, cellsim, int(product.value("drive_address", "1")))
+    return Diagnostics(
+        j1939,
+        vcu,
+        drive,
+        cellsim,
+        int(product.value("drive_address", "1")),
+        warning=product.dtc("command_timeout"),
+        trip=product.dtc("cell_undervoltage"),
+    )

@@ -7,8 +7,10 @@ under a second.
 - a trip that stays until reset: one cell-simulator channel steps below the BMS under-voltage trip
   (BMS-02's stimulus); the BMS's under-voltage warning sets with it.
 
-A DTC is identified by what the unit reports (SPN, FMI), so that a scenario about DM2 or a clear
-still judges its own criterion on a unit that encodes the DTC wrongly (DIAG-01 judges that).
+A DTC is identified by what the unit reports (SPN, FMI): the new DTCs with the fault's SPN from the
+product's DTC table, or, if the unit reports none under that SPN, whatever new DTC it shows. So a
+scenario about DM2 or a clear still judges its own criterion on a unit that encodes the DTC wrongly
+(DIAG-01 judges that), and a DTC the stimulus did not cause does not pass for the fault's.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from dataclasses import dataclass, replace
 from hil.dut.dtc import DmMessage, decode_dm
 from hil.dut.j1939 import PGN_DM1, J1939Client
 from hil.dut.vcu import Vcu
+from hil.product import ProductDtc
 from hil.safety import Guarded
 from hil.strategy import RESTING_CELL_V, DriveStrategy
 from hil.timing import WaitTimeout, wait_until
@@ -55,6 +58,10 @@ class Dm1:
     def keys(self) -> set[Key]:
         return keys(self.message)
 
+    def of(self, spn: int) -> frozenset[Key]:
+        """The new DTCs with this SPN; all the new ones if none has it."""
+        return frozenset(k for k in self.new if k[0] == spn) or self.new
+
 
 class Diagnostics:
     """The drive's diagnostics as a scenario sees them: DM1 from ``address`` on the bench's J1939 link."""
@@ -66,9 +73,12 @@ class Diagnostics:
         drive: DriveStrategy,
         cellsim: Guarded,
         address: int,
+        warning: ProductDtc,
+        trip: ProductDtc,
     ) -> None:
         self.j1939, self.vcu, self.drive, self.cellsim = j1939, vcu, drive, cellsim
         self.address = address
+        self.warning, self.trip_dtc = warning, trip
 
     # --- DM1 ---------------------------------------------------------------------------------------
     def mark(self) -> int:
@@ -105,21 +115,27 @@ class Diagnostics:
             return None
 
     def intervals(self, count: int) -> list[float]:
-        """The gaps between the next ``count`` + 1 DM1 broadcasts."""
+        """The next ``count`` gaps between DM1 broadcasts of unchanged content (a DM1 sent because its
+        content changed is not a period)."""
         mark = self.mark()
-        wait_until(
-            lambda: len(self.dm1s(mark)),
-            lambda n: n > count,
+
+        def gaps() -> list[float]:
+            received = self.dm1s(mark)
+            return [b.time_s - a.time_s for a, b in itertools.pairwise(received) if a.message == b.message]
+
+        found = wait_until(
+            gaps,
+            lambda g: len(g) >= count,
             timeout_s=(count + 1) * EVENT_WAIT_S,
-            what=f"{count + 1} DM1 from 0x{self.address:02X}",
-            poll_s=RESET_POLL_S,
+            what=f"{count} DM1 periods from 0x{self.address:02X}",
+            poll_s=DM1_POLL_S,
         )
-        times = [dm1.time_s for dm1 in self.dm1s(mark)][: count + 1]
-        return [b - a for a, b in itertools.pairwise(times)]
+        return found[:count]
 
     # --- stimuli -----------------------------------------------------------------------------------
-    def reset_until(self, condition: Callable[[DmMessage], bool], what: str) -> None:
-        """Fault resets from the VCU until a DM1 satisfies ``condition``."""
+    def reset_until(self, condition: Callable[[DmMessage], bool], what: str, quiet: bool = False) -> bool:
+        """Fault resets from the VCU until a DM1 satisfies ``condition``; ``quiet``: False when none
+        did in time rather than an error."""
         mark = self.mark()
 
         def reset_and_look() -> DmMessage | None:
@@ -127,41 +143,58 @@ class Diagnostics:
             received = self.dm1s(mark)
             return received[-1].message if received else None
 
-        wait_until(
-            reset_and_look,
-            lambda dm: dm is not None and condition(dm),
-            timeout_s=EVENT_WAIT_S,
-            what=what,
-            poll_s=RESET_POLL_S,
-        )
+        try:
+            wait_until(
+                reset_and_look,
+                lambda dm: dm is not None and condition(dm),
+                timeout_s=EVENT_WAIT_S,
+                what=what,
+                poll_s=RESET_POLL_S,
+            )
+        except WaitTimeout:
+            if quiet:
+                return False
+            raise
+        return True
 
     def clean_start(self, state: str = "powered") -> None:
-        """``state`` with no DTC active. The way up to drive_ready resets every latch, those that
-        clear only with the DC link up too (what a safe state leaves behind); powered is the way
-        back down from there, with the contactors opened in order."""
+        """``state`` with no DTC active, its latches reset. A latch that clears only with the DC link
+        up (the DC under-voltage a safe state can leave) needs the way up to drive_ready, which
+        resets once the contactors are closed; powered is then the way back down, contactors opened
+        in order."""
+        self.drive.transition(state)
+        if self.reset_until(
+            lambda dm: not dm.dtcs, f"{state}: no active DTC after a fault reset", quiet=True
+        ):
+            return
         self.drive.transition("drive_ready")
         self.drive.transition(state)
         self.reset_until(lambda dm: not dm.dtcs, f"{state}: no active DTC after a fault reset")
 
-    def _event(self, start: Callable[[], None], what: str) -> Dm1 | None:
+    def _event(self, start: Callable[[], None], dtc: ProductDtc, what: str) -> Dm1 | None:
+        """``start()`` the stimulus; the first DM1 that then shows a new DTC with ``dtc``'s SPN, or,
+        if none came, the first that showed any new DTC."""
         before = self.latest_keys()
         mark = self.mark()
         start()
-        found = self.next_dm1(lambda dm: bool(keys(dm) - before), after=mark, what=what)
+        found = self.next_dm1(
+            lambda dm: any(spn == dtc.spn for spn, _ in keys(dm) - before), after=mark, what=what
+        )
+        if found is None:
+            found = next((dm1 for dm1 in self.dm1s(mark) if dm1.keys - before), None)
         return None if found is None else replace(found, new=frozenset(found.keys - before))
 
     def passing_warning(self) -> Dm1 | None:
         """TSC1 stops until the command-timeout warning shows in DM1, then runs again; the warning
         goes and its DTC stays as previously active. Returns the DM1 that showed it."""
         try:
-            event = self._event(self.vcu.hold_torque_requests, "a new DTC in DM1 with TSC1 stopped")
+            event = self._event(self.vcu.hold_torque_requests, self.warning, "the warning's DTC in DM1")
         finally:
+            resumed = self.mark()
             self.vcu.start_torque_requests()
         if event is not None:
-            gone = event.new
-            self.next_dm1(
-                lambda dm: not keys(dm) & gone, after=self.mark(), what="warning gone with TSC1 back"
-            )
+            gone = event.of(self.warning.spn)
+            self.next_dm1(lambda dm: not keys(dm) & gone, after=resumed, what="warning gone with TSC1 back")
         return event
 
     def trip(self) -> tuple[Dm1 | None, float]:
@@ -173,7 +206,7 @@ class Diagnostics:
             stepped.append(time.monotonic())
             self.cellsim.set_cell_voltage(TRIP_CELL, TRIP_CELL_V)
 
-        return self._event(step, "a new DTC in DM1 with a cell below the trip"), stepped[0]
+        return self._event(step, self.trip_dtc, "the trip's DTC in DM1"), stepped[0]
 
     def end_trip(self, tripped: frozenset[Key]) -> None:
         """The cell back to rest and the trip reset, until DM1 no longer shows ``tripped``."""

@@ -19,7 +19,7 @@ from udsoncan.client import Client
 from fixtures.measure import Measure
 from hil.dut.dtc import DmMessage, LampStatus
 from hil.dut.j1939 import J1939Client
-from hil.product import Product, ProductDtc
+from hil.product import ProductDtc
 from hil.scenario import scenario
 
 pytestmark = [allure.epic("Diagnostics")]
@@ -68,8 +68,8 @@ def _shows(event: Dm1 | None, dtc: ProductDtc) -> tuple[bool, bool, bool]:
         "diag.dm1.period_active_s",
     ],
 )
-def test_diag01_dtc_set_via_dm1(diagnostics: Diagnostics, product: Product, measure: Measure) -> None:
-    warning, trip = product.dtc("command_timeout"), product.dtc("cell_undervoltage")
+def test_diag01_dtc_set_via_dm1(diagnostics: Diagnostics, measure: Measure) -> None:
+    warning, trip = diagnostics.warning, diagnostics.trip_dtc
     diagnostics.clean_start()
     measure(
         "diag.dm1.period_s", _worst_interval(measure, "diag.dm1.period_s", diagnostics.intervals(PERIODS))
@@ -101,10 +101,11 @@ def test_diag02_dm2_previously_active(diagnostics: Diagnostics, j1939: J1939Clie
         measure("diag.dm2.dtc_matches", 0.0)
         measure("diag.dm2.occurrence_count", 0.0)
         return
-    diagnostics.end_trip(tripped.new)
+    fault = tripped.of(diagnostics.trip_dtc.spn)
+    diagnostics.end_trip(fault)
     dm2 = j1939.request_dm2(diagnostics.address)
-    found = [dm2.find(spn, fmi) for spn, fmi in sorted(tripped.new)]
-    moved = all(dtc is not None for dtc in found) and not diagnostics.latest_keys() & tripped.new
+    found = [dm2.find(spn, fmi) for spn, fmi in sorted(fault)]
+    moved = all(dtc is not None for dtc in found) and not diagnostics.latest_keys() & fault
     measure("diag.dm2.dtc_matches", float(moved))
     measure("diag.dm2.occurrence_count", float(min(dtc.oc if dtc is not None else 0 for dtc in found)))
 
@@ -132,7 +133,7 @@ def test_diag03_dm11_dm3_clear(
     mark = diagnostics.mark()
     ack = j1939.clear_active_dtcs(address)
     measure("diag.dm11.ack_matches", float(ack is not None and ack.positive))
-    active = tripped.new if tripped is not None else frozenset()
+    active = tripped.of(diagnostics.trip_dtc.spn) if tripped is not None else frozenset()
     left = diagnostics.next_dm1(
         lambda dm: not keys(dm) & active, after=mark, what="DM1 without the cleared DTCs"
     )

@@ -118,10 +118,9 @@ def test_diag04_uds_read_dtcs(
     diagnostics: Diagnostics,
     supply: Guarded,
     uds: Uds,
-    product: Product,
     measure: Measure,
 ) -> None:
-    trip = product.dtc("cell_undervoltage")
+    trip = diagnostics.trip_dtc
     expected = Dtc(trip.spn, trip.fmi).uds_number
     diagnostics.clean_start("drive_ready")  # the DC link at the pack voltage: what the trip's snapshot holds
     diagnostics.passing_warning()  # a stored DTC that is not failing: the status mask must tell it apart
@@ -143,7 +142,7 @@ def test_diag04_uds_read_dtcs(
     if tripped is None or number is None:
         measure("diag.uds.status_matches", 0.0)
         return
-    diagnostics.end_trip(tripped.new)
+    diagnostics.end_trip(tripped.of(trip.spn))
     with uds(diagnostics.address) as client:
         passed = _stored(client).get(number)
         snapshot = client.get_dtc_snapshot_by_dtc_number(number, SNAPSHOT_RECORD).service_data.dtcs[0]
