@@ -47,11 +47,13 @@ def keys(dm: DmMessage) -> set[Key]:
 @dataclass(frozen=True)
 class Dm1:
     """One DM1 as received: its content, its arrival time (time.monotonic), its place in the receive
-    history (a mark) and the DTCs it added to the DM1 before a stimulus."""
+    history (a mark), the interface's timestamp of its first frame, and the DTCs it added to the DM1
+    before a stimulus."""
 
     message: DmMessage
     time_s: float
     sequence: int
+    bus_time_s: float
     new: frozenset[Key] = frozenset()
 
     @property
@@ -86,7 +88,7 @@ class Diagnostics:
 
     def dm1s(self, after: int) -> list[Dm1]:
         return [
-            Dm1(decode_dm(m.data), m.time_s, m.sequence)
+            Dm1(decode_dm(m.data), m.time_s, m.sequence, m.bus_time_s)
             for m in self.j1939.messages(PGN_DM1, self.address, after=after)
         ]
 
@@ -116,12 +118,14 @@ class Diagnostics:
 
     def intervals(self, count: int) -> list[float]:
         """The next ``count`` gaps between DM1 broadcasts of unchanged content (a DM1 sent because its
-        content changed is not a period)."""
+        content changed is not a period), on the interface's timestamps of their first frames."""
         mark = self.mark()
 
         def gaps() -> list[float]:
             received = self.dm1s(mark)
-            return [b.time_s - a.time_s for a, b in itertools.pairwise(received) if a.message == b.message]
+            return [
+                b.bus_time_s - a.bus_time_s for a, b in itertools.pairwise(received) if a.message == b.message
+            ]
 
         found = wait_until(
             gaps,
