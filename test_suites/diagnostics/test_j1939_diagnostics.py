@@ -127,7 +127,7 @@ def test_diag03_dm11_dm3_clear(
     diagnostics: Diagnostics, j1939: J1939Client, uds: Callable[[int], Any], measure: Measure
 ) -> None:
     diagnostics.clean_start()
-    diagnostics.passing_warning()  # a previously active DTC, which DM11 must leave alone
+    diagnostics.passing_warning()  # a previously active DTC for DM3 to clear
     tripped, _ = diagnostics.trip()  # active DTCs whose fault stays while DM11 clears them
     address = diagnostics.address
     mark = diagnostics.mark()
