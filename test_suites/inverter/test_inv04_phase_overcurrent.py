@@ -33,7 +33,7 @@ from .currents import (
     ripple_free_magnitude,
     switching_mean,
 )
-from .driveline import FIRST_GEAR
+from .driveline import FIRST_GEAR, TSC1_STEP_NM
 
 pytestmark = [allure.epic("Inverter")]
 
@@ -92,7 +92,7 @@ def test_inv04_phase_overcurrent(drive, driveline, vcu, analyzer, can_monitor, u
         dwell(SETTLE_S)
         torque_nm = RAMP_FROM_NM
         while _pwm_on(can_monitor) and torque_nm < RAMP_TO_NM:
-            torque_nm += 10.0
+            torque_nm += TSC1_STEP_NM
             vcu.request_torque(torque_nm)
             dwell(RAMP_STEP_S)
         dwell(RAMP_STEP_S * 5)  # INV_Status comes every 20 ms: the trip, if any, is on the bus by now
