@@ -140,7 +140,8 @@ class SimulatedBench:
             dm1_period_s=diag["dm1_period"],
             s3_timeout_s=diag["s3_timeout"],
             security_lockout_s=diag["security_lockout"],
-            insulation_resistance_kohm=lambda: self.plant.insulation_ohm / 1000.0,
+            # the routine reports what the BMS's insulation monitor measures
+            insulation_resistance_kohm=lambda: self.plant.bms.state.insulation_ohm / 1000.0,
             defects=EcuDefects(fmi_override=fmi if fmi >= 0 else None),
             rng_seed=self.seed,
         )

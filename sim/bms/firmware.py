@@ -9,6 +9,7 @@ gone.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -30,7 +31,7 @@ class BmsInputs:
 
     t_s: float
     cell_voltages_v: Sequence[float]  # at the cell-simulator channels, one per sensed cell
-    cell_temps_c: Sequence[float]
+    cell_temps_c: Sequence[float]  # what each NTC input stands for; the BMS adds its sensing error
     pack_current_a: float  # true current through the HV path; the BMS adds its sensor's errors
     pack_voltage_v: float
     link_voltage_v: float
@@ -93,6 +94,10 @@ class BmsFirmware:
         self._pack_gain = 1.0 + p["pack_voltage_gain_error"]
         self._link_gain = 1.0 + p["link_voltage_gain_error"]
         self._insulation_max_ohm = p["insulation_measure_max"]
+        self._insulation_gain = 1.0 + p["insulation_gain_error"]
+        self._temperature_offset_c = p["temperature_offset"]
+        self._limits_delay_s = p["limits_delay"]
+        self._limits_queue: deque[tuple[float, float, float]] = deque()  # (t, charge A, discharge A)
 
         cell_s, temp_s = p["cell_voltage_debounce"], p["temperature_debounce"]
         self._ov_trip = LevelMonitor(True, cell_s)
@@ -212,6 +217,14 @@ class BmsFirmware:
         self._noise_at = at + n
         return [v * gain + e for v, e in zip(true_v, self._noise[at : at + n], strict=True)]
 
+    def _delayed_limits(self, t_s: float, charge_a: float, discharge_a: float) -> tuple[float, float]:
+        """The limits computed ``limits_delay`` ago: a firmware whose limit task reads stale inputs."""
+        queue = self._limits_queue
+        queue.append((t_s, charge_a, discharge_a))
+        while len(queue) > 1 and queue[1][0] <= t_s - self._limits_delay_s:
+            queue.popleft()
+        return queue[0][1], queue[0][2]
+
     # -- the cycle ------------------------------------------------------------------------------
 
     def step(self, dt_s: float, inputs: BmsInputs) -> BmsState:
@@ -227,12 +240,15 @@ class BmsFirmware:
 
         cells = self._measure_cells(inputs.cell_voltages_v)
         v_max, v_min = max(cells), min(cells)
-        temps = inputs.cell_temps_c
-        t_max, t_min = max(temps), min(temps)
+        offset_c = self._temperature_offset_c
+        t_max, t_min = max(inputs.cell_temps_c) + offset_c, min(inputs.cell_temps_c) + offset_c
         current = inputs.pack_current_a * self._current_gain + self._current_offset_a
         pack_v = inputs.pack_voltage_v * self._pack_gain
         link_v = inputs.link_voltage_v * self._link_gain
-        r_iso = min(inputs.insulation_hv_pos_ohm, inputs.insulation_hv_neg_ohm, self._insulation_max_ohm)
+        r_iso = min(
+            min(inputs.insulation_hv_pos_ohm, inputs.insulation_hv_neg_ohm) * self._insulation_gain,
+            self._insulation_max_ohm,
+        )
         engaged = inputs.close_request or sequencer.state in (ContactorState.PRECHARGE, ContactorState.CLOSED)
         heartbeat_age = inputs.vcu_heartbeat_age_s if engaged else 0.0
         command, aux = sequencer.command, inputs.aux_contacts
@@ -287,6 +303,8 @@ class BmsFirmware:
         else:
             charge_a = self.limits.charge_a(v_max, t_max, t_min)
             discharge_a = self.limits.discharge_a(v_min, t_max)
+            if self._limits_delay_s > 0.0:
+                charge_a, discharge_a = self._delayed_limits(t1, charge_a, discharge_a)
 
         balancing = False
         if self._balancing_enabled and not red_active and v_max > self._balance_start_v:
