@@ -26,6 +26,7 @@ from sim.socketcand import SocketcandServer
 
 log = logging.getLogger("sim.bench")
 
+DID_BMS_SOC = 0xD010
 _SOCKET_RESOURCE = re.compile(r"^TCPIP\d*::(?P<host>[^:]+)::(?P<port>\d+)::SOCKET$", re.IGNORECASE)
 
 
@@ -142,6 +143,7 @@ class SimulatedBench:
             security_lockout_s=diag["security_lockout"],
             # the routine reports what the BMS's insulation monitor measures
             insulation_resistance_kohm=lambda: self.plant.bms.state.insulation_ohm / 1000.0,
+            live_data={DID_BMS_SOC: self._bms_soc},
             defects=EcuDefects(fmi_override=fmi if fmi >= 0 else None),
             rng_seed=self.seed,
         )
@@ -154,6 +156,10 @@ class SimulatedBench:
 
         self.plant.on_fault = report
         return ecu
+
+    def _bms_soc(self) -> bytes:
+        """DID 0xD010: the BMS's state of charge, 0.0001 %/bit, u32 [E] (dbc/README.md)."""
+        return round(self.plant.bms.state.soc * 1e6).to_bytes(4, "big")
 
     def new_can_bus(self) -> can.BusABC:
         """A bus of its own on the simulation's CAN channel, shut down with the bench."""

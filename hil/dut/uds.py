@@ -30,6 +30,9 @@ DID_SOFTWARE_VERSION = 0xF195
 DID_SNAPSHOT_DC_VOLTAGE = 0xD001
 DID_SNAPSHOT_SPEED = 0xD002
 DID_SNAPSHOT_TEMPERATURE = 0xD003
+# Live data [E]: the BMS's state of charge, finer than BMS_Status's 0.4 % (a coulomb counter's gain
+# shows in minutes, not hours)
+DID_BMS_SOC = 0xD010
 EXTENDED_DATA_OCCURRENCE_COUNTER = 0x01
 EXTENDED_DATA_AGING_COUNTER = 0x02
 
@@ -105,6 +108,7 @@ def client_config() -> dict[str, Any]:
                 DID_SNAPSHOT_DC_VOLTAGE: ScaledCodec(2, 0.1),
                 DID_SNAPSHOT_SPEED: ScaledCodec(2, 1.0, signed=True),
                 DID_SNAPSHOT_TEMPERATURE: ScaledCodec(1, 1.0, offset=-40.0),
+                DID_BMS_SOC: ScaledCodec(4, 0.0001),
             },
             "security_algo": _security_algo,
             "p2_timeout": P2_SERVER_S + P2_CLIENT_MARGIN_S,

@@ -60,6 +60,7 @@ class DiagnosticsEcu:
         insulation_resistance_kohm: Callable[[], float] = lambda: 5000.0,
         defects: EcuDefects | None = None,
         rng_seed: int | None = None,
+        live_data: Mapping[int, Callable[[], bytes]] | None = None,
     ) -> None:
         self.channel = channel
         self.source_address = source_address
@@ -77,6 +78,7 @@ class DiagnosticsEcu:
             insulation_resistance_kohm=insulation_resistance_kohm,
             on_hard_reset=self.memory.new_operation_cycle,
             rng=random.Random(rng_seed),
+            live_data=live_data,
         )
         self._j1939_settings = {
             "clock": clock,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
 from sim.ecu.dtc_memory import STATUS_AVAILABILITY_MASK, DtcMemory, DtcRecord
@@ -101,8 +101,10 @@ class UdsServer:
         insulation_resistance_kohm: Callable[[], float] = lambda: 5000.0,
         on_hard_reset: Callable[[], None] | None = None,
         rng: random.Random | None = None,
+        live_data: Mapping[int, Callable[[], bytes]] | None = None,
     ) -> None:
         self.identity = identity
+        self._live_data = dict(live_data or {})  # DID -> its present value, encoded
         self._memory = memory
         self._clock = clock
         self._s3_timeout_s = s3_timeout_s
@@ -286,6 +288,7 @@ class UdsServer:
             DID_SERIAL_NUMBER: _ascii(ident.serial_number, SERIAL_NUMBER_LENGTH),
             DID_VIN: _ascii(ident.vin, VIN_LENGTH),
             DID_SOFTWARE_VERSION: _ascii(ident.software_version, SOFTWARE_VERSION_LENGTH),
+            **{did: read() for did, read in self._live_data.items()},
         }
 
     def _read_data_by_identifier(self, request: bytes) -> Reply:

@@ -123,3 +123,11 @@ def test_insulation_test_is_slow_and_results_need_a_start(server: UdsServer) -> 
     assert ask(server, "31030203") == "71030203001388"
     assert ask(server, "3102FF00") == "7F3112"
     assert ask(server, "31011234") == "7F3131"
+
+
+def test_live_data_is_read_when_asked(clock: Any, identity: EcuIdentity) -> None:
+    value = [b"\x00\x4c\x4b\x40"]
+    server = UdsServer(identity, DtcMemory(clock=clock), clock=clock, live_data={0xD010: lambda: value[0]})
+    assert ask(server, "22D010") == "62D010004C4B40"  # 5 000 000 × 0.0001 % = 50 %
+    value[0] = b"\x00\x4c\x4b\x3f"
+    assert ask(server, "22D010") == "62D010004C4B3F"
