@@ -168,6 +168,11 @@ class BmsFirmware:
         self._bleed_conductance_s = 1.0 / p["balance_resistance"]
         self._no_bleed = [0.0] * n_cells
 
+        # a weld is a red fault that latches the sequence; a firmware with the weld reaction left out
+        # only reports it
+        weld_blocks = p["weld_inhibits_close"] >= 0.5
+        self._weld_latches = weld_blocks
+        self._red = RED if weld_blocks else RED - {"contactor_welded"}
         self._active: set[str] = set()
         self.active_faults: frozenset[str] = frozenset()
         self.events: list[Event] = []
@@ -182,7 +187,7 @@ class BmsFirmware:
         self._active.add(name)
         self.active_faults = frozenset(self._active)
         self.events.append(Event(t_s, name, "set" if FAULTS[name].lamp == "red" else "warn"))
-        if name == "contactor_welded":
+        if name == "contactor_welded" and self._weld_latches:
             self.sequencer.latch()  # a welded contactor must not be closed against again
 
     def _clear(self, name: str, t_s: float) -> None:
@@ -285,7 +290,7 @@ class BmsFirmware:
             if (t := monitor.update(t0, t1, x0, x1, level, clear)) is not None:
                 changed(monitor, name, t)
 
-        red_active = not self._active.isdisjoint(RED)
+        red_active = not self._active.isdisjoint(self._red)
         failure = sequencer.update(t1, inputs.close_request, red_active, pack_v, link_v, current, aux.main)
         if failure is not None:
             kind, failed_at = failure

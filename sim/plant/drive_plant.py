@@ -47,6 +47,9 @@ DRIVE_FIELDS = (
 )
 # the drive's state, then the current through the contactors into the inverter's DC input
 TRAJECTORY_FIELDS = (*DRIVE_FIELDS, "i_dc_input_a")
+# a pre-charged link is within 5 % of the pack when the main contactor closes (BMS-07); further off,
+# the tie is a charge-sharing event, not a small top-up [E]
+TIE_SHARING_FRACTION = 0.1
 DISCHARGED_V = 60.0  # class A boundary: below it the drive stops its active discharge [S: GB 18384]
 
 
@@ -245,6 +248,13 @@ class DrivePlant(Plant):
         hv, supply, eload = self.hv, self.supply, self.eload
         v = self.pack_voltage_v
         tied = hv.main.closed and hv.negative.closed
+        if tied and abs(hv.link_voltage_v - v) > TIE_SHARING_FRACTION * max(v, hv.link_voltage_v):
+            # closed onto a link far from the pack node (no pre-charge: a weld, a bypass): the two
+            # capacitors share their charge through the contactor's milliohms at once, and the
+            # supply sees the node where that leaves it, not a link already charged
+            total = self.pack_capacitance_f + hv.capacitance_f
+            v = (self.pack_capacitance_f * v + hv.capacitance_f * hv.link_voltage_v) / total
+            hv.link_voltage_v = v
         # what a fault-insertion box puts across the DC link, at the inverter's DC input
         link_load_s = self.fault_box.link_load_s if self.fault_box is not None else 0.0
         # a closed main contactor makes both capacitors one node, drawn on by the inverter itself

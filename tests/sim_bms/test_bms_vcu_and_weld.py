@@ -85,3 +85,15 @@ def test_worn_main_contactor_opens_cleanly_below_its_weld_current(make_rig: Call
     rig.inputs.close_request = False
     rig.run(0.5)
     assert not rig.hv.aux_contacts.main and rig.bms.events == []
+
+
+def test_a_firmware_without_the_weld_reaction_closes_again(make_rig: Callable) -> None:
+    rig = make_rig(main_welded=1.0, weld_inhibits_close=0.0)
+    rig.close()
+    rig.inputs.close_request = False
+    rig.run(0.5)
+    assert "contactor_welded" in rig.bms.active_faults  # reported ...
+    rig.inputs.close_request = True
+    rig.inputs.reset = True
+    rig.run(0.1)
+    assert rig.bms.state.contactor_command.negative  # ... but not acted on: it closes against it
