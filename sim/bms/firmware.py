@@ -100,6 +100,7 @@ class BmsFirmware:
         self._limits_queue: deque[tuple[float, float, float]] = deque()  # (t, charge A, discharge A)
 
         cell_s, temp_s = p["cell_voltage_debounce"], p["temperature_debounce"]
+        warn_s = p["cell_warning_debounce"]
         self._ov_trip = LevelMonitor(True, cell_s)
         self._uv_trip = LevelMonitor(False, cell_s)
         self._ot_trip = LevelMonitor(True, temp_s)
@@ -115,9 +116,9 @@ class BmsFirmware:
         uv_warn, uv_trip = p["cell_undervoltage_warning"], p["cell_undervoltage_trip"]
         # fixed levels: (monitor, fault, index into the measured tuple of ``step``, level, clear level)
         self._fixed_levels = (
-            (LevelMonitor(True, cell_s), "cell_overvoltage_warning", 0, ov_warn, ov_warn - hyst),
+            (LevelMonitor(True, warn_s), "cell_overvoltage_warning", 0, ov_warn, ov_warn - hyst),
             (self._ov_trip, "cell_overvoltage", 0, ov_trip, ov_trip - hyst),
-            (LevelMonitor(False, cell_s), "cell_undervoltage_warning", 1, uv_warn, uv_warn + hyst),
+            (LevelMonitor(False, warn_s), "cell_undervoltage_warning", 1, uv_warn, uv_warn + hyst),
             (self._uv_trip, "cell_undervoltage", 1, uv_trip, uv_trip + hyst),
             (
                 LevelMonitor(True, temp_s),

@@ -21,7 +21,7 @@ import numpy as np
 from hil.dut.monitor import Decoded
 from hil.models import CellDeviation, PackEmulation, PackModel
 from hil.models.lfp_cell import ocv_v
-from hil.timing import dwell
+from hil.timing import dwell, wait_until
 
 # BMS_Status.ContactorState (dbc/README.md)
 OPEN, PRECHARGE, CLOSED, WELDED, PRECHARGE_FAILED = 0, 1, 2, 3, 4
@@ -87,15 +87,19 @@ def opened(frame: Decoded) -> bool:
 @dataclass
 class WeakCell:
     """One cell of the sense board unlike the rest: ``channel`` (1-based) on the cell simulator,
-    ``capacity_ah`` left of it, and the state of charge it starts at."""
+    ``capacity_ah`` left of it, the state of charge it starts at and how much its R0 has grown."""
 
     channel: int
     capacity_ah: float
     soc: float
+    r0_factor: float = 1.0
 
     def deviation(self, pack_soc: float, nominal_ah: float) -> CellDeviation:
         return CellDeviation(
-            self.channel - 1, capacity_factor=self.capacity_ah / nominal_ah, soc_offset=self.soc - pack_soc
+            self.channel - 1,
+            capacity_factor=self.capacity_ah / nominal_ah,
+            r0_factor=self.r0_factor,
+            soc_offset=self.soc - pack_soc,
         )
 
 
@@ -111,14 +115,83 @@ def current_for_rate(pack: PackModel, index: int, rate_v_per_s: float) -> float:
     return abs(rate_v_per_s) / slope * 3600.0 * float(pack.capacity_ah[index])
 
 
-def slow_near(levels: Sequence[tuple[float, float]], slow: float, fast: float) -> Callable[[float], float]:
-    """A ramp rate by where the ramped voltage is: ``slow`` inside any (low, high) band of
-    ``levels``, ``fast`` elsewhere; so each threshold is crossed slowly and the gaps quickly."""
+class BandedRate:
+    """A ramp rate by where the ramped voltage is: inside a (low, high, rate) band its rate, ``fast``
+    elsewhere; each threshold is crossed slowly, the gaps between them quickly. A band once entered
+    holds until the voltage leaves it on its far side: slowing the current lifts (or drops) a cell by
+    its I·R, which must not throw it back out of the band it just entered."""
 
-    def rate(value: float) -> float:
-        return slow if any(low <= value <= high for low, high in levels) else fast
+    def __init__(self, bands: Sequence[tuple[float, float, float]], fast: float, *, rising: bool) -> None:
+        self.bands, self.fast, self.rising = list(bands), fast, rising
+        self._held: tuple[float, float, float] | None = None
 
-    return rate
+    def __call__(self, value: float) -> float:
+        held = self._held
+        if held is not None and (value <= held[1] if self.rising else value >= held[0]):
+            return held[2]
+        self._held = next((b for b in self.bands if b[0] <= value <= b[1]), None)
+        return self.fast if self._held is None else self._held[2]
+
+
+class CellRamp:
+    """Moves one cell of the pack model at a rate that depends on where it is (``rate(v)``, V/s): the
+    pack current that does it is recomputed each step from the cell's OCV slope and capacity."""
+
+    def __init__(self, pack: PackModel, index: int, rate: Callable[[float], float], max_a: float) -> None:
+        self.pack, self.index, self.rate, self.max_a = pack, index, rate, max_a
+        self.running = False
+
+    def current_a(self) -> float:
+        """The pack current (magnitude, A) the ramp wants now; 0 once stopped."""
+        if not self.running:
+            return 0.0
+        cell_v = float(self.pack.cell_voltages_v[self.index])
+        return min(current_for_rate(self.pack, self.index, self.rate(cell_v)), self.max_a)
+
+    def resting_v(self) -> float:
+        """The cell's voltage at rest now (the model's OCV at its SOC): where it settles once the
+        current, and the I·R it adds, are gone."""
+        return float(ocv_v(float(self.pack.soc[self.index])))
+
+    def stop(self) -> None:
+        self.running = False
+
+
+def charger(ramp: CellRamp, emulation: PackEmulation) -> Callable[[], float]:
+    """An emulated charger's current for ``PackEmulation(charger_a=...)``: what the ramp wants into
+    the pack, plus what the supply delivers meanwhile (the drive's idle draw), which the charger
+    carries too."""
+    return lambda: max(0.0, ramp.current_a() + emulation.measured_current_a) if ramp.running else 0.0
+
+
+class LoadRamp:
+    """A plant-loop step that discharges the pack through the e-load at what the ramp wants, less what
+    the supply delivers to the drive meanwhile; the set point is sent when it moves by more than
+    ``resolution_a``, and the load is switched off once the ramp stops."""
+
+    name = "load_ramp"
+
+    def __init__(
+        self, ramp: CellRamp, eload: Any, emulation: PackEmulation, resolution_a: float = 0.1
+    ) -> None:
+        self.ramp, self.eload, self.emulation, self.resolution_a = ramp, eload, emulation, resolution_a
+        self._sent = 0.0
+        self._on = False
+
+    def step(self, t_s: float, dt_s: float) -> None:
+        if not self.ramp.running:
+            if self._on:
+                self.eload.load_off()
+                self._on = False
+            return
+        drive_a = self.emulation.measured_current_a - (self._sent if self._on else 0.0)
+        wanted = max(0.0, self.ramp.current_a() - drive_a)
+        if abs(wanted - self._sent) >= self.resolution_a or not self._on:
+            self.eload.set_current(wanted)
+            self._sent = wanted
+        if not self._on:
+            self.eload.load_on()
+            self._on = True
 
 
 @dataclass
@@ -139,18 +212,25 @@ def start_pack(
     pack: PackModel,
     weak: WeakCell,
     *,
-    charger_a: Callable[[], float] | None = None,
-    extra_steps: Sequence[Any] = (),
+    charge: CellRamp | None = None,
+    discharge: CellRamp | None = None,
+    eload: Any = None,
 ) -> PackOnBench:
-    """The pack model in the loop (pack emulation, the weak cell's channel read back, and
-    ``extra_steps``), the bench's bring-up taking its voltages from it."""
-    emulation = PackEmulation(pack, supply, cellsim, charger_a=charger_a)
+    """The pack model in the loop (pack emulation and the weak cell's channel read back), the bench's
+    bring-up taking its voltages from it. ``charge`` drives an emulated charger, ``discharge`` the
+    ``eload``; both ramps start stopped."""
+    emulation = PackEmulation(pack, supply, cellsim)
+    steps: list[Any] = [emulation]
+    if charge is not None:
+        emulation.charger_a = charger(charge, emulation)
+    if discharge is not None:
+        steps.append(LoadRamp(discharge, eload, emulation))
     channels = cellsim.channels
     drive.emulate_pack(
         lambda: pack.cell_voltages_v[:channels].tolist(), lambda: float(pack.terminal_voltage_v)
     )
     probe = ReadBack("weak_cell", lambda: cellsim.measure_voltages()[weak.channel - 1])
-    loop = plant_loop(emulation, probe, *extra_steps)
+    loop = plant_loop(*steps, probe)
     return PackOnBench(pack, emulation, probe.samples, loop)
 
 
@@ -176,3 +256,118 @@ def hold_dc_current(
         if time.monotonic() > deadline:
             raise AssertionError(f"the drive draws {current:.1f} A at {torque:.0f} N·m, not {target_a:.1f} A")
         torque *= target_a / current if abs(current) > 1.0 else 1.5
+
+
+# --- a cell ramped through its protection levels ---------------------------------------------------
+
+
+@dataclass
+class LevelEvents:
+    """The first frame of each reaction while a cell was ramped, and how far the cell got."""
+
+    warning: Decoded | None = None
+    limit_zero: Decoded | None = None
+    trip: Decoded | None = None
+    furthest_v: float = math.nan
+
+
+def ramp_through_levels(
+    monitor: Any,
+    cell: Samples,
+    ramp: CellRamp,
+    *,
+    rising: bool,
+    limit_signal: str,
+    give_up_v: float,
+    since: int,
+    timeout_s: float,
+    what: str,
+) -> LevelEvents:
+    """Keep ``ramp`` going until the BMS opens its contactors or the cell passes ``give_up_v``;
+    note the first BMS_Status with a warning, the first BMS_Limits with ``limit_signal`` at zero and
+    the first BMS_Status with the contactors open. The ramp is stopped on the way out."""
+    events = LevelEvents()
+
+    def done() -> bool:
+        if events.warning is None:
+            events.warning = monitor.first("BMS_Status", lambda f: f["WarningActive"] == 1, since)
+        if events.limit_zero is None:
+            events.limit_zero = monitor.first("BMS_Limits", lambda f: f[limit_signal] == 0.0, since)
+        events.trip = monitor.first("BMS_Status", opened, since)
+        passed = cell.last > give_up_v if rising else cell.last < give_up_v
+        return events.trip is not None or passed
+
+    try:
+        wait_until(done, timeout_s=timeout_s, what=what, poll_s=0.05)
+    finally:
+        ramp.stop()
+    seen = [f.t_s for f in (events.warning, events.limit_zero, events.trip) if f is not None]
+    latest = max(seen, default=-math.inf)
+    wait_until(
+        lambda: cell.t_s[-1], lambda t: t > latest, timeout_s=1.0, what="a read-back after the last event"
+    )
+    reached = [
+        v for t, v in zip(cell.t_s, cell.values, strict=True) if events.trip is None or t <= events.trip.t_s
+    ]
+    events.furthest_v = max(reached) if rising else min(reached)
+    return events
+
+
+def level_at(cell: Samples, frame: Decoded | None) -> float:
+    """The cell's read-back voltage as ``frame`` arrived; NaN for an event that never came."""
+    return math.nan if frame is None else cell.at(frame.t_s)
+
+
+def trip_time_from_a_fast_crossing(
+    monitor: Any,
+    vcu: Any,
+    cell: Samples,
+    *,
+    back: CellRamp,
+    across: CellRamp,
+    rearm_v: float,
+    level_v: float,
+    rising: bool,
+    timeout_s: float,
+) -> float:
+    """After a trip on a slow ramp: ``back`` moves the cell until it rests beyond ``rearm_v`` (inside
+    the trip's hysteresis), a fault reset lets the BMS close again (the VCU still asks it to), then
+    ``across`` crosses ``level_v`` fast, so the BMS's measurement noise no longer restarts its
+    debounce. The time from that crossing to the contactors opening, NaN if it was not seen."""
+    back.running = True
+    try:
+        wait_until(
+            back.resting_v,
+            (lambda v: v < rearm_v) if rising else (lambda v: v > rearm_v),
+            timeout_s=timeout_s,
+            what="the cell back inside its trip's hysteresis",
+        )
+    finally:
+        back.stop()
+    mark = monitor.mark()
+    vcu.fault_reset()
+    monitor.wait(
+        "BMS_Status",
+        lambda f: f["ContactorState"] == CLOSED,
+        since=mark,
+        timeout_s=timeout_s,
+        what="closed again",
+    )
+    mark = monitor.mark()
+    started = time.monotonic()
+    across.running = True
+    try:
+        frame = monitor.wait(
+            "BMS_Status", opened, since=mark, timeout_s=timeout_s, what="the fast crossing's trip"
+        )
+    finally:
+        across.stop()
+    crossed = cell.crossing(level_v, rising=rising, after_s=started)
+    return math.nan if crossed is None else frame.t_s - crossed
+
+
+def trip_level(cell: Samples, trip: Decoded, trip_time_s: float) -> float:
+    """The cell's voltage one trip time (from the fast crossing) before the slow crossing's open:
+    where the BMS's debounce began, whatever its length; the voltage at the open if that time is
+    unknown."""
+    return cell.at(trip.t_s - trip_time_s) if math.isfinite(trip_time_s) else cell.at(trip.t_s)
