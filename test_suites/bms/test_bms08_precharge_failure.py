@@ -1,0 +1,87 @@
+"""BMS-08 pre-charge failure: the insulation-fault box's 10 Ω link load across the inverter's DC input
+(reference: "DC link shorted (10 Ω)") holds the link at a sixth of the pack through the 50 Ω
+pre-charge resistor, so no attempt reaches 95 %. Each attempt must be aborted at its timeout with
+the contactors opened; after the third the BMS latches, reports PrechargeFailed and sets its DTC.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+
+import allure
+
+from hil.scenario import scenario
+from hil.timing import WaitTimeout, wait_until
+from test_suites.bms.helpers import OPEN, PRECHARGE, PRECHARGE_FAILED
+
+pytestmark = [allure.epic("BMS")]
+
+SPN_PRECHARGE_FAILED = 520964  # the BMS's DTC block (dbc/README.md) [E]
+ATTEMPTS_ALLOWED = 3  # reference BMS-08: retry ≤ 3 then latch [S: foxBMS BMS_PRECHARGE_TRIES]
+TIMEOUT_S, RETRY_WAIT_S = 5.0, 3.0  # foxBMS 2 defaults [S]: when to expect what, with margins
+MARGIN_S = 1.5
+DM1_TIMEOUT_S = 2.5  # DM1 every 1 s and on a change
+
+
+def _attempts(frames) -> list[tuple[float, float | None, float | None]]:
+    """(start, end, state it ended in) of each run of BMS_Status frames in PRECHARGE; end and state
+    None while one is running."""
+    runs: list[tuple[float, float | None, float | None]] = []
+    for frame in frames:
+        state = frame["ContactorState"]
+        if state == PRECHARGE and (not runs or runs[-1][1] is not None):
+            runs.append((frame.t_s, None, None))
+        elif state != PRECHARGE and runs and runs[-1][1] is None:
+            runs[-1] = (runs[-1][0], frame.t_s, state)
+    return runs
+
+
+@scenario(
+    "BMS-08",
+    "Pre-charge failure on a loaded link: abort, retry, latch",
+    feature="Contactors",
+    severity="critical",
+    measures=[
+        "bms.precharge_failure.abort_time_s",
+        "bms.precharge_failure.attempts",
+        "bms.precharge_failure.latched",
+    ],
+)
+def test_bms08_precharge_failure(drive, isofault, vcu, can_monitor, j1939, product, measure):
+    drive.transition("powered")
+    isofault.set_link_load(True)
+    mark = can_monitor.mark()
+    vcu.fault_reset()
+    vcu.close_contactors(True)
+    # the whole allowed sequence, then a retry wait more: a unit that tries again shows it
+    allowed_s = ATTEMPTS_ALLOWED * TIMEOUT_S + ATTEMPTS_ALLOWED * RETRY_WAIT_S + MARGIN_S
+
+    def settled() -> bool:
+        frames = can_monitor.frames("BMS_Status", since=mark)
+        return bool(frames) and (
+            frames[-1]["ContactorState"] == PRECHARGE_FAILED or len(_attempts(frames)) > ATTEMPTS_ALLOWED
+        )
+
+    with contextlib.suppress(WaitTimeout):
+        wait_until(settled, timeout_s=allowed_s, what="pre-charge attempts latched or beyond three")
+    frames = can_monitor.frames("BMS_Status", since=mark)
+    runs = _attempts(frames)
+    # the first attempt: aborted (contactors open, or latched when it was the last) at its timeout
+    start, end, ended_in = runs[0] if runs else (math.nan, None, None)
+    aborted = end is not None and ended_in in (OPEN, PRECHARGE_FAILED)
+    measure("bms.precharge_failure.abort_time_s", end - start if aborted else math.nan)
+    measure("bms.precharge_failure.attempts", float(len(runs)))
+    latched = bool(frames) and frames[-1]["ContactorState"] == PRECHARGE_FAILED
+    dtc = False
+    if latched:
+        try:
+            j1939.wait_dm1(
+                int(product.value("drive_address", "1")),
+                timeout_s=DM1_TIMEOUT_S,
+                predicate=lambda dm: dm.find(SPN_PRECHARGE_FAILED) is not None,
+            )
+            dtc = True
+        except TimeoutError:
+            dtc = False
+    measure("bms.precharge_failure.latched", 1.0 if latched and dtc else 0.0)
