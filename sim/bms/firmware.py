@@ -9,6 +9,7 @@ gone.
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -167,6 +168,8 @@ class BmsFirmware:
         self._balance_start_delta_v = p["balance_start_delta"]
         self._balance_stop_delta_v = p["balance_stop_delta"]
         self._bleed_conductance_s = 1.0 / p["balance_resistance"]
+        self._balance_tau_s = p["balance_filter_time"]
+        self._balance_cells: list[float] | None = None  # the cell voltages filtered for balancing
         self._no_bleed = [0.0] * n_cells
 
         # a weld is a red fault that latches the sequence; a firmware with the weld reaction left out
@@ -230,6 +233,15 @@ class BmsFirmware:
         while len(queue) > 1 and queue[1][0] <= t_s - self._limits_delay_s:
             queue.popleft()
         return queue[0][1], queue[0][2]
+
+    def _filter_for_balancing(self, dt_s: float, cells: list[float]) -> list[float]:
+        held = self._balance_cells
+        if held is None or self._balance_tau_s <= 0.0:
+            self._balance_cells = list(cells)
+            return self._balance_cells
+        a = -math.expm1(-dt_s / self._balance_tau_s)
+        self._balance_cells = [f + a * (c - f) for f, c in zip(held, cells, strict=True)]
+        return self._balance_cells
 
     # -- the cycle ------------------------------------------------------------------------------
 
@@ -312,13 +324,19 @@ class BmsFirmware:
             if self._limits_delay_s > 0.0:
                 charge_a, discharge_a = self._delayed_limits(t1, charge_a, discharge_a)
 
+        # balancing decides on the cell voltages filtered over its time constant: the measurement
+        # noise alone would start it a few millivolts early
+        filtered = self._filter_for_balancing(dt_s, cells)
+        f_max, f_min = max(filtered), min(filtered)
         balancing = False
-        if self._balancing_enabled and not red_active and v_max > self._balance_start_v:
+        if self._balancing_enabled and not red_active and f_max > self._balance_start_v:
             needed = self._balance_stop_delta_v if state.balancing_active else self._balance_start_delta_v
-            balancing = v_max - v_min > needed
+            balancing = f_max - f_min > needed
         if balancing:
-            floor, g = v_min + self._balance_stop_delta_v, self._bleed_conductance_s
-            bleed = [v * g if m > floor else 0.0 for v, m in zip(inputs.cell_voltages_v, cells, strict=True)]
+            floor, g = f_min + self._balance_stop_delta_v, self._bleed_conductance_s
+            bleed = [
+                v * g if m > floor else 0.0 for v, m in zip(inputs.cell_voltages_v, filtered, strict=True)
+            ]
         else:
             bleed = self._no_bleed
 

@@ -194,13 +194,35 @@ class LoadRamp:
             self._on = True
 
 
+class ChannelsReadBack:
+    """A plant-loop step that reads every cell-simulator channel back every ``every`` steps: one
+    channel's voltage (``cell``) and the spread of all of them (``spread``, highest less lowest)."""
+
+    name = "channels"
+
+    def __init__(self, cellsim: Any, channel: int, every: int = PROBE_EVERY) -> None:
+        self.cellsim, self.index, self.every = cellsim, channel - 1, every
+        self.cell, self.spread = Samples(), Samples()
+        self._steps = 0
+
+    def step(self, t_s: float, dt_s: float) -> None:
+        if self._steps % self.every == 0:
+            voltages = self.cellsim.measure_voltages()
+            now = time.monotonic()
+            self.cell.add(now, voltages[self.index])
+            self.spread.add(now, max(voltages) - min(voltages))
+        self._steps += 1
+
+
 @dataclass
 class PackOnBench:
-    """The pack model and its emulation, and the read-back of the weak cell's channel."""
+    """The pack model and its emulation, and the read-backs of the weak cell's channel and of the
+    spread of all channels."""
 
     pack: PackModel
     emulation: PackEmulation
     cell: Samples
+    spread: Samples
     loop: Any
 
 
@@ -229,9 +251,9 @@ def start_pack(
     drive.emulate_pack(
         lambda: pack.cell_voltages_v[:channels].tolist(), lambda: float(pack.terminal_voltage_v)
     )
-    probe = ReadBack("weak_cell", lambda: cellsim.measure_voltages()[weak.channel - 1])
+    probe = ChannelsReadBack(cellsim, weak.channel)
     loop = plant_loop(*steps, probe)
-    return PackOnBench(pack, emulation, probe.samples, loop)
+    return PackOnBench(pack, emulation, probe.cell, probe.spread, loop)
 
 
 # --- the drive as a DC load ---------------------------------------------------------------------
