@@ -14,17 +14,30 @@ import math
 import allure
 
 from hil.scenario import scenario
-from hil.timing import dwell
+from hil.timing import WaitTimeout, dwell
 
 pytestmark = [allure.epic("BMS")]
 
 # steps around a level, as fractions of its nominal: the spec's ±10 % and beyond [E]
 STEPS = (1.12, 1.05, 1.02, 0.98, 0.95, 0.88)
 HOLD_S = 1.3  # the monitor's 1 s debounce, a BMS_Status period and a margin [E]
+CLEAR_TIMEOUT_S = 0.5
 ACCURACY_OHM = 200e3  # between the levels at the bench's 554 V (361 Ω/V): a warning, no fault
 ROUTINE_INSULATION_TEST = 0x0203
 EXTENDED_SESSION = 0x03
 SPEC_OHM_PER_V = {"warning": 500.0, "fault": 100.0}  # the levels' nominal values (reference BMS-09) [R]/[S]
+
+
+def _clear(vcu, can_monitor, signal: str) -> bool:
+    """Reset the BMS's latches (what an earlier scenario left); True once ``signal`` is clear."""
+    vcu.fault_reset()
+    try:
+        can_monitor.wait(
+            "BMS_Status", lambda f: f[signal] == 0, timeout_s=CLEAR_TIMEOUT_S, what=f"{signal} clear"
+        )
+    except WaitTimeout:
+        return False
+    return True
 
 
 def _level(isofault, can_monitor, side: str, nominal_ohm: float, signal: str, pack_v: float) -> float:
@@ -54,12 +67,13 @@ def _reported_kohm(uds) -> float:
     measures=["bms.insulation.warning_level_ohm_per_v", "bms.insulation.accuracy_pct"],
     eol=True,
 )
-def test_bms09a_insulation_warning_and_accuracy(drive, isofault, supply, can_monitor, uds, measure):
+def test_bms09a_insulation_warning_and_accuracy(drive, isofault, supply, vcu, can_monitor, uds, measure):
     drive.transition("powered")
     pack_v = supply.measure_voltage()
     nominal = SPEC_OHM_PER_V["warning"] * pack_v
     for side in ("hv_pos", "hv_neg"):
-        level = _level(isofault, can_monitor, side, nominal, "WarningActive", pack_v)
+        clear = _clear(vcu, can_monitor, "WarningActive")
+        level = _level(isofault, can_monitor, side, nominal, "WarningActive", pack_v) if clear else math.nan
         measure("bms.insulation.warning_level_ohm_per_v", level)
         isofault.remove(side)
         dwell(HOLD_S)  # the warning clears 10 % above its level
@@ -80,8 +94,8 @@ def test_bms09b_insulation_fault(drive, isofault, supply, vcu, can_monitor, meas
     pack_v = supply.measure_voltage()
     nominal = SPEC_OHM_PER_V["fault"] * pack_v
     for side in ("hv_pos", "hv_neg"):
-        level = _level(isofault, can_monitor, side, nominal, "FaultActive", pack_v)
+        clear = _clear(vcu, can_monitor, "FaultActive")  # a fault latches until the VCU resets it
+        level = _level(isofault, can_monitor, side, nominal, "FaultActive", pack_v) if clear else math.nan
         measure("bms.insulation.fault_level_ohm_per_v", level)
         isofault.remove(side)
         dwell(HOLD_S)
-        vcu.fault_reset()  # a fault latches until the insulation is back and the VCU resets it
