@@ -137,3 +137,10 @@ def test_defect_current_sensor_gain_fails_torque_accuracy(make_drive, magnetised
     """Teeth: measured current 3 % high → the drive delivers 1/1.03² of its command."""
     drive = make_drive({"inverter": {"current_sensor_gain": 1.03}})
     assert max(torque_errors(drive, magnetised, settle)) > 1.0
+
+
+def test_a_speed_decayed_to_a_few_ulps_is_standstill(make_drive) -> None:
+    machine = make_drive().machine
+    for speed in (1e-300, 5e-324):  # a coasting shaft's speed underflowing towards zero
+        psi, torque = machine.flux_and_envelope(speed, 600.0)
+        assert math.isfinite(psi) and math.isfinite(torque) and torque > 0.0
