@@ -19,6 +19,7 @@ import math
 import time
 
 import allure
+import pytest
 
 from hil.dut.uds import DID_BMS_SOC
 from hil.models import (
@@ -48,6 +49,7 @@ POWER_CAP_W = 45e3  # the bench supply's 54 kW, less a margin for the drive's lo
 MIN_CAP_RPM = 300.0  # below this the cap is the motor's own peak torque
 OUTPUT_CAP_NM = 900.0  # on the output shaft: the dyno holds the bus's speed inside its 1200 N·m alarm
 CYCLE_MARGIN_S = 30.0
+CYCLE_TEST_TIMEOUT_S = 2400  # the 1740 s cycle, the bring-up and margin: above the suite's 300 s
 
 
 def _soc_pct(uds) -> tuple[float, float]:
@@ -110,6 +112,7 @@ def _interpolate(times: list[float], values: list[float], t: float) -> float:
     measures=["bms.soc.error_pct"],
     long=True,
 )
+@pytest.mark.timeout(CYCLE_TEST_TIMEOUT_S)
 def test_bms05b_soc_over_a_drive_cycle(drive, plant_loop, supply, cellsim, dyno, vcu, can_monitor, measure):
     cycle = DriveCycle.braunschweig()
     pack = PackModel(seed=PACK_SEED, soc=PACK_SOC)

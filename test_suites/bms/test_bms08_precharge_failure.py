@@ -21,6 +21,7 @@ SPN_PRECHARGE_FAILED = 520964  # the BMS's DTC block (dbc/README.md) [E]
 ATTEMPTS_ALLOWED = 3  # reference BMS-08: retry ≤ 3 then latch [S: foxBMS BMS_PRECHARGE_TRIES]
 TIMEOUT_S, RETRY_WAIT_S = 5.0, 3.0  # foxBMS 2 defaults [S]: when to expect what, with margins
 MARGIN_S = 1.5
+SLOW_UNIT_FACTOR = 2.0
 DM1_TIMEOUT_S = 2.5  # DM1 every 1 s and on a change
 
 
@@ -54,8 +55,11 @@ def test_bms08_precharge_failure(drive, isofault, vcu, can_monitor, j1939, produ
     mark = can_monitor.mark()
     vcu.fault_reset()
     vcu.close_contactors(True)
-    # the whole allowed sequence, then a retry wait more: a unit that tries again shows it
+    # the whole allowed sequence, then a retry wait more: a unit that tries again shows it; twice
+    # that for a unit whose attempts run long (its abort time fails, not its latch); a good unit
+    # latches after the first
     allowed_s = ATTEMPTS_ALLOWED * TIMEOUT_S + ATTEMPTS_ALLOWED * RETRY_WAIT_S + MARGIN_S
+    allowed_s *= SLOW_UNIT_FACTOR
 
     def settled() -> bool:
         frames = can_monitor.frames("BMS_Status", since=mark)
