@@ -164,10 +164,14 @@ def charger(ramp: CellRamp, emulation: PackEmulation) -> Callable[[], float]:
     return lambda: max(0.0, ramp.current_a() + emulation.measured_current_a) if ramp.running else 0.0
 
 
+LOAD_POWER_W = 9000.0  # the e-load's 10 kW less a margin: its over-power protection latches it off
+
+
 class LoadRamp:
     """A plant-loop step that discharges the pack through the e-load at what the ramp wants, less what
-    the supply delivers to the drive meanwhile; the set point is sent when it moves by more than
-    ``resolution_a``, and the load is switched off once the ramp stops."""
+    the supply delivers to the drive meanwhile, and never above ``LOAD_POWER_W`` at the pack's
+    voltage; the set point is sent when it moves by more than ``resolution_a``, and the load is
+    switched off once the ramp stops."""
 
     name = "load_ramp"
 
@@ -184,8 +188,11 @@ class LoadRamp:
                 self.eload.load_off()
                 self._on = False
             return
-        drive_a = self.emulation.measured_current_a - (self._sent if self._on else 0.0)
-        wanted = max(0.0, self.ramp.current_a() - drive_a)
+        # the drive's draw: what the supply gives besides the load, never below zero (a load that
+        # sinks less than it was told must not be told more and more)
+        drive_a = max(0.0, self.emulation.measured_current_a - (self._sent if self._on else 0.0))
+        most_a = LOAD_POWER_W / max(float(self.emulation.pack.terminal_voltage_v), 1.0)
+        wanted = min(max(0.0, self.ramp.current_a() - drive_a), most_a)
         if abs(wanted - self._sent) >= self.resolution_a or not self._on:
             self.eload.set_current(wanted)
             self._sent = wanted

@@ -43,7 +43,7 @@ MAX_CHARGER_A = 30.0
 # the trip time, from a second, fast crossing: back below the trip's 20 mV hysteresis through the
 # e-load, then across the level at 100 mV/s, where 1 mV of measurement noise is 10 ms [E]
 BACK_V_PER_S = 0.05
-MAX_LOAD_A = 18.0  # inside the e-load's 10 kW at the pack's 570 V
+MAX_LOAD_A = 15.0  # the e-load's 9 kW (LoadRamp) at the pack's 580 V at the top
 REARM_BELOW_V = 0.04  # at rest: 20 mV of hysteresis and 20 mV for the drive's draw
 ACROSS_V_PER_S = 0.1
 

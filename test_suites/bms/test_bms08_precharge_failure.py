@@ -17,7 +17,6 @@ from test_suites.bms.helpers import OPEN, PRECHARGE, PRECHARGE_FAILED
 
 pytestmark = [allure.epic("BMS")]
 
-SPN_PRECHARGE_FAILED = 520964  # the BMS's DTC block (dbc/README.md) [E]
 ATTEMPTS_ALLOWED = 3  # reference BMS-08: retry ≤ 3 then latch [S: foxBMS BMS_PRECHARGE_TRIES]
 TIMEOUT_S, RETRY_WAIT_S = 5.0, 3.0  # foxBMS 2 defaults [S]: when to expect what, with margins
 MARGIN_S = 1.5
@@ -78,12 +77,13 @@ def test_bms08_precharge_failure(drive, isofault, vcu, can_monitor, j1939, produ
     measure("bms.precharge_failure.attempts", float(len(runs)))
     latched = bool(frames) and frames[-1]["ContactorState"] == PRECHARGE_FAILED
     dtc = False
+    spn = product.dtc("precharge_failed").spn
     if latched:
         try:
             j1939.wait_dm1(
                 int(product.value("drive_address", "1")),
                 timeout_s=DM1_TIMEOUT_S,
-                predicate=lambda dm: dm.find(SPN_PRECHARGE_FAILED) is not None,
+                predicate=lambda dm: dm.find(spn) is not None,
             )
             dtc = True
         except TimeoutError:
