@@ -11,6 +11,8 @@ import math
 
 import allure
 
+from hil.dut.dtc import decode_dm
+from hil.dut.j1939 import PGN_DM1
 from hil.scenario import scenario
 from hil.timing import WaitTimeout, wait_until
 from test_suites.bms.helpers import OPEN, PRECHARGE, PRECHARGE_FAILED
@@ -22,6 +24,7 @@ TIMEOUT_S, RETRY_WAIT_S = 5.0, 3.0  # foxBMS 2 defaults [S]: when to expect what
 MARGIN_S = 1.5
 SLOW_UNIT_FACTOR = 2.0
 DM1_TIMEOUT_S = 2.5  # DM1 every 1 s and on a change
+DM1_POLL_S = 0.05
 
 
 def _attempts(frames) -> list[tuple[float, float | None, float | None]]:
@@ -50,6 +53,10 @@ def _attempts(frames) -> list[tuple[float, float | None, float | None]]:
 )
 def test_bms08_precharge_failure(drive, isofault, vcu, can_monitor, j1939, product, measure):
     drive.transition("powered")
+    address = int(product.value("drive_address", "1"))
+    dm1_mark = j1939.mark()
+    history = j1939.messages(PGN_DM1, address)
+    before = _keys(history[-1]) if history else set()
     isofault.set_link_load(True)
     mark = can_monitor.mark()
     vcu.fault_reset()
@@ -76,16 +83,27 @@ def test_bms08_precharge_failure(drive, isofault, vcu, can_monitor, j1939, produ
     measure("bms.precharge_failure.abort_time_s", end - start if aborted else math.nan)
     measure("bms.precharge_failure.attempts", float(len(runs)))
     latched = bool(frames) and frames[-1]["ContactorState"] == PRECHARGE_FAILED
-    dtc = False
-    spn = product.dtc("precharge_failed").spn
-    if latched:
-        try:
-            j1939.wait_dm1(
-                int(product.value("drive_address", "1")),
-                timeout_s=DM1_TIMEOUT_S,
-                predicate=lambda dm: dm.find(spn) is not None,
-            )
-            dtc = True
-        except TimeoutError:
-            dtc = False
-    measure("bms.precharge_failure.latched", 1.0 if latched and dtc else 0.0)
+    dtc = latched and _new_dtc(j1939, address, before, dm1_mark, product.dtc("precharge_failed").spn)
+    measure("bms.precharge_failure.latched", 1.0 if dtc else 0.0)
+
+
+def _keys(message) -> set[tuple[int, int]]:
+    return {d.key for d in decode_dm(message.data).dtcs}
+
+
+def _new_dtc(j1939, address: int, before: set[tuple[int, int]], mark: int, spn: int) -> bool:
+    """Whether DM1 shows a new DTC with the fault's SPN from the product's table, or, if none came
+    under that SPN, any new DTC: an SPN encoded wrongly is DIAG-01's to judge, not this scenario's."""
+
+    def new() -> set[tuple[int, int]]:
+        return set().union(*(_keys(m) - before for m in j1939.messages(PGN_DM1, address, after=mark)))
+
+    with contextlib.suppress(WaitTimeout):
+        wait_until(
+            new,
+            lambda keys: any(k[0] == spn for k in keys),
+            timeout_s=DM1_TIMEOUT_S,
+            what="the pre-charge DTC in DM1",
+            poll_s=DM1_POLL_S,
+        )
+    return bool(new())
