@@ -103,6 +103,8 @@ class SafeStateConfig(_Strict):
     # torque alarm [E: ~250 N·m for the drivetrain's reflected inertia]
     dyno_ramp_rpm_per_s: float = Field(default=1500.0, gt=0, allow_inf_nan=False)
     step_timeout_s: float = Field(default=10.0, gt=0)
+    # a thermistor emulator's channels go back to the NTC's resistance at 25 °C [E: R25 of a 10 kΩ NTC]
+    thermistor_neutral_ohm: float = Field(default=10_000.0, gt=0, allow_inf_nan=False)
 
 
 class BenchConfig(_Strict):
@@ -225,6 +227,15 @@ def _check_semantics(config: BenchConfig) -> None:
                 path,
                 f"envelope.{name}.{sorted(missing)[0]}",
                 "missing: every quantity the instrument can set or protects needs a limit",
+            )
+    for name, instrument in config.instruments.items():
+        neutral = config.safe_state.thermistor_neutral_ohm
+        limit = config.limits(name).get("resistance_ohm")
+        if instrument.driver_class.kind == "tempsim" and limit is not None and not limit.admits(neutral):
+            raise BenchConfigError(
+                path,
+                "safe_state.thermistor_neutral_ohm",
+                f"{neutral:g} Ω is outside envelope.{name}.resistance_ohm [{limit.low:g}, {limit.high:g}]",
             )
     if "interface" not in config.can:
         raise BenchConfigError(path, "can.interface", "missing (required): the python-can interface name")

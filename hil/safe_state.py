@@ -1,7 +1,9 @@
 """The bench's safe state, run on every way out of a test: pass, fail, error, Ctrl-C, SIGTERM.
 
-Order matters: stop the shaft before removing the DC source that powers the drive, and drop the cell
-voltages last so the BMS never sees its sense lines vanish under load. Each step reads back that it
+Order matters: stop the shaft before removing the DC source that powers the drive, take out every
+inserted fault (insulation faults, a link load; a temperature sense line back to a neutral
+resistance) before the sources go down, and drop the cell voltages last so the BMS never sees its
+sense lines vanish under load. Each step reads back that it
 took effect before the next instrument is touched, so the order holds on the wire too. Each step
 runs even if an earlier one failed; the failures are reported together at the end.
 """
@@ -21,7 +23,7 @@ from instruments.base import Instrument
 
 log = logging.getLogger("hil.safe_state")
 
-ORDER = ("dyno", "eload", "supply", "cellsim")
+ORDER = ("dyno", "eload", "isofault", "tempsim", "supply", "cellsim")
 
 
 def _wait_until(condition: Callable[[], bool], timeout_s: float, what: str) -> None:
@@ -58,6 +60,21 @@ def _eload(driver: Any, cfg: SafeStateConfig) -> None:
         raise RuntimeError("load input still on after LOAD OFF")
 
 
+def _isofault(driver: Any, cfg: SafeStateConfig) -> None:
+    driver.open_all()
+    inserted = driver.inserted()
+    still = [name for name, value in inserted.items() if value != (0.0 if name == "link_load" else math.inf)]
+    if still:
+        raise RuntimeError(f"still inserted after ROUT:OPEN:ALL: {', '.join(still)}")
+
+
+def _tempsim(driver: Any, cfg: SafeStateConfig) -> None:
+    for channel in range(1, driver.channels + 1):
+        driver.set_resistance(channel, cfg.thermistor_neutral_ohm)
+        if abs(driver.resistance(channel) - cfg.thermistor_neutral_ohm) > 1.0:
+            raise RuntimeError(f"channel {channel} does not read back {cfg.thermistor_neutral_ohm:g} Ω")
+
+
 def _supply(driver: Any, cfg: SafeStateConfig) -> None:
     rated_slew = driver.ratings(driver.model)["slew_v_per_s"][1]
     driver.set_slew(min(cfg.supply_ramp_v_per_s, rated_slew))
@@ -81,6 +98,8 @@ def _cellsim(driver: Any, cfg: SafeStateConfig) -> None:
 STEPS: dict[str, Callable[[Any, SafeStateConfig], None]] = {
     "dyno": _dyno,
     "eload": _eload,
+    "isofault": _isofault,
+    "tempsim": _tempsim,
     "supply": _supply,
     "cellsim": _cellsim,
 }

@@ -31,6 +31,7 @@ OVERCURRENT_TRIP_RESOLUTION_A = 0.1  # DID 0xFD10, A peak per bit (dbc/README.md
 # A test may lower the over-current trip, never raise it, nor below the magnetising current at
 # which the drive idles (120 A peak [E]): it must still be able to run
 OVERCURRENT_TRIP_TEST_MIN_A = 150.0
+DID_BMS_SOC = 0xD010
 _SOCKET_RESOURCE = re.compile(r"^TCPIP\d*::(?P<host>[^:]+)::(?P<port>\d+)::SOCKET$", re.IGNORECASE)
 
 
@@ -174,7 +175,9 @@ class SimulatedBench:
             confirmation_delay_s=diag["confirmation_delay"],
             uds_response_delay_s=diag["uds_response_delay"],
             self_test_result=int(diag["self_test_result"]),
-            insulation_resistance_kohm=lambda: self.plant.insulation_ohm / 1000.0,
+            # the routine reports what the BMS's insulation monitor measures
+            insulation_resistance_kohm=lambda: self.plant.bms.state.insulation_ohm / 1000.0,
+            live_data={DID_BMS_SOC: self._bms_soc},
             defects=defects,
             rng_seed=self.seed,
             calibrations={DID_OVERCURRENT_TRIP_TEST: self._overcurrent_trip_calibration()},
@@ -209,6 +212,10 @@ class SimulatedBench:
                 plant.drive.set_overcurrent_trip(None)
 
         return VolatileCalibration(2, read, write, restore)
+
+    def _bms_soc(self) -> bytes:
+        """DID 0xD010: the BMS's state of charge, 0.0001 %/bit, u32 [E] (dbc/README.md)."""
+        return round(self.plant.bms.state.soc * 1e6).to_bytes(4, "big")
 
     @property
     def unit_serial(self) -> str:

@@ -21,6 +21,7 @@ import can
 import cantools
 
 from sim.bms import can_frames as bms_frames
+from sim.bms.firmware import BmsState
 from sim.plant.drive_plant import DrivePlant
 from sim.simulation import Simulation
 from sim.transmission import can_frames as tx_frames
@@ -34,6 +35,9 @@ TORQUE_OFFSET_PERCENT = 125
 SPEED_CONTROL = 1  # TSC1 override control mode (SPN 695) speed control [R]
 SPEED_RESOLUTION_RPM = 0.125  # TSC1 requested speed (SPN 898) [R]
 TICK_S = 0.005  # how often the node moves simulated time on when nobody else asks
+# BMS_Limits also goes out at once when a limit falls by more than this since the last one [E]: the
+# VCU learns of a cut without waiting up to a period, and a taper does not flood the bus
+LIMIT_FALL_A = 5.0
 
 Frame = tuple[int, bytes]
 # the drive's protections that have a bit in INV_Faults, and the bit's signal
@@ -83,6 +87,7 @@ class DriveFrames:
         ]
         self._due = [0.0] * len(self.schedule)
         self._faults_sent: frozenset[str] | None = None
+        self._limits_sent: tuple[float, float] | None = None  # (charge A, discharge A)
 
     def due(self, plant: DrivePlant) -> list[tuple[float, Frame]]:
         out = []
@@ -94,6 +99,13 @@ class DriveFrames:
         # between the periodic frames, whose period stays as it was
         if plant.drive.active_faults & INVERTER_FAULT_BITS.keys() != self._faults_sent:
             out += [(plant.time_s, frame) for frame in self._inverter_faults(plant)]
+        # BMS_Limits is "100 ms + on a fall" (dbc/README.md)
+        state, sent = plant.bms.state, self._limits_sent
+        if sent is not None and (
+            state.charge_current_limit_a < sent[0] - LIMIT_FALL_A
+            or state.discharge_current_limit_a < sent[1] - LIMIT_FALL_A
+        ):
+            out.append((plant.time_s, self._bms_limits(state)))
         return out
 
     def _torque_byte(self, torque_nm: float) -> int:
@@ -161,10 +173,12 @@ class DriveFrames:
     def _bms_status(self, plant: DrivePlant) -> list[Frame]:
         self._bms_counter = (self._bms_counter + 1) & 0xF
         state = plant.bms.state
-        return [
-            bms_frames.bms_status(state, plant.bms.active_faults, self._bms_counter),
-            bms_frames.bms_limits(state),
-        ]
+        status = bms_frames.bms_status(state, plant.bms.active_faults, self._bms_counter)
+        return [status, self._bms_limits(state)]
+
+    def _bms_limits(self, state: BmsState) -> Frame:
+        self._limits_sent = (state.charge_current_limit_a, state.discharge_current_limit_a)
+        return bms_frames.bms_limits(state)
 
 
 def _tx(frame: tx_frames.Frame) -> Frame:

@@ -43,6 +43,9 @@ class Parameter:
     def si(self) -> float:
         quantity = _ureg().Quantity(self.value, self.unit)
         if quantity.dimensionality == _ureg().Quantity(0, "degC").dimensionality:
+            # a temperature difference (an offset, a hysteresis) is not a temperature: kelvin-sized
+            if "delta" in str(quantity.units):
+                return float(quantity.to("delta_degC").magnitude)
             return float(quantity.to("degC").magnitude)
         return float(quantity.to_base_units().magnitude)
 

@@ -31,6 +31,7 @@ ERROR_TEXTS = {
     -221: "Settings conflict",
     -222: "Data out of range",
     -224: "Illegal parameter value",
+    -241: "Hardware missing",
     -300: "Device-specific error",
     -350: "Queue overflow",
 }

@@ -34,6 +34,9 @@ DID_SNAPSHOT_TEMPERATURE = 0xD003
 # Test calibration [E]: the SW phase over-current trip level, A peak (0.1 A/bit); written in the
 # extended session once unlocked, it lasts until the session ends (dbc/README.md).
 DID_OVERCURRENT_TRIP_TEST = 0xFD10
+# Live data [E]: the BMS's state of charge, finer than BMS_Status's 0.4 % (a coulomb counter's gain
+# shows in minutes, not hours)
+DID_BMS_SOC = 0xD010
 EXTENDED_DATA_OCCURRENCE_COUNTER = 0x01
 EXTENDED_DATA_AGING_COUNTER = 0x02
 
@@ -146,6 +149,7 @@ def client_config() -> dict[str, Any]:
                 DID_SNAPSHOT_SPEED: ScaledCodec(2, 1.0, signed=True),
                 DID_SNAPSHOT_TEMPERATURE: ScaledCodec(1, 1.0, offset=-40.0),
                 DID_OVERCURRENT_TRIP_TEST: ScaledCodec(2, 0.1),
+                DID_BMS_SOC: ScaledCodec(4, 0.0001),
             },
             "security_algo": _security_algo,
             "p2_timeout": P2_SERVER_S + P2_CLIENT_MARGIN_S,

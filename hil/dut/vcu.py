@@ -67,6 +67,7 @@ class Vcu:
         self._tsc1_task: Any = None
         self._heartbeat_task: Any = None
         self._tsc1_sent_s: float | None = None
+        self._heartbeat_sent_s: float | None = None
 
     # --- requests ------------------------------------------------------------------------------
     def _signal_range(self, message: cantools.database.can.Message, name: str) -> tuple[float, float]:
@@ -138,6 +139,10 @@ class Vcu:
         self._refresh(message, self._tsc1_frame)
         self._tsc1_sent_s = time.monotonic()  # the frame goes to the bus right after this
 
+    def _next_command(self, message: can.Message) -> None:
+        self._refresh(message, self._command_frame)
+        self._heartbeat_sent_s = time.monotonic()  # the frame goes to the bus right after this
+
     def _refresh(self, message: can.Message, make: Any) -> None:
         with self._lock:
             fresh = make()
@@ -171,7 +176,7 @@ class Vcu:
             self._heartbeat_task = self.bus.send_periodic(
                 first,
                 self.heartbeat_period_s,
-                modifier_callback=lambda m: self._refresh(m, self._command_frame),
+                modifier_callback=self._next_command,
             )
 
     def stop_heartbeat(self) -> None:
@@ -197,6 +202,12 @@ class Vcu:
         After ``hold_torque_requests()`` a frame already on its way may still go out: read this
         once the stream has been quiet for a period."""
         return self._tsc1_sent_s
+
+    @property
+    def last_heartbeat_s(self) -> float | None:
+        """``time.monotonic()`` as the latest VCU_BmsCommand (the BMS's heartbeat) went to the bus;
+        None before the first. After ``stop_heartbeat()`` read it once a period has passed."""
+        return self._heartbeat_sent_s
 
     @property
     def torque_request_nm(self) -> float:

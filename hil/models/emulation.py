@@ -29,6 +29,13 @@ class PackEmulation:
     ``sensed_cells`` are the pack's cells on the BMS's sense board, channel 1 first (default: the
     first ``cellsim.channels`` cells). What the cell simulator's channels source (the BMS's draw and
     balancing bleed) is read every ``draw_every`` steps and drawn from those cells.
+
+    ``charger_a`` (asked each step, A, + = into the pack) is a charger at the pack's terminals that
+    the bench does not have as an instrument: its current charges the pack model besides what the
+    supply measures. The bench's only other source on the HV bus is the drive's regeneration, which
+    the drive itself holds to the BMS's charge limit; a charger that ignores the limit (the fault a
+    cell over-voltage trip is there for) exists only in the model. The BMS's current sensor does not
+    see it.
     """
 
     name = "pack"
@@ -41,6 +48,7 @@ class PackEmulation:
         *,
         sensed_cells: Sequence[int] | None = None,
         draw_every: int = 10,
+        charger_a: Callable[[], float] | None = None,
     ) -> None:
         channels = int(cellsim.channels)
         cells = list(range(channels)) if sensed_cells is None else [int(c) for c in sensed_cells]
@@ -60,6 +68,7 @@ class PackEmulation:
         self._measure_draw, self._set_cells = cellsim.measure_currents, cellsim.set_cell_voltages
         self.sensed_cells = np.array(cells)
         self.draw_every = draw_every
+        self.charger_a = charger_a
         self._draw_a = np.zeros(pack.n)
         self._steps = 0
         self.measured_current_a = math.nan
@@ -71,6 +80,8 @@ class PackEmulation:
             self._draw_a = draw
         self._steps += 1
         self.measured_current_a = current = float(self._measure_current())
+        if self.charger_a is not None:
+            current -= self.charger_a()
         self.pack.step(current, dt_s, self._draw_a)
         self._set_voltage(self.pack.terminal_voltage_v)
         self._set_cells(self.pack.cell_voltages_v[self.sensed_cells].tolist())

@@ -9,7 +9,7 @@ from typing import Any
 
 import cantools
 
-from sim.bms.contactors import ContactorState
+from sim.bms.contactors import ALL_OPEN, ContactorState
 from sim.bms.firmware import BmsState
 
 DBC_PATH = Path(__file__).resolve().parents[2] / "dbc" / "drive.dbc"
@@ -55,6 +55,8 @@ def contactor_code(state: BmsState, welded: bool) -> int:
         return 3
     if state.contactor_state is ContactorState.LATCHED:
         return 4
+    if state.contactor_state is ContactorState.PRECHARGE and state.contactor_command == ALL_OPEN:
+        return 0  # between pre-charge attempts the contactors are open (the BmsState stays Precharge)
     return _CONTACTOR_CODE[state.contactor_state]
 
 

@@ -9,6 +9,8 @@ gone.
 
 from __future__ import annotations
 
+import math
+from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -30,7 +32,7 @@ class BmsInputs:
 
     t_s: float
     cell_voltages_v: Sequence[float]  # at the cell-simulator channels, one per sensed cell
-    cell_temps_c: Sequence[float]
+    cell_temps_c: Sequence[float]  # what each NTC input stands for; the BMS adds its sensing error
     pack_current_a: float  # true current through the HV path; the BMS adds its sensor's errors
     pack_voltage_v: float
     link_voltage_v: float
@@ -93,8 +95,13 @@ class BmsFirmware:
         self._pack_gain = 1.0 + p["pack_voltage_gain_error"]
         self._link_gain = 1.0 + p["link_voltage_gain_error"]
         self._insulation_max_ohm = p["insulation_measure_max"]
+        self._insulation_gain = 1.0 + p["insulation_gain_error"]
+        self._temperature_offset_c = p["temperature_offset"]
+        self._limits_delay_s = p["limits_delay"]
+        self._limits_queue: deque[tuple[float, float, float]] = deque()  # (t, charge A, discharge A)
 
         cell_s, temp_s = p["cell_voltage_debounce"], p["temperature_debounce"]
+        warn_s = p["cell_warning_debounce"]
         self._ov_trip = LevelMonitor(True, cell_s)
         self._uv_trip = LevelMonitor(False, cell_s)
         self._ot_trip = LevelMonitor(True, temp_s)
@@ -110,9 +117,9 @@ class BmsFirmware:
         uv_warn, uv_trip = p["cell_undervoltage_warning"], p["cell_undervoltage_trip"]
         # fixed levels: (monitor, fault, index into the measured tuple of ``step``, level, clear level)
         self._fixed_levels = (
-            (LevelMonitor(True, cell_s), "cell_overvoltage_warning", 0, ov_warn, ov_warn - hyst),
+            (LevelMonitor(True, warn_s), "cell_overvoltage_warning", 0, ov_warn, ov_warn - hyst),
             (self._ov_trip, "cell_overvoltage", 0, ov_trip, ov_trip - hyst),
-            (LevelMonitor(False, cell_s), "cell_undervoltage_warning", 1, uv_warn, uv_warn + hyst),
+            (LevelMonitor(False, warn_s), "cell_undervoltage_warning", 1, uv_warn, uv_warn + hyst),
             (self._uv_trip, "cell_undervoltage", 1, uv_trip, uv_trip + hyst),
             (
                 LevelMonitor(True, temp_s),
@@ -161,8 +168,15 @@ class BmsFirmware:
         self._balance_start_delta_v = p["balance_start_delta"]
         self._balance_stop_delta_v = p["balance_stop_delta"]
         self._bleed_conductance_s = 1.0 / p["balance_resistance"]
+        self._balance_tau_s = p["balance_filter_time"]
+        self._balance_cells: list[float] | None = None  # the cell voltages filtered for balancing
         self._no_bleed = [0.0] * n_cells
 
+        # a weld is a red fault that latches the sequence; a firmware with the weld reaction left out
+        # only reports it
+        weld_blocks = p["weld_inhibits_close"] >= 0.5
+        self._weld_latches = weld_blocks
+        self._red = RED if weld_blocks else RED - {"contactor_welded"}
         self._active: set[str] = set()
         self.active_faults: frozenset[str] = frozenset()
         self.events: list[Event] = []
@@ -177,7 +191,7 @@ class BmsFirmware:
         self._active.add(name)
         self.active_faults = frozenset(self._active)
         self.events.append(Event(t_s, name, "set" if FAULTS[name].lamp == "red" else "warn"))
-        if name == "contactor_welded":
+        if name == "contactor_welded" and self._weld_latches:
             self.sequencer.latch()  # a welded contactor must not be closed against again
 
     def _clear(self, name: str, t_s: float) -> None:
@@ -212,6 +226,23 @@ class BmsFirmware:
         self._noise_at = at + n
         return [v * gain + e for v, e in zip(true_v, self._noise[at : at + n], strict=True)]
 
+    def _delayed_limits(self, t_s: float, charge_a: float, discharge_a: float) -> tuple[float, float]:
+        """The limits computed ``limits_delay`` ago: a firmware whose limit task reads stale inputs."""
+        queue = self._limits_queue
+        queue.append((t_s, charge_a, discharge_a))
+        while len(queue) > 1 and queue[1][0] <= t_s - self._limits_delay_s:
+            queue.popleft()
+        return queue[0][1], queue[0][2]
+
+    def _filter_for_balancing(self, dt_s: float, cells: list[float]) -> list[float]:
+        held = self._balance_cells
+        if held is None or self._balance_tau_s <= 0.0:
+            self._balance_cells = list(cells)
+            return self._balance_cells
+        a = -math.expm1(-dt_s / self._balance_tau_s)
+        self._balance_cells = [f + a * (c - f) for f, c in zip(held, cells, strict=True)]
+        return self._balance_cells
+
     # -- the cycle ------------------------------------------------------------------------------
 
     def step(self, dt_s: float, inputs: BmsInputs) -> BmsState:
@@ -227,12 +258,15 @@ class BmsFirmware:
 
         cells = self._measure_cells(inputs.cell_voltages_v)
         v_max, v_min = max(cells), min(cells)
-        temps = inputs.cell_temps_c
-        t_max, t_min = max(temps), min(temps)
+        offset_c = self._temperature_offset_c
+        t_max, t_min = max(inputs.cell_temps_c) + offset_c, min(inputs.cell_temps_c) + offset_c
         current = inputs.pack_current_a * self._current_gain + self._current_offset_a
         pack_v = inputs.pack_voltage_v * self._pack_gain
         link_v = inputs.link_voltage_v * self._link_gain
-        r_iso = min(inputs.insulation_hv_pos_ohm, inputs.insulation_hv_neg_ohm, self._insulation_max_ohm)
+        r_iso = min(
+            min(inputs.insulation_hv_pos_ohm, inputs.insulation_hv_neg_ohm) * self._insulation_gain,
+            self._insulation_max_ohm,
+        )
         engaged = inputs.close_request or sequencer.state in (ContactorState.PRECHARGE, ContactorState.CLOSED)
         heartbeat_age = inputs.vcu_heartbeat_age_s if engaged else 0.0
         command, aux = sequencer.command, inputs.aux_contacts
@@ -269,7 +303,7 @@ class BmsFirmware:
             if (t := monitor.update(t0, t1, x0, x1, level, clear)) is not None:
                 changed(monitor, name, t)
 
-        red_active = not self._active.isdisjoint(RED)
+        red_active = not self._active.isdisjoint(self._red)
         failure = sequencer.update(t1, inputs.close_request, red_active, pack_v, link_v, current, aux.main)
         if failure is not None:
             kind, failed_at = failure
@@ -287,14 +321,22 @@ class BmsFirmware:
         else:
             charge_a = self.limits.charge_a(v_max, t_max, t_min)
             discharge_a = self.limits.discharge_a(v_min, t_max)
+            if self._limits_delay_s > 0.0:
+                charge_a, discharge_a = self._delayed_limits(t1, charge_a, discharge_a)
 
+        # balancing decides on the cell voltages filtered over its time constant: the measurement
+        # noise alone would start it a few millivolts early
+        filtered = self._filter_for_balancing(dt_s, cells)
+        f_max, f_min = max(filtered), min(filtered)
         balancing = False
-        if self._balancing_enabled and not red_active and v_max > self._balance_start_v:
+        if self._balancing_enabled and not red_active and f_max > self._balance_start_v:
             needed = self._balance_stop_delta_v if state.balancing_active else self._balance_start_delta_v
-            balancing = v_max - v_min > needed
+            balancing = f_max - f_min > needed
         if balancing:
-            floor, g = v_min + self._balance_stop_delta_v, self._bleed_conductance_s
-            bleed = [v * g if m > floor else 0.0 for v, m in zip(inputs.cell_voltages_v, cells, strict=True)]
+            floor, g = f_min + self._balance_stop_delta_v, self._bleed_conductance_s
+            bleed = [
+                v * g if m > floor else 0.0 for v, m in zip(inputs.cell_voltages_v, filtered, strict=True)
+            ]
         else:
             bleed = self._no_bleed
 

@@ -18,6 +18,7 @@ from typing import Any
 
 SQRT2 = math.sqrt(2.0)
 SQRT3 = math.sqrt(3.0)
+_STANDSTILL_RAD_S = 1e-9
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,9 @@ class Machine:
     def _flux_and_torque(self, w: float, w_e: float, v: float) -> tuple[float, float]:
         torque = self.peak_torque if w == 0.0 else min(self.peak_torque, self.peak_power / w)
         psi = self.psi_rated
-        if w_e > 0.0:
+        # a speed that has decayed to a few ulps (a shaft coasting to rest) is rest: its square would
+        # underflow to zero and divide by it
+        if w_e > _STANDSTILL_RAD_S:
             breakdown = self.k_torque * v * v * self.l_m / (2.0 * w_e * w_e * self.l_s * self.sigma_l_s)
             torque = min(torque, breakdown)
             a = (w_e * self.l_s / self.l_m) ** 2

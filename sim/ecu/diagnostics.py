@@ -75,6 +75,7 @@ class DiagnosticsEcu:
         defects: EcuDefects | None = None,
         rng_seed: int | None = None,
         calibrations: Mapping[int, VolatileCalibration] | None = None,
+        live_data: Mapping[int, Callable[[], bytes]] | None = None,
     ) -> None:
         self.channel = channel
         self.source_address = source_address
@@ -98,6 +99,7 @@ class DiagnosticsEcu:
             insulation_resistance_kohm=insulation_resistance_kohm,
             on_hard_reset=self.memory.new_operation_cycle,
             rng=random.Random(rng_seed),
+            live_data=live_data,
             self_test_result=self_test_result,
             defects=self.defects.uds,
             calibrations=calibrations,

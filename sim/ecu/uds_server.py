@@ -133,11 +133,13 @@ class UdsServer:
         insulation_resistance_kohm: Callable[[], float] = lambda: 5000.0,
         on_hard_reset: Callable[[], None] | None = None,
         rng: random.Random | None = None,
+        live_data: Mapping[int, Callable[[], bytes]] | None = None,
         self_test_result: int = 0x00,
         defects: UdsDefects | None = None,
         calibrations: Mapping[int, VolatileCalibration] | None = None,
     ) -> None:
         self.identity = identity
+        self._live_data = dict(live_data or {})  # DID -> its present value, encoded
         self._stored_vin = identity.vin  # non-volatile memory: what a reset restores
         self._memory = memory
         self._clock = clock
@@ -332,6 +334,7 @@ class UdsServer:
             DID_SERIAL_NUMBER: _ascii(ident.serial_number, SERIAL_NUMBER_LENGTH),
             DID_VIN: _ascii(ident.vin, VIN_LENGTH),
             DID_SOFTWARE_VERSION: _ascii(ident.software_version, SOFTWARE_VERSION_LENGTH),
+            **{did: read() for did, read in self._live_data.items()},
         } | {did: c.read().to_bytes(c.size, "big") for did, c in self._calibrations.items()}
 
     def _read_data_by_identifier(self, request: bytes) -> Reply:

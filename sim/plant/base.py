@@ -9,17 +9,22 @@ import numpy as np
 from sim.plant.cells import CellBank
 from sim.plant.dyno import DynoModel
 from sim.plant.eload import LoadModel
+from sim.plant.insulation import FaultBox
 from sim.plant.supply import SupplyModel
+from sim.plant.thermistors import DecadeResistor
 
 
 class Plant(ABC):
-    """Instrument-side physics (``supply``, ``eload``, ``dyno``, ``cells``: None when the bench has
-    no such instrument) and the drive under test, stepped to simulated time ``time_s``."""
+    """Instrument-side physics (``supply``, ``eload``, ``dyno``, ``cells``, ``thermistor``,
+    ``fault_box``: None when the bench has no such instrument) and the drive under test, stepped to
+    simulated time ``time_s``."""
 
     supply: SupplyModel | None
     eload: LoadModel | None
     dyno: DynoModel | None
     cells: CellBank | None
+    thermistor: DecadeResistor | None
+    fault_box: FaultBox | None
     time_s: float
 
     @abstractmethod

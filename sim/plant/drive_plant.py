@@ -28,7 +28,9 @@ from sim.plant.base import Plant
 from sim.plant.cells import CellBank
 from sim.plant.dyno import DynoModel
 from sim.plant.eload import LoadModel
+from sim.plant.insulation import FaultBox
 from sim.plant.supply import SupplyModel
+from sim.plant.thermistors import DecadeResistor, ntc_temperature_c
 from sim.plant.trajectory import Trajectory
 from sim.profile import Profile
 from sim.transmission import FAULTS as TX_FAULTS
@@ -47,6 +49,9 @@ DRIVE_FIELDS = (
 )
 # the drive's state, then the current through the contactors into the inverter's DC input
 TRAJECTORY_FIELDS = (*DRIVE_FIELDS, "i_dc_input_a")
+# a pre-charged link is within 5 % of the pack when the main contactor closes (BMS-07); further off,
+# the tie is a charge-sharing event, not a small top-up [E]
+TIE_SHARING_FRACTION = 0.1
 DISCHARGED_V = 60.0  # class A boundary: below it the drive stops its active discharge [S: GB 18384]
 
 
@@ -87,17 +92,20 @@ class DrivePlant(Plant):
         eload: LoadModel | None = None,
         dyno: DynoModel | None = None,
         cells: CellBank | None = None,
+        thermistor: DecadeResistor | None = None,
+        fault_box: FaultBox | None = None,
         seed: int = 0,
     ) -> None:
         self.profile = profile
         self.supply, self.eload, self.dyno, self.cells = supply, eload, dyno, cells
+        self.thermistor, self.fault_box = thermistor, fault_box
         self.dt_s = profile["simulation"]["max_step"]
         self.steps = 0
         self.time_s = 0.0
         bench, shaft = profile["bench"], profile["shaft"]
         self.coolant_c = bench["coolant_temperature"]
         self.cell_temperature_c = bench["cell_temperature"]
-        self.insulation_ohm = bench["insulation_resistance"]
+        self.harness_insulation_ohm = bench["insulation_resistance"]
         self.ignition = bench["ignition"] >= 0.5
         self.pack_capacitance_f = bench["supply_output_capacitance"]
         self.motor_inertia = shaft["motor_inertia"]
@@ -118,16 +126,18 @@ class DrivePlant(Plant):
             for ratio in self.tx.ratios
         )
         channels = cells.rating.channels if cells is not None else 24
-        self.bms = BmsFirmware(profile["bms"], n_cells=channels, rng=np.random.default_rng(seed))
+        bms = profile["bms"]
+        self.bms = BmsFirmware(bms, n_cells=channels, rng=np.random.default_rng(seed))
+        self._ntc = (bms["ntc_r25"], bms["ntc_beta"])
         self._bms_inputs = BmsInputs(
             t_s=0.0,
             cell_voltages_v=[0.0] * channels,
-            cell_temps_c=[self.cell_temperature_c] * channels,
+            cell_temps_c=[self.cell_temperature_c] * round(bms["temperature_inputs"]),
             pack_current_a=0.0,
             pack_voltage_v=0.0,
             link_voltage_v=0.0,
-            insulation_hv_pos_ohm=self.insulation_ohm,
-            insulation_hv_neg_ohm=self.insulation_ohm,
+            insulation_hv_pos_ohm=self.harness_insulation_ohm,
+            insulation_hv_neg_ohm=self.harness_insulation_ohm,
         )
         self.vcu = VcuCommand()
         self.pack_voltage_v = 0.0
@@ -264,9 +274,18 @@ class DrivePlant(Plant):
         hv, supply, eload = self.hv, self.supply, self.eload
         v = self.pack_voltage_v
         tied = hv.main.closed and hv.negative.closed
+        if tied and abs(hv.link_voltage_v - v) > TIE_SHARING_FRACTION * max(v, hv.link_voltage_v):
+            # closed onto a link far from the pack node (no pre-charge: a weld, a bypass): the two
+            # capacitors share their charge through the contactor's milliohms at once, and the
+            # supply sees the node where that leaves it, not a link already charged
+            total = self.pack_capacitance_f + hv.capacitance_f
+            v = (self.pack_capacitance_f * v + hv.capacitance_f * hv.link_voltage_v) / total
+            hv.link_voltage_v = v
+        # what a fault-insertion box puts across the DC link, at the inverter's DC input
+        link_load_s = self.fault_box.link_load_s if self.fault_box is not None else 0.0
         # a closed main contactor makes both capacitors one node, drawn on by the inverter itself
         capacitance = self.pack_capacitance_f + (hv.capacitance_f if tied else 0.0)
-        out_a = inverter_a if tied else hv.source_current_a
+        out_a = inverter_a + link_load_s * hv.link_voltage_v if tied else hv.source_current_a
 
         def load_a(x: float) -> float:
             return eload.current(x) if eload is not None else 0.0
@@ -282,7 +301,7 @@ class DrivePlant(Plant):
         if not regulating:
             v_new = self._backward_euler(v, dt, capacitance, supply_a - out_a, load_a)
         self.pack_voltage_v = v_new
-        hv.step(dt, v_new, inverter_a, command)  # type: ignore[arg-type]
+        hv.step(dt, v_new, inverter_a, command, link_load_s)  # type: ignore[arg-type]
         if regulating:  # what the CV loop actually delivered, with the path's current of this step
             supply_a = load_a(v_new) + hv.source_current_a + self.pack_capacitance_f * (v_new - v) / dt
         if supply is not None:
@@ -322,6 +341,12 @@ class DrivePlant(Plant):
         inputs.pack_voltage_v = self.pack_voltage_v
         inputs.link_voltage_v = self.hv.link_voltage_v
         inputs.aux_contacts = self.hv.aux_contacts
+        # the emulator stands in for the first NTC, fixed resistors for the rest
+        if self.thermistor is not None:
+            inputs.cell_temps_c[0] = ntc_temperature_c(self.thermistor.resistance_ohm, *self._ntc)
+        if self.fault_box is not None:  # the box in parallel with the harness's own insulation
+            inputs.insulation_hv_pos_ohm = _parallel(self.harness_insulation_ohm, self.fault_box.hv_pos_ohm)
+            inputs.insulation_hv_neg_ohm = _parallel(self.harness_insulation_ohm, self.fault_box.hv_neg_ohm)
         if self.vcu.bms_heard_s is None:  # no VCU on the bus: the hard-wired ignition decides
             inputs.close_request, inputs.vcu_heartbeat_age_s = self.ignition, 0.0
         else:
@@ -423,3 +448,9 @@ class DrivePlant(Plant):
         columns = {name: window[name] for name in TRAJECTORY_FIELDS}
         columns["pwm_enabled"] = columns["pwm_enabled"] != 0.0
         return DriveTrajectory(t_s=window["time_s"], **columns)
+
+
+def _parallel(a_ohm: float, b_ohm: float) -> float:
+    if math.isinf(b_ohm):
+        return a_ohm
+    return a_ohm * b_ohm / (a_ohm + b_ohm)

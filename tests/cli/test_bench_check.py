@@ -30,8 +30,10 @@ def test_unreachable_lab_fails_fast_with_one_line_per_instrument():
     assert "Traceback" not in done.stdout + done.stderr
     failed = [line for line in done.stderr.splitlines() if line.startswith("FAILED ")]
     names = [re.match(r"FAILED (\w+) ", line).group(1) for line in failed]
-    assert names == ["supply", "cellsim", "eload", "dyno", "analyzer", "can"], done.stderr
-    assert all("hil-" in line and ".lab.example" in line for line in failed[:5])
+    assert names == ["supply", "cellsim", "eload", "dyno", "analyzer", "tempsim", "isofault", "can"], (
+        done.stderr
+    )
+    assert all("hil-" in line and ".lab.example" in line for line in failed[:7])
     assert "PAST DUE" in done.stdout  # the example's cell simulator is past its calibration date
     assert elapsed < 15, f"took {elapsed:.1f} s"
 

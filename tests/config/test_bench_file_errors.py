@@ -103,6 +103,21 @@ CASES = {
         "envelope.pump",
         "no instrument",
     ),
+    "fault box envelope below the fixture's floor": (
+        _set("envelope.isofault.fault_resistance_ohm", [10000, 1000000]),
+        "envelope.isofault.fault_resistance_ohm",
+        "exceeds the 34980A/IFB-1 rating [20000, 1.043e+06]",
+    ),
+    "thermistor without an envelope": (
+        lambda d: d["envelope"].pop("tempsim"),
+        "envelope.tempsim.resistance_ohm",
+        "missing",
+    ),
+    "neutral thermistor resistance outside its envelope": (
+        _set("safe_state.thermistor_neutral_ohm", 1000),
+        "safe_state.thermistor_neutral_ohm",
+        "1000 Ω is outside envelope.tempsim.resistance_ohm [2000, 150000]",
+    ),
     "auto port without simulator": (
         _set("instruments.supply.resource", "TCPIP0::127.0.0.1::0::SOCKET"),
         "instruments.supply.resource",
@@ -145,7 +160,15 @@ def test_the_shipped_bench_files_are_all_checked():
 @pytest.mark.parametrize("bench", SHIPPED)
 def test_shipped_bench_files_load(bench):
     config = load_bench(ROOT / "benches" / bench)
-    assert set(config.instruments) == {"supply", "cellsim", "eload", "dyno", "analyzer"}
+    assert set(config.instruments) == {
+        "supply",
+        "cellsim",
+        "eload",
+        "dyno",
+        "analyzer",
+        "tempsim",
+        "isofault",
+    }
 
 
 def test_cli_reports_a_bad_file_in_one_line_without_traceback(tmp_path):

@@ -120,3 +120,22 @@ def test_the_time_of_the_last_torque_request_is_kept(buses):
         vcu.stop()
     # a period before the hold, or a frame already on its way as it came (loaded machine: slack)
     assert last is not None and before - 0.05 <= last <= after + 0.01
+
+
+def test_the_time_of_the_last_heartbeat_is_kept(buses):
+    sender, listener = buses
+    vcu = Vcu(sender, DB, reference_torque_nm=1000.0, heartbeat_period_s=0.02)
+    assert vcu.last_heartbeat_s is None
+    vcu.start_heartbeat()
+    try:
+        _collect(listener, "VCU_BmsCommand", 4)
+        vcu.stop_heartbeat()
+        while listener.recv(timeout=0.05) is not None:
+            pass  # what was already on its way
+        last = vcu.last_heartbeat_s
+        frame_id = DB.get_message_by_name("VCU_BmsCommand").frame_id
+        later = [m for m in iter(lambda: listener.recv(timeout=0.1), None) if m.arbitration_id == frame_id]
+        assert later == []
+        assert vcu.last_heartbeat_s == last
+    finally:
+        vcu.stop()

@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hil.errors import SafetyLimitError
+from sim.plant.insulation import HV_NEG, HV_POS, FaultBox
 
 # (instrument, method, quantity, extra positional arguments before the value)
 CALLS = [
@@ -28,6 +29,8 @@ CALLS = [
     ("eload", "set_resistance", "resistance_ohm", ()),
     ("dyno", "set_speed", "speed_rpm", ()),
     ("dyno", "set_torque", "torque_nm", ()),
+    ("tempsim", "set_resistance", "resistance_ohm", (1,)),
+    ("isofault", "insert", "fault_resistance_ohm", ("hv_neg",)),
 ]
 
 # how each state-changing command that arrives maps back to an enveloped quantity
@@ -52,6 +55,8 @@ QUANTITY_OF = {
     ("dyno", "ALS1"): ("speed_rpm", float),
     ("dyno", "ALT1"): ("torque_nm", float),
     ("dyno", "ALP1"): ("power_kw", float),
+    # the resistance string's 1 Ω to 100 kΩ decades (PRS-202-B-6-1-1-3)
+    ("tempsim", "DATA"): ("resistance_ohm", lambda a: float(a[3:9])),
 }
 # state changes that carry no enveloped value
 HARMLESS = {
@@ -64,7 +69,21 @@ HARMLESS = {
     "PROT:CLE",
     "*CLS",
     "*RST",
+    "ROUT:OPEN:ALL",
 }
+# the fault box's relays carry no value: what they insert is replayed below
+RELAYS = ("ROUT:CLOS", "ROUT:OPEN")
+
+
+def _replay_relays(bench, box: FaultBox, header: str, record: dict) -> int:
+    """Apply one relay command to a model of the box; the resistance of each side connected after
+    it must lie in the envelope. Returns how many connected sides were checked."""
+    channels = {int(c) for c in record["args"][0].strip("(@)").split(",")}
+    box.closed = box.closed | channels if header == "ROUT:CLOS" else box.closed - channels
+    limit = bench.config.limits("isofault")["fault_resistance_ohm"]
+    connected = [ohm for ohm in (box.hv_pos_ohm, box.hv_neg_ohm) if not math.isinf(ohm)]
+    assert all(limit.admits(ohm) for ohm in connected), (record, connected)
+    return len(connected) if channels & {HV_POS.connect, HV_NEG.connect} else 0
 
 
 def _header(record: dict) -> str:
@@ -124,12 +143,15 @@ def test_no_out_of_envelope_value_reaches_an_instrument(bench, calls):
 
     arrived = bench.service.command_log()[log_start:]
     checked = 0
+    box = FaultBox()
     for record in arrived:
         header = _header(record)
         if header.endswith("?") or header in ("OD1", "STAT"):
             continue
         key = (record["instrument"], header)
-        if key in QUANTITY_OF and record["args"]:
+        if record["instrument"] == "isofault" and header in RELAYS:
+            checked += _replay_relays(bench, box, header, record)
+        elif key in QUANTITY_OF and record["args"]:
             quantity, convert = QUANTITY_OF[key]
             value = convert(record["args"][0])
             assert bench.config.limits(record["instrument"])[quantity].admits(value), record

@@ -25,6 +25,8 @@ SAFE_STATE_TAIL = [
     ("dyno", "N1,0.0"),
     ("dyno", "Q1"),
     ("eload", "LOAD OFF"),
+    ("isofault", "ROUTe:OPEN:ALL"),
+    ("tempsim", "SOURce:DATA 0000100000"),  # the NTC's 10 kΩ at 25 °C
     ("supply", "VOLT:SLEW 1.000000"),
     ("supply", "VOLT 0.000"),
     ("supply", "OUTP OFF"),

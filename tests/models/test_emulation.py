@@ -63,6 +63,18 @@ def test_pack_emulation_feeds_the_measured_current_and_writes_pack_and_cells():
     assert cells.written == [pack.cell_voltages_v[:24].tolist()]
 
 
+def test_an_emulated_charger_charges_the_pack_besides_the_supply_current():
+    pack, supply, cells = PackModel(seed=1, soc=0.5), FakeSupply(2.0), FakeCellsim()
+    charger = [30.0]
+    emulation = PackEmulation(pack, supply, cells, charger_a=lambda: charger[0])
+    emulation.step(0.0, 1.0)
+    assert pack.current_a == -28.0 and emulation.measured_current_a == 2.0
+    assert pack.reference_ah == pytest.approx(-28.0 / 3600.0)
+    charger[0] = 0.0
+    emulation.step(1.0, 1.0)
+    assert pack.current_a == 2.0
+
+
 def test_pack_emulation_maps_channels_to_the_chosen_cells():
     pack, supply, cells = PackModel(seed=1, soc=0.5), FakeSupply(50.0), FakeCellsim()
     sensed = list(range(100, 124))

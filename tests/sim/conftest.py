@@ -23,6 +23,8 @@ INSTRUMENTS = [
     {"name": "eload", "driver": "chroma.63200", "model": "63210A-1200-240", "serial": "SIM-EL-0001"},
     {"name": "dyno", "driver": "magtrol.dsp7000", "model": "DSP7000-AC250", "serial": "SIM-DY-0001"},
     {"name": "analyzer", "driver": "yokogawa.wt5000", "model": "WT5000", "serial": "SIM-PA-0001"},
+    {"name": "tempsim", "driver": "iet.prs202", "model": "PRS-202-B-6-1-1-3", "serial": "SIM-TS-0001"},
+    {"name": "isofault", "driver": "keysight.34980a", "model": "34980A/IFB-1", "serial": "SIM-IF-0001"},
 ]
 
 PACK_V = 537.6  # the golden pack: 168 LiFePO4 cells at 3.20 V nominal

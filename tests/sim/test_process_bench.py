@@ -50,7 +50,15 @@ def process_bench() -> Iterator[ProcessBench]:
 def test_serves_instruments_and_can_and_stops_without_a_trace(process_bench, resource_manager) -> None:
     bench = process_bench
     assert isinstance(bench, ProcessBench) and bench.pid != os.getpid()
-    assert sorted(bench.resources) == ["analyzer", "cellsim", "dyno", "eload", "supply"]
+    assert sorted(bench.resources) == [
+        "analyzer",
+        "cellsim",
+        "dyno",
+        "eload",
+        "isofault",
+        "supply",
+        "tempsim",
+    ]
     assert all(r.startswith("TCPIP0::127.0.0.1::") for r in bench.resources.values())
     assert bench.can_kwargs == {**CAN, "port": bench.can_kwargs["port"]} and bench.can_kwargs["port"] > 0
     assert bench.unit_serial == "EDS200-2026-0007"

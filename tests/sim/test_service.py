@@ -17,7 +17,15 @@ def test_resources_are_loopback_sockets_and_stop_frees_everything() -> None:
     threads_before = set(threading.enumerate())
     bench = start(instruments(), {"interface": "virtual", "channel": "vcan-unused"}, {})
     ports = [int(r.split("::")[2]) for r in bench.resources.values()]
-    assert sorted(bench.resources) == ["analyzer", "cellsim", "dyno", "eload", "supply"]
+    assert sorted(bench.resources) == [
+        "analyzer",
+        "cellsim",
+        "dyno",
+        "eload",
+        "isofault",
+        "supply",
+        "tempsim",
+    ]
     assert all(
         r.startswith("TCPIP0::127.0.0.1::") and r.endswith("::SOCKET") for r in bench.resources.values()
     )

@@ -106,3 +106,21 @@ def test_over_current_trips(connect, bench: SimulatedBench) -> None:
     eload.load_on()
     wait_for(lambda: supply.protection().over_current, what="over-current trip")
     assert not supply.output_enabled()
+
+
+def test_closing_onto_an_empty_link_shares_charge_and_the_supply_recharges_at_its_limit(
+    connect, powered: SimulatedBench
+) -> None:
+    supply = connect("supply")
+    supply.program_protection(ovp_v=700.0, ocp_a=100.0)
+    supply.set_current_limit(20.0)
+    assert supply.current_limit_a == 20.0  # the query returns once the limit is in force
+    with powered.simulation.now() as plant:
+        plant.hv.link_voltage_v = 0.0  # as if the link had been discharged behind a welded contactor
+        plant.advance(plant.time_s + 0.002)
+        # 0.5 mF at 537.6 V shares with 2 mF at 0 V: the node drops to a fifth at once, then the
+        # supply starts to recharge it
+        assert 537.6 / 5 < plant.pack_voltage_v < 0.3 * 537.6
+    # the supply recharges the 2.5 mF node at its 20 A limit (≈ 70 ms), without tripping at 100 A
+    wait_for(lambda: supply.measure_voltage() > 530.0, timeout_s=2.0, what="node recharged")
+    assert not supply.protection().tripped

@@ -52,3 +52,23 @@ def test_charging_above_the_charge_limit_opens(make_rig: Callable, bms_params: d
     rig.link_load = lambda v: -1.5 * allowed  # regeneration into the pack
     rig.run(10.5, dt_s=1e-2)
     assert rig.events("overcurrent", "set")
+
+
+@pytest.mark.parametrize("delay_s", [0.0, 0.3])
+def test_limits_follow_their_inputs_at_once_or_after_the_delay(make_rig: Callable, delay_s: float) -> None:
+    rig = make_rig(limits_delay=delay_s)
+    rig.run(0.1)
+    full = rig.bms.state.discharge_current_limit_a
+    rig.inputs.cell_temps_c = [25.0, 55.0, 25.0, 25.0]  # halfway into the 50-60 °C taper
+    cut = rig.t
+    lowered = rig.run_until(lambda r: r.bms.state.discharge_current_limit_a < 0.75 * full, 1.0)
+    assert lowered is not None and lowered - cut == pytest.approx(delay_s, abs=0.002)
+    assert rig.bms.state.discharge_current_limit_a == pytest.approx(0.5 * full)
+
+
+def test_a_resistive_link_load_draws_through_the_path(make_rig: Callable) -> None:
+    rig = make_rig()
+    rig.close()
+    for _ in range(10):
+        rig.hv.step(1e-3, rig.source_v, 0.0, rig.bms.state.contactor_command, load_conductance_s=0.1)
+    assert rig.hv.source_current_a == pytest.approx(0.1 * rig.source_v, rel=1e-3)

@@ -43,3 +43,10 @@ def test_fault_opens_the_contactors_and_clears_on_reset_once_restored(make_rig: 
     rig.inputs.reset = True
     rig.run(0.01)
     assert rig.bms.active_faults == frozenset()
+
+
+def test_measurement_gain_error_moves_the_reading_and_the_thresholds(make_rig: Callable) -> None:
+    rig = make_rig(insulation_gain_error=0.2)
+    insulate(rig, 450 * rig.source_v, "neg")  # reads 540 Ω/V: no warning, though it is below 500
+    assert rig.bms.state.insulation_ohm == pytest.approx(540 * rig.source_v)
+    assert rig.events("insulation_warning") == []

@@ -82,8 +82,10 @@ def test_failed_precharge_retries_then_latches_until_reset(
     rig = make_rig(**overrides)
     rig.link_load = load
     rig.inputs.close_request = True
-    rig.run(25.0, dt_s=1e-3)
     timeout, wait = bms_params["precharge_timeout"], bms_params["precharge_retry_wait"]
+    rig.run(timeout + wait / 2, dt_s=1e-3)
+    assert contactor_code(rig.bms.state, welded=False) == 0  # between attempts the contactors are open
+    rig.run(25.0 - timeout - wait / 2, dt_s=1e-3)
     retries = rig.events("precharge_failed", "retry")
     assert len(retries) <= 3
     assert retries == pytest.approx([timeout + k * (timeout + wait) for k in range(len(retries))], abs=0.002)

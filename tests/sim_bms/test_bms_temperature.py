@@ -65,3 +65,10 @@ def test_defect_trip_at_70_c_fails_the_trip_check(make_rig: Callable) -> None:
     rig = make_rig(overtemperature_trip=70.0)
     hold_temps(rig, 61.0, 1.5)
     assert rig.events("overtemperature", "set") == []
+
+
+def test_sensing_offset_shifts_what_the_bms_reads(make_rig: Callable) -> None:
+    rig = make_rig(temperature_offset=3.0)
+    hold_temps(rig, 48.0, 1.0)  # reads 51 °C: past the 50 °C warning
+    assert rig.bms.state.max_temp_c == pytest.approx(51.0)
+    assert rig.events("overtemperature_warning", "warn")

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
 from sim.bms import Contactors, ContactorState
 from sim.bms.can_frames import contactor_code
 
@@ -56,3 +58,42 @@ def test_good_contactors_raise_no_weld(make_rig: Callable) -> None:
     rig.inputs.close_request = False
     rig.run(0.5)
     assert rig.bms.events == []
+
+
+def test_worn_main_contactor_tack_welds_when_breaking_load(make_rig: Callable, bms_params: dict) -> None:
+    rig = make_rig(main_weld_current=100.0, main_weld_hold=1.0)
+    rig.close()
+    rig.link_load = lambda link_v: 150.0  # the inverter draws 150 A as the contactors open
+    rig.run(0.1)
+    rig.inputs.close_request = False
+    released = rig.t
+    rig.run(0.5)
+    assert rig.hv.main.closed and rig.events("contactor_welded", "set")
+    rig.link_load = lambda link_v: 0.0
+    parted = rig.run_until(lambda r: not r.hv.aux_contacts.main, 2.0)
+    assert parted is not None and parted - released == pytest.approx(1.0, abs=0.02)
+    rig.inputs.reset = True
+    rig.run(0.01)
+    assert "contactor_welded" not in rig.bms.active_faults  # the weld parted: a reset clears it
+
+
+def test_worn_main_contactor_opens_cleanly_below_its_weld_current(make_rig: Callable) -> None:
+    rig = make_rig(main_weld_current=100.0)
+    rig.close()
+    rig.link_load = lambda link_v: 50.0
+    rig.run(0.1)
+    rig.inputs.close_request = False
+    rig.run(0.5)
+    assert not rig.hv.aux_contacts.main and rig.bms.events == []
+
+
+def test_a_firmware_without_the_weld_reaction_closes_again(make_rig: Callable) -> None:
+    rig = make_rig(main_welded=1.0, weld_inhibits_close=0.0)
+    rig.close()
+    rig.inputs.close_request = False
+    rig.run(0.5)
+    assert "contactor_welded" in rig.bms.active_faults  # reported ...
+    rig.inputs.close_request = True
+    rig.inputs.reset = True
+    rig.run(0.1)
+    assert rig.bms.state.contactor_command.negative  # ... but not acted on: it closes against it

@@ -153,3 +153,10 @@ def test_defect_underdamped_torque_loop_overshoots(make_drive, magnetised) -> No
     assert rise <= 0.020
     outside = np.nonzero(np.abs(torque - command) > 0.02 * command)[0]
     assert times[outside[-1]] <= 0.050
+
+
+def test_a_speed_decayed_to_a_few_ulps_is_standstill(make_drive) -> None:
+    machine = make_drive().machine
+    for speed in (1e-300, 5e-324):  # a coasting shaft's speed underflowing towards zero
+        psi, torque = machine.flux_and_envelope(speed, 600.0)
+        assert math.isfinite(psi) and math.isfinite(torque) and torque > 0.0

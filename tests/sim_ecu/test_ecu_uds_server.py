@@ -125,6 +125,14 @@ def test_insulation_test_is_slow_and_results_need_a_start(server: UdsServer) -> 
     assert ask(server, "31011234") == "7F3131"
 
 
+def test_live_data_is_read_when_asked(clock: Any, identity: EcuIdentity) -> None:
+    value = [b"\x00\x4c\x4b\x40"]
+    server = UdsServer(identity, DtcMemory(clock=clock), clock=clock, live_data={0xD010: lambda: value[0]})
+    assert ask(server, "22D010") == "62D010004C4B40"  # 5 000 000 × 0.0001 % = 50 %
+    value[0] = b"\x00\x4c\x4b\x3f"
+    assert ask(server, "22D010") == "62D010004C4B3F"
+
+
 def test_a_written_vin_survives_a_reset(server: UdsServer) -> None:
     vin = b"LZYTBGBW5B1000002".hex().upper()
     ask(server, "1003")

@@ -14,7 +14,7 @@ import pytest
 
 
 @pytest.fixture
-def energised(supply, cellsim, eload, dyno):
+def energised(supply, cellsim, eload, dyno, tempsim, isofault):
     cellsim.set_current_limit(1.0)
     cellsim.set_cell_voltages([3.3] * cellsim.channels)
     cellsim.output_on()
@@ -27,6 +27,9 @@ def energised(supply, cellsim, eload, dyno):
     eload.set_current(10)
     eload.load_on()
     dyno.set_speed(1500)
+    tempsim.set_resistance(1, 4000)
+    isofault.insert("hv_pos", 300_000)
+    isofault.set_link_load(True)
     Path(os.environ["HIL_SCENARIO_MARK"]).write_text("energised")
 
 

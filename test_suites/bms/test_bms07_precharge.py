@@ -1,0 +1,66 @@
+"""BMS-07 pre-charge: the link charged through the pre-charge resistor, main closed at 95 % of the
+pack, the inrush seen by the analyzer's element 4 at the inverter's DC input."""
+
+from __future__ import annotations
+
+import contextlib
+import math
+
+import allure
+import numpy as np
+
+from hil.acquisition import acquire
+from hil.scenario import scenario
+from hil.timing import WaitTimeout
+
+pytestmark = [allure.epic("BMS")]
+
+RATE_HZ = 20_000.0  # 50 µs: the inrush peak is the first sample after the pre-charge contact closes
+# the most recent 4 s: the pre-charge (≈ 0.35 s) and the up to 2 s the drive may take to report ready
+WINDOW_S = 4.0
+# I4 at or below this: nothing flows into the DC input (the contactors open: a few mA of the link's
+# bleed at most); the pre-charge's own current is still 0.55 A when it ends at 95 % [E]
+IDLE_A = 0.1
+# the main contactor's close: the link's last few percent through milliohms, tens of amperes, far
+# above the pre-charge resistor's 11 A [E]
+SPIKE_A = 20.0
+PEAK_WINDOW_S = 0.01  # the inrush peak: within 10 ms of the start (τ = 100 ms)
+BEFORE_CLOSE_S = 0.002  # the link voltage this long before the main contacts close
+
+
+@scenario(
+    "BMS-07",
+    "Pre-charge time, link ratio at main close, inrush",
+    feature="Contactors",
+    severity="critical",
+    measures=[
+        "bms.precharge.close_time_s",
+        "bms.precharge.link_ratio_at_close_pct",
+        "bms.precharge.inrush_peak_a",
+    ],
+    eol=True,
+)
+def test_bms07_precharge(drive, analyzer, supply, measure):
+    drive.transition("powered")
+    analyzer.configure("P3W4", 1000, 50)
+    pack_v = supply.measure_voltage()
+    # a pre-charge that never completes shows in the capture: no main-contactor close in it
+    with contextlib.suppress(WaitTimeout):
+        drive.transition("drive_ready")
+    cap = acquire(analyzer, ["U4", "I4"], RATE_HZ, round(RATE_HZ * WINDOW_S))
+    u4, i4 = cap.channel("U4").astype(float), cap.channel("I4").astype(float)
+    # the main contactor closes onto the last few percent: the largest current of the window, far
+    # above anything the pre-charge resistor lets through; the pre-charge began where the current
+    # last rose from nothing before it
+    close = int(np.argmax(i4))
+    idle = np.flatnonzero(i4[:close] <= IDLE_A)
+    if close == 0 or idle.size == 0 or i4[close] <= SPIKE_A:
+        measure("bms.precharge.inrush_peak_a", float(i4.max()))
+        measure("bms.precharge.close_time_s", math.nan)
+        measure("bms.precharge.link_ratio_at_close_pct", 100.0 * float(u4.max()) / pack_v)
+        return
+    start = int(idle[-1]) + 1
+    measure("bms.precharge.inrush_peak_a", float(i4[start : start + round(PEAK_WINDOW_S * RATE_HZ)].max()))
+    measure("bms.precharge.close_time_s", (close - start) / RATE_HZ)
+    before = u4[close - round(BEFORE_CLOSE_S * RATE_HZ)]
+    measure("bms.precharge.link_ratio_at_close_pct", 100.0 * before / pack_v)
