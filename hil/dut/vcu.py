@@ -12,6 +12,7 @@ from __future__ import annotations
 import enum
 import math
 import threading
+import time
 from typing import Any
 
 import can
@@ -65,6 +66,7 @@ class Vcu:
         self._command_counter = 0
         self._tsc1_task: Any = None
         self._heartbeat_task: Any = None
+        self._tsc1_sent_s: float | None = None
 
     # --- requests ------------------------------------------------------------------------------
     def _signal_range(self, message: cantools.database.can.Message, name: str) -> tuple[float, float]:
@@ -132,6 +134,10 @@ class Vcu:
             },
         )
 
+    def _next_tsc1(self, message: can.Message) -> None:
+        self._refresh(message, self._tsc1_frame)
+        self._tsc1_sent_s = time.monotonic()  # the frame goes to the bus right after this
+
     def _refresh(self, message: can.Message, make: Any) -> None:
         with self._lock:
             fresh = make()
@@ -149,7 +155,7 @@ class Vcu:
             with self._lock:
                 first = self._tsc1_frame()
             self._tsc1_task = self.bus.send_periodic(
-                first, self.tsc1_period_s, modifier_callback=lambda m: self._refresh(m, self._tsc1_frame)
+                first, self.tsc1_period_s, modifier_callback=self._next_tsc1
             )
 
     def hold_torque_requests(self) -> None:
@@ -183,6 +189,14 @@ class Vcu:
     def stop(self) -> None:
         self.hold_torque_requests()
         self.stop_heartbeat()
+
+    @property
+    def last_torque_request_s(self) -> float | None:
+        """``time.monotonic()`` as the latest TSC1 frame went to the bus; None before the first.
+
+        After ``hold_torque_requests()`` a frame already on its way may still go out: read this
+        once the stream has been quiet for a period."""
+        return self._tsc1_sent_s
 
     @property
     def torque_request_nm(self) -> float:

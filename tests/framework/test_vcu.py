@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import time
 import uuid
 
 import can
@@ -97,3 +98,25 @@ def test_a_stopped_stream_stops(buses):
         assert later == []
     finally:
         vcu.stop()
+
+
+def test_the_time_of_the_last_torque_request_is_kept(buses):
+    """A command-timeout scenario (INV-16) times the drive from the last TSC1 frame sent."""
+    sender, listener = buses
+    vcu = Vcu(sender, DB, reference_torque_nm=1000.0, tsc1_period_s=0.01, heartbeat_period_s=0.5)
+    assert vcu.last_torque_request_s is None
+    vcu.start()
+    try:
+        _collect(listener, "TSC1", 3)
+        before = time.monotonic()
+        vcu.hold_torque_requests()
+        after = time.monotonic()
+        tsc1 = DB.get_message_by_name("TSC1").frame_id
+        while (message := listener.recv(timeout=0.1)) is not None:
+            if message.arbitration_id == tsc1:
+                assert time.monotonic() < after + 0.05, "TSC1 went on after the hold"
+        last = vcu.last_torque_request_s
+    finally:
+        vcu.stop()
+    # a period before the hold, or a frame already on its way as it came (loaded machine: slack)
+    assert last is not None and before - 0.05 <= last <= after + 0.01
