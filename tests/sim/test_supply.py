@@ -16,7 +16,7 @@ def test_identity_comes_from_the_bench_config(connect) -> None:
     identity = connect("supply").identify()
     assert (identity.manufacturer, identity.model, identity.serial) == (
         "ITECH",
-        "IT6054C-800-340",
+        "IT6054C-800-340-P5",
         "SIM-PS-0001",
     )
 
