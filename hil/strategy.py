@@ -162,6 +162,9 @@ class DriveStrategy:
             timeout_s=self.precharge_timeout_s + 1.0,
             what="drive_ready: BMS contactors closed",
         )
+        # a drive latch that may only be reset with the link up (an under-voltage trip left by a
+        # supply ramped down under closed contactors) is reset now the link is charged
+        self.vcu.fault_reset()
         self.monitor.wait(
             "INV_Status",
             lambda f: f["PwmEnabled"] == 1,
@@ -219,4 +222,7 @@ class DriveStrategy:
         self.output_rpm = 0.0
 
     def close(self) -> None:
+        # the test's safe state runs after this: it must find the VCU asking for no torque and open
+        # contactors, as the hook would have had it, or the supply ramps down under a live drive
+        self.vcu.neutral()
         self._remove_hook()

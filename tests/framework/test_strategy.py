@@ -60,3 +60,26 @@ def test_bad_transitions_are_refused_before_anything_moves(drive, state, params,
 def test_an_unknown_state_is_named(drive):
     with pytest.raises(KeyError, match="FLYING"):
         drive.transition("flying")
+
+
+def test_a_closed_strategy_leaves_the_vcu_asking_for_open_contactors(drive, can_monitor):
+    """The drive fixture closes its strategy before the test's safe state runs: that safe state must
+    not ramp the supply down under contactors the VCU still asks to keep closed."""
+    drive.transition("drive_ready")
+    drive.close()
+    can_monitor.wait(
+        "BMS_Status", lambda f: f["ContactorState"] == OPEN, timeout_s=1.0, what="contactors open"
+    )
+
+
+def test_an_under_voltage_latch_is_reset_once_the_link_is_up(drive, bench, can_monitor):
+    """Ramping the supply down under closed contactors latches the drive's under-voltage trip, whose
+    reset needs the link above 450 V [E]: the bring-up resets it again once the contactors closed."""
+    drive.transition("drive_ready")
+    bench.supply.set_voltage(380.0)
+    can_monitor.wait(
+        "INV_Faults", lambda f: f["DcUnderVoltageTrip"] == 1, timeout_s=2.0, what="under-voltage trip"
+    )
+    bench.safe_state()
+    drive.transition("drive_ready")
+    assert can_monitor.value("INV_Status", "PwmEnabled") == 1
