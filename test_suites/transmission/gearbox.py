@@ -124,6 +124,15 @@ class Gearbox:
         first = self.monitor.wait("ETC1", started, since=since.sequence, timeout_s=timeout_s, what=what)
         return 0.5 * (idle[0].t_s + first.t_s)
 
+    def wait_in_gear(self, gear: int, *, timeout_s: float, what: str) -> None:
+        """Wait until ETC1 shows no shift in process and its shaft speeds in ``gear``."""
+        self.monitor.wait(
+            "ETC1",
+            lambda f: f["ShiftInProcess"] == NOT_SHIFTING and self._gear_of(f) == gear,
+            timeout_s=timeout_s,
+            what=what,
+        )
+
     def wait_idle(self, *, timeout_s: float, what: str) -> float:
         """Wait until ETC1 says no shift is in process; the time it did."""
         return self.monitor.wait(
