@@ -11,6 +11,7 @@ BENCHMARKS = {
     "sim_realtime": "benchmarks.sim_realtime",
     "synthesis": "benchmarks.synthesis",
     "drive_step": "benchmarks.drive_step",
+    "process_bench": "benchmarks.process_bench",
 }
 
 

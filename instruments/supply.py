@@ -54,27 +54,28 @@ class IT6000C(ScpiDcReadback, DcSupply):
 
     driver = "itech.it6000c"
     MODELS = {
-        # voltage, source/sink current, power, slew: the model's own rating [R: IT6000C datasheet]
+        # voltage, source/sink current, power, slew: the model's own rating [R: IT6000C datasheet]; the
+        # slowest slew it takes is a thousandth of its fastest [E: unconfirmed, as the VOLT:SLEW unit]
         "IT6018C-800-75": {
             "voltage_v": (0.0, 800.0),
             "current_a": (0.0, 75.0),
             "sink_current_a": (0.0, 75.0),
             "power_w": (0.0, 18_000.0),
-            "slew_v_per_s": (0.001, 8000.0),
+            "slew_v_per_s": (8.0, 8000.0),
         },
         "IT6036C-1500-60": {
             "voltage_v": (0.0, 1500.0),
             "current_a": (0.0, 60.0),
             "sink_current_a": (0.0, 60.0),
             "power_w": (0.0, 36_000.0),
-            "slew_v_per_s": (0.001, 15_000.0),
+            "slew_v_per_s": (15.0, 15_000.0),
         },
         "IT6054C-800-340": {
             "voltage_v": (0.0, 800.0),
             "current_a": (0.0, 340.0),
             "sink_current_a": (0.0, 340.0),
             "power_w": (0.0, 54_000.0),
-            "slew_v_per_s": (0.001, 8000.0),
+            "slew_v_per_s": (8.0, 8000.0),
         },
         # five IT6054C-800-340 in master/slave parallel, answering as one [E: five times the unit's
         # current and power]: a source for the 200 kW drive's peak power (≈ 390 A at 554 V)

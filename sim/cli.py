@@ -12,6 +12,7 @@ from typing import Any
 import click
 import yaml
 
+from sim.process import serve_child
 from sim.service import start
 
 
@@ -120,6 +121,12 @@ def serve(
     finally:
         bench.stop()
     click.echo("hil-sim: stopped")
+
+
+@main.command("bench-process", hidden=True)
+def bench_process() -> None:
+    """The bench service's own process (``process: true``): spec on stdin, one report line on stdout."""
+    sys.exit(serve_child())
 
 
 if __name__ == "__main__":

@@ -21,6 +21,11 @@ log = logging.getLogger("sim.socketcand")
 # python-can's client reads each handshake reply with one recv() and compares it whole; a frame
 # following ``< ok >`` too closely would arrive glued to it, so frames start flowing after a pause
 HANDSHAKE_QUIET_S = 0.05
+# python-can's client sends each frame as it comes, Nagle's algorithm on: it holds a frame back
+# until the one before is acknowledged, so this end acknowledges every read at once (Linux)
+QUICKACK = getattr(socket, "TCP_QUICKACK", None)
+# frames that arrived together are written together, up to what fits one 1 KiB read of the client
+FRAMES_PER_WRITE = 16
 
 
 def frame_text(message: can.Message) -> str:
@@ -67,6 +72,8 @@ class _Session:
                 chunk = self.connection.recv(4096)
                 if not chunk:
                     break
+                if QUICKACK is not None:
+                    self.connection.setsockopt(socket.IPPROTO_TCP, QUICKACK, 1)
                 pending += chunk.decode("ascii", errors="replace")
                 while ">" in pending:
                     command, pending = pending.split(">", 1)
@@ -107,8 +114,14 @@ class _Session:
         try:
             while not self._closed.is_set():
                 message = self.bus.recv(timeout=0.05)
-                if message is not None and not message.is_error_frame:
-                    self._write(frame_text(message))
+                # what arrived together leaves together: one write, one segment for the client to read
+                lines: list[str] = []
+                while message is not None:
+                    if not message.is_error_frame:
+                        lines.append(frame_text(message))
+                    message = self.bus.recv(timeout=0) if len(lines) < FRAMES_PER_WRITE else None
+                if lines:
+                    self._write("".join(lines))
         except (OSError, can.CanError):
             self._closed.set()
 

@@ -1,4 +1,4 @@
-"""`hil bench check` on the three shipped bench files."""
+"""`hil bench check` on the shipped bench files."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 HIL = [sys.executable, "-m", "hil"]
@@ -34,13 +36,21 @@ def test_unreachable_lab_fails_fast_with_one_line_per_instrument():
     assert elapsed < 15, f"took {elapsed:.1f} s"
 
 
-def test_simulated_bench_in_process_answers():
-    done = _check("benches/sim.yaml")
+@pytest.mark.parametrize(
+    ("bench", "can"),
+    [
+        ("benches/sim.yaml", "interface=socketcand host=127.0.0.1 port="),
+        ("benches/sim-inprocess.yaml", "interface=virtual"),
+    ],
+    ids=["own-process", "in-process"],
+)
+def test_simulated_bench_answers(bench, can):
+    done = _check(bench)
     assert done.returncode == 0, done.stdout + done.stderr
     for name, serial in [("supply", "SIM-PS-0001"), ("dyno", "SIM-DY-0001"), ("analyzer", "SIM-PA-0001")]:
         row = next(line for line in done.stdout.splitlines() if line.startswith(name + " "))
         assert "no answer" not in row and serial in row and "bench file says" not in row
-    assert "can: interface=virtual" in done.stdout and done.stdout.rstrip().endswith("ok")
+    assert f"can: {can}" in done.stdout and done.stdout.rstrip().endswith("ok")
 
 
 def test_remote_simulated_bench_answers_while_hil_sim_serve_runs():

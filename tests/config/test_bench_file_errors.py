@@ -135,7 +135,14 @@ def test_missing_file(tmp_path):
         load_bench(tmp_path / "nope.yaml")
 
 
-@pytest.mark.parametrize("bench", ["sim.yaml", "sim-remote.yaml", "lab-example.yaml"])
+SHIPPED = sorted(p.name for p in (ROOT / "benches").glob("*.yaml"))
+
+
+def test_the_shipped_bench_files_are_all_checked():
+    assert {"sim.yaml", "sim-inprocess.yaml", "sim-remote.yaml", "lab-example.yaml"} <= set(SHIPPED)
+
+
+@pytest.mark.parametrize("bench", SHIPPED)
 def test_shipped_bench_files_load(bench):
     config = load_bench(ROOT / "benches" / bench)
     assert set(config.instruments) == {"supply", "cellsim", "eload", "dyno", "analyzer"}

@@ -48,15 +48,24 @@ def _state_changes(log: Path) -> list[tuple[str, str]]:
     return changes
 
 
-def _run(tmp_path: Path, test: str, send: signal.Signals | None) -> tuple[subprocess.CompletedProcess, Path]:
+def _run(
+    tmp_path: Path, test: str, send: signal.Signals | None, to_group: bool
+) -> tuple[subprocess.CompletedProcess, Path]:
     log, mark = tmp_path / "commands.jsonl", tmp_path / "energised"
     command = [
         sys.executable, "-m", "pytest", f"{SCENARIOS}::{test}", "-p", "no:cacheprovider", "-q",
         f"--sim-log={log}", f"--bench={ROOT / 'benches' / 'sim.yaml'}",
     ]  # fmt: skip
     env = {**os.environ, "HIL_SCENARIO_MARK": str(mark)}
+    # a session of its own, so that its process group can be signalled as a terminal's Ctrl-C does
     child = subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        command,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
     )
     try:
         if send is not None:
@@ -65,7 +74,10 @@ def _run(tmp_path: Path, test: str, send: signal.Signals | None) -> tuple[subpro
                 assert child.poll() is None, child.stdout.read()
                 assert time.monotonic() < deadline, "scenario never energised"
                 time.sleep(0.05)
-            child.send_signal(send)
+            if to_group:
+                os.killpg(child.pid, send)
+            else:
+                child.send_signal(send)
         out, _ = child.communicate(timeout=90)
     finally:
         if child.poll() is None:
@@ -75,17 +87,20 @@ def _run(tmp_path: Path, test: str, send: signal.Signals | None) -> tuple[subpro
 
 
 @pytest.mark.parametrize(
-    ("test", "send", "expect_in_output"),
+    ("test", "send", "to_group", "expect_in_output"),
     [
-        ("test_fails", None, "deliberate failure"),
-        ("test_raises", None, "deliberate error"),
-        ("test_dwells", signal.SIGINT, "KeyboardInterrupt"),
-        ("test_dwells", signal.SIGTERM, "BenchTerminated"),
+        ("test_fails", None, False, "deliberate failure"),
+        ("test_raises", None, False, "deliberate error"),
+        ("test_dwells", signal.SIGINT, False, "KeyboardInterrupt"),
+        # Ctrl-C reaches the whole foreground process group: the simulator must outlive it until
+        # the safe state has run against it
+        ("test_dwells", signal.SIGINT, True, "KeyboardInterrupt"),
+        ("test_dwells", signal.SIGTERM, False, "BenchTerminated"),
     ],
-    ids=["fail", "error", "sigint", "sigterm"],
+    ids=["fail", "error", "sigint", "ctrl-c-to-group", "sigterm"],
 )
-def test_every_exit_ends_in_the_safe_state(tmp_path, test, send, expect_in_output):
-    done, log = _run(tmp_path, test, send)
+def test_every_exit_ends_in_the_safe_state(tmp_path, test, send, to_group, expect_in_output):
+    done, log = _run(tmp_path, test, send, to_group)
     assert done.returncode != 0, done.stdout
     assert expect_in_output in done.stdout, done.stdout
     changes = _state_changes(log)

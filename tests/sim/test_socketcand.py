@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import statistics
+import threading
+import time
 from collections.abc import Iterator
 
 import can
@@ -83,3 +86,33 @@ def test_wire_format() -> None:
         and parsed.arbitration_id == 0x0C000027
         and bytes(parsed.data) == b"\x0a\x00\xff"
     )
+
+
+def test_a_frame_crosses_without_waiting_for_an_acknowledgement() -> None:
+    """python-can's client leaves Nagle's algorithm on: unless the server acknowledges each read at
+    once, a frame sent every 5 ms waits for the acknowledgement of the one before (~3 ms, median)."""
+    probe, frames = 0x7F0, 200
+    bench = start(instruments(), {"interface": "socketcand", "port": 0}, {"process": True})
+    sent: dict[int, float] = {}
+    latencies: list[float] = []
+    try:
+        with can.Bus(**bench.can_kwargs) as sender, can.Bus(**bench.can_kwargs) as receiver:
+
+            def receive() -> None:
+                while len(latencies) < frames and (message := receiver.recv(timeout=2.0)) is not None:
+                    if message.arbitration_id == probe:
+                        latencies.append(time.perf_counter() - sent[message.data[0]])
+
+            reader = threading.Thread(target=receive)
+            reader.start()
+            # the server holds frames back for a moment after a handshake, none of them timed
+            time.sleep(0.2)
+            for number in range(frames):
+                sent[number % 256] = time.perf_counter()
+                sender.send(can.Message(arbitration_id=probe, is_extended_id=False, data=[number % 256]))
+                time.sleep(0.005)
+            reader.join()
+    finally:
+        bench.stop()
+    assert len(latencies) == frames
+    assert statistics.median(latencies) < 0.0015, sorted(latencies)[:: frames // 10]
