@@ -5,7 +5,8 @@
   ±5 ms. Which gears a shift went between comes from the input over the output shaft speed (ETC1,
   SPN 161 / 191) just before and just after it, matched to the product's gear ratios: the gear
   numbers ETC2 reports are what TX-06 checks, so no other scenario relies on them.
-- The vehicle speed at a shift command is CCVS1's (SPN 84, every 100 ms), interpolated.
+- The vehicle speed at a shift command is CCVS1's (SPN 84, every 100 ms), carried on from the two
+  frames before it.
 - The throttle is the torque request over the peak torque (the TCU's view); the TSC1 carries whole
   percent of the reference torque, so a throttle is sent as the largest request that does not
   exceed it.
@@ -166,13 +167,24 @@ class Gearbox:
     def _shift(
         start: float, end: float, from_gear: Any, to_gear: int, speed_t: np.ndarray, speed_kmh: np.ndarray
     ) -> Shift:
-        speed = float(np.interp(start, speed_t, speed_kmh)) if speed_t.size else math.nan
-        return Shift(start, end, int(from_gear), to_gear, speed)
+        return Shift(start, end, int(from_gear), to_gear, speed_at(start, speed_t, speed_kmh))
 
     @staticmethod
     def at(shifts: list[Shift], start_s: float) -> Shift:
         """The shift whose command was at ``start_s`` (as ``next_shift`` returned it)."""
         return min(shifts, key=lambda s: abs(s.start_s - start_s))
+
+
+def speed_at(t_s: float, speed_t: np.ndarray, speed_kmh: np.ndarray) -> float:
+    """The speed at ``t_s`` carried on from the last two frames before it: the shift that starts
+    there takes the torque away, and the speed dips in the period after (interpolating across it
+    would read the line low)."""
+    before = np.flatnonzero(speed_t <= t_s)
+    if before.size < 2:
+        return math.nan
+    i, j = before[-2], before[-1]
+    slope = (speed_kmh[j] - speed_kmh[i]) / (speed_t[j] - speed_t[i])
+    return float(speed_kmh[j] + slope * (t_s - speed_t[j]))
 
 
 class DynoRecorder:
