@@ -34,7 +34,9 @@ from hil.timing import wait_until
 
 NOT_SHIFTING = 0  # ETC1 ShiftInProcess (SPN 574): 00 = shift not in process
 NEUTRAL = 0
-TSC1_WAIT_S = 0.1  # ten TSC1 periods: the VCU's cyclic task is late only on a stalled machine
+# a TSC1 sender starved on a loaded machine may hold its next frame a while; the scenarios time
+# from the frame itself, so a late one costs only the wait
+TSC1_WAIT_S = 1.0
 TSC1_POLL_S = 0.002
 
 
