@@ -73,9 +73,10 @@ class Gearbox:
         gears = itertools.takewhile(lambda g: f"gear_ratio_{g}" in product.figures, itertools.count(1))
         self.ratios = {gear: product.value(f"gear_ratio_{gear}", "1") for gear in gears}
         self.peak_torque_nm = product.value("peak_torque", "N*m")
+        self.reference_torque_nm = product.value("reference_torque", "N*m")
         tsc1 = monitor.db.get_message_by_name("TSC1").get_signal_by_name("RequestedTorqueLimit")
         # the signal counts percent of the reference torque (dbc/README.md)
-        self.request_step_nm = float(tsc1.scale) * product.value("reference_torque", "N*m") / 100.0
+        self.request_step_nm = float(tsc1.scale) * self.reference_torque_nm / 100.0
 
     # --- the pedal -------------------------------------------------------------------------------
     def torque_nm(self, throttle: float) -> float:
@@ -84,16 +85,28 @@ class Gearbox:
         return steps * self.request_step_nm
 
     def throttle(self, throttle: float) -> float:
-        """Ask for ``throttle``; the time the first TSC1 frame carrying it went to the bus."""
+        """Ask for ``throttle`` and wait until the drive echoes it (EEC1 driver's demand, SPN 512);
+        the time the first TSC1 frame carrying it went to the bus."""
+        mark = self.monitor.mark()
         asked = time.monotonic()
-        self.vcu.request_torque(self.torque_nm(throttle))
-        return wait_until(
+        torque_nm = self.torque_nm(throttle)
+        self.vcu.request_torque(torque_nm)
+        sent = wait_until(
             lambda: self.vcu.last_torque_request_s,
-            lambda sent: sent is not None and sent > asked,
+            lambda at: at is not None and at > asked,
             timeout_s=TSC1_WAIT_S,
             poll_s=TSC1_POLL_S,
             what=f"a TSC1 frame carrying {throttle:.0%} throttle",
         )
+        percent = round(100.0 * torque_nm / self.reference_torque_nm)
+        self.monitor.wait(
+            "EEC1",
+            lambda f: f["DriversDemandPercentTorque"] == percent,
+            since=mark,
+            timeout_s=TSC1_WAIT_S,
+            what=f"the drive's EEC1 echoing a demand of {percent} % ({throttle:.0%} throttle)",
+        )
+        return sent
 
     # --- gears from the shaft speeds ---------------------------------------------------------------
     def gear_of(self, input_rpm: float, output_rpm: float) -> int:

@@ -44,6 +44,7 @@ def upshift_at_half_throttle(drive, dyno, plant_loop, gearbox: Gearbox) -> tuple
     drive.transition("drive_ready")
     gearbox.throttle(THROTTLE)
     road = start_road(drive, dyno, plant_loop, APPROACH_KMH)
+    gearbox.wait_in_gear(1, timeout_s=SHIFT_OVER_S, what="1st gear at the approach speed (ETC1)")
     since = gearbox.mark()
     gearbox.next_shift(since, timeout_s=UPSHIFT_TIMEOUT_S, what="1→2 upshift at 50 % throttle")
     gearbox.wait_idle(timeout_s=SHIFT_OVER_S, what="the upshift over")
