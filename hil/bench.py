@@ -183,6 +183,12 @@ class Bench:
         self.close()
 
     # --- access --------------------------------------------------------------------------------
+    @property
+    def unit_serial(self) -> str | None:
+        """The serial number of the unit the bench's service holds (a simulated bench); None for a
+        lab bench, where the operator gives it."""
+        return None if self.service is None else getattr(self.service, "unit_serial", None)
+
     def __getattr__(self, name: str) -> Guarded:
         instruments = self.__dict__.get("instruments", {})
         if name in instruments:

@@ -10,6 +10,7 @@ suite without teeth, one it should not fail is a suite (or a limit) that would r
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import tempfile
@@ -23,6 +24,10 @@ import yaml
 
 from hil.errors import HilError
 
+# A scenario that could not reach its starting state says so first: "drive_ready: BMS contactors
+# closed: not reached within 6 s" (hil.strategy's waits name the state they were bringing up)
+_BLOCKED_AT = re.compile(r"(?:^|\s)(powered|drive_ready|turning): ")
+
 
 @dataclass(frozen=True)
 class DefectUnit:
@@ -30,6 +35,7 @@ class DefectUnit:
     path: Path
     description: str
     expected: tuple[str, ...]
+    blocks: tuple[str, ...] = ()
 
 
 @dataclass
@@ -38,6 +44,7 @@ class UnitResult:
     failed: list[str] = field(default_factory=list)
     measured: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    blocked: list[str] = field(default_factory=list)
     wall_s: float = 0.0
     exit_code: int = 0
 
@@ -70,7 +77,12 @@ def load_units(directory: Path, names: Sequence[str] = ()) -> list[DefectUnit]:
         expected = raw.get("expected_failures") if isinstance(raw, dict) else None
         if not isinstance(expected, list) or not expected or not all(isinstance(e, str) for e in expected):
             raise HilError(f"{path}: expected_failures: a non-empty list of measurement names")
-        units.append(DefectUnit(path.stem, path, str(raw.get("description", "")), tuple(expected)))
+        blocks = raw.get("blocks", [])
+        if not isinstance(blocks, list) or not all(isinstance(b, str) for b in blocks):
+            raise HilError(f"{path}: blocks: a list of bench states the unit cannot reach")
+        units.append(
+            DefectUnit(path.stem, path, str(raw.get("description", "")), tuple(expected), tuple(blocks))
+        )
     missing = sorted(set(names) - {u.name for u in units})
     if missing:
         raise HilError(f"{directory}: no defect unit named {', '.join(missing)}")
@@ -103,7 +115,8 @@ def run_suites(
 
 def failed_measurements(document: dict) -> tuple[list[str], list[str], list[str]]:
     """(measured, failed) measurement names in first-seen order, and the tests that failed or
-    errored without a failed measurement (a scenario that could not judge is not a pass)."""
+    errored without a failed measurement (a scenario that could not judge is not a pass), each
+    with its first line."""
     measured: list[str] = []
     failed: list[str] = []
     errors: list[str] = []
@@ -116,8 +129,14 @@ def failed_measurements(document: dict) -> tuple[list[str], list[str], list[str]
         if test["outcome"] in ("failed", "error") and not any(
             m["outcome"] == "fail" for m in test["measurements"]
         ):
-            errors.append(f"{test['nodeid']}: {test['outcome']} without a failed measurement")
+            errors.append(f"{test['nodeid']}: {test['outcome']}: {test.get('message') or ''}")
     return measured, failed, errors
+
+
+def blocked_at(error: str) -> str | None:
+    """The bench state a scenario could not reach, if that is why it stopped."""
+    found = _BLOCKED_AT.search(error)
+    return found.group(1) if found else None
 
 
 def run_unit(
@@ -145,7 +164,10 @@ def run_unit(
     if document is None:
         outcome.errors.append(f"no results (pytest exit {exit_code}): {tail}")
         return outcome
-    outcome.measured, outcome.failed, outcome.errors = failed_measurements(document)
+    outcome.measured, outcome.failed, errors = failed_measurements(document)
+    for error in errors:
+        # a unit that cannot reach a state leaves the scenarios that need it unjudged, as it says
+        (outcome.blocked if blocked_at(error) in unit.blocks else outcome.errors).append(error)
     return outcome
 
 
@@ -200,7 +222,11 @@ def table(results: Sequence[UnitResult], measurements: Sequence[str]) -> str:
         rows.append(row)
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
-    legend = [f"{i:>3} {r.unit.name}: {r.unit.description}" for i, r in enumerate(results, 1)]
+    legend = [
+        f"{i:>3} {r.unit.name}: {r.unit.description}"
+        + (f" ({len(r.blocked)} scenarios blocked at {', '.join(r.unit.blocks)})" if r.blocked else "")
+        for i, r in enumerate(results, 1)
+    ]
     return "\n".join([*lines, "", "units:", *legend])
 
 
@@ -211,6 +237,7 @@ def document(results: Sequence[UnitResult]) -> dict:
                 "expected": list(r.unit.expected),
                 "failed": list(r.failed),
                 "errors": list(r.errors),
+                "blocked": list(r.blocked),
                 "wall_s": round(r.wall_s, 1),
             }
             for r in results

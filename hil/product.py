@@ -1,4 +1,5 @@
-"""The product's design figures (``specs/product.yaml``): what a scenario needs to set up a stimulus.
+"""The product's design figures (``specs/product.yaml``): what a scenario needs to set up a stimulus,
+and what the product must say about itself: its identity over UDS and its table of DTCs.
 
 Each figure names its unit; a reader asks for the unit it expects, so a figure given in another unit
 is refused rather than misread.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -15,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from hil.specs import SpecError
 
 PRODUCT_FILE = "product.yaml"
+SECTIONS = ("product", "identity", "dtcs")
 
 
 class Figure(BaseModel):
@@ -26,10 +29,38 @@ class Figure(BaseModel):
     doc: str = Field(min_length=1)
 
 
+class IdentityValue(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    value: str = Field(min_length=1)
+    source: str = Field(pattern=r"^[SRE]$")
+    doc: str = Field(min_length=1)
+
+
+class ProductDtc(BaseModel):
+    """What a fault must set: the J1939 SPN and FMI (J1939-73) and the lamp it lights."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    spn: int = Field(ge=0, le=(1 << 19) - 1)
+    fmi: int = Field(ge=0, le=31)
+    lamp: Literal["amber", "red"]
+    source: str = Field(pattern=r"^[SRE]$")
+    doc: str = Field(min_length=1)
+
+
 class Product:
-    def __init__(self, figures: dict[str, Figure], path: str) -> None:
+    def __init__(
+        self,
+        figures: dict[str, Figure],
+        path: str,
+        identity: dict[str, IdentityValue] | None = None,
+        dtcs: dict[str, ProductDtc] | None = None,
+    ) -> None:
         self.figures = figures
         self.path = path
+        self.identities = identity or {}
+        self.dtcs = dtcs or {}
 
     def value(self, name: str, unit: str) -> float:
         """The figure ``name`` in ``unit``; a missing figure or another unit is an error naming both."""
@@ -44,6 +75,41 @@ class Product:
             )
         return figure.value
 
+    def identity(self, name: str) -> str:
+        """What the product reports as ``name`` (``part_number``, ``software_version`` ...)."""
+        entry = self.identities.get(name)
+        if entry is None:
+            known = ", ".join(sorted(self.identities)) or "none"
+            raise SpecError(self.path, f"identity.{name}", f"missing; known: {known}")
+        return entry.value
+
+    def dtc(self, fault: str) -> ProductDtc:
+        """The DTC the product sets for ``fault`` (``cell_undervoltage``, ``command_timeout`` ...)."""
+        entry = self.dtcs.get(fault)
+        if entry is None:
+            raise SpecError(self.path, f"dtcs.{fault}", f"missing; known: {', '.join(sorted(self.dtcs))}")
+        return entry
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _section(raw: dict, section: str, model: type[M], shown: str) -> dict[str, M]:
+    entries = raw.get(section, {})
+    if not isinstance(entries, dict):
+        raise SpecError(shown, section, "a mapping of name to its entry")
+    parsed: dict[str, M] = {}
+    for name, body in entries.items():
+        try:
+            parsed[name] = model.model_validate(body)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            field = ".".join(str(p) for p in first["loc"])
+            raise SpecError(
+                shown, f"{section}.{name}" + (f".{field}" if field else ""), first["msg"]
+            ) from None
+    return parsed
+
 
 def load_product(directory: str | Path) -> Product:
     path = Path(directory) / PRODUCT_FILE
@@ -57,14 +123,13 @@ def load_product(directory: str | Path) -> Product:
     entries = raw.get("product") if isinstance(raw, dict) else None
     if not isinstance(entries, dict):
         raise SpecError(shown, "product", "missing: a mapping of figure name to value, unit, source, doc")
-    figures: dict[str, Figure] = {}
-    for name, body in entries.items():
-        try:
-            figures[name] = Figure.model_validate(body)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            field = ".".join(str(p) for p in first["loc"])
-            raise SpecError(shown, f"product.{name}" + (f".{field}" if field else ""), first["msg"]) from None
-        if not math.isfinite(figures[name].value):
+    unknown = sorted(set(raw) - set(SECTIONS))
+    if unknown:
+        raise SpecError(shown, unknown[0], f"unknown section; known: {', '.join(SECTIONS)}")
+    figures = _section(raw, "product", Figure, shown)
+    for name, figure in figures.items():
+        if not math.isfinite(figure.value):
             raise SpecError(shown, f"product.{name}.value", "not a finite number")
-    return Product(figures, shown)
+    identity = _section(raw, "identity", IdentityValue, shown)
+    dtcs = _section(raw, "dtcs", ProductDtc, shown)
+    return Product(figures, shown, identity, dtcs)

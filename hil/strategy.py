@@ -162,8 +162,8 @@ class DriveStrategy:
             timeout_s=self.precharge_timeout_s + 1.0,
             what="drive_ready: BMS contactors closed",
         )
-        # a drive latch that may only be reset with the link up (an under-voltage trip left by a
-        # supply ramped down under closed contactors) is reset now the link is charged
+        # a latch whose condition clears only with the link up (the DC under-voltage a safe state
+        # leaves when the supply ramps down before the contactors open) resets now
         self.vcu.fault_reset()
         self.monitor.wait(
             "INV_Status",

@@ -14,8 +14,9 @@ import can
 from sim.can_node import DriveCanNode
 from sim.command_log import CommandLog
 from sim.ecu.diagnostics import DiagnosticsEcu, EcuDefects
-from sim.ecu.dtc_memory import Lamp
+from sim.ecu.dtc_memory import Lamp, MemoryDefects
 from sim.ecu.identity import EcuIdentity
+from sim.ecu.uds_server import UdsDefects
 from sim.emulators import emulator_class
 from sim.emulators.base import Emulator
 from sim.plant.drive_plant import DrivePlant, FaultChange
@@ -52,8 +53,9 @@ class SimulatedBench:
     """What ``sim.service.start`` returns.
 
     ``resources`` (name -> VISA resource actually served), ``can_kwargs`` (for ``can.Bus``),
-    ``command_log()``, ``stop()``; ``plant``, ``simulation`` and ``emulators`` for tests; ECUs
-    beyond the drive system's own join the same CAN channel through ``attach_ecu``.
+    ``unit_serial`` (the serial number of the unit it holds), ``command_log()``, ``stop()``;
+    ``plant``, ``simulation`` and ``emulators`` for tests; ECUs beyond the drive system's own join
+    the same CAN channel through ``attach_ecu``.
     """
 
     def __init__(
@@ -133,15 +135,43 @@ class SimulatedBench:
         profile, identity = self.profile, self.profile.identity
         diag = profile["diagnostics"]
         fmi = int(diag["fmi_override"])
+
+        def flag(name: str) -> bool:
+            return diag[name] >= 0.5
+
+        defects = EcuDefects(
+            fmi_override=fmi if fmi >= 0 else None,
+            spn_contiguous=flag("spn_contiguous"),
+            trips_amber=flag("trips_amber"),
+            dm2_reports_active=flag("dm2_reports_active"),
+            clear_unacknowledged=flag("clear_unacknowledged"),
+            clear_ignored=flag("clear_ignored"),
+            memory=MemoryDefects(
+                occurrences_lost_on_pass=flag("occurrences_lost_on_pass"),
+                snapshot_not_frozen=flag("snapshot_not_frozen"),
+                never_confirmed=flag("never_confirmed"),
+            ),
+            uds=UdsDefects(
+                count_ignores_mask=flag("count_ignores_mask"),
+                clear_active_only=flag("clear_active_only"),
+                vin_volatile=flag("vin_volatile"),
+                any_security_key=flag("any_security_key"),
+            ),
+        )
+        serial = identity["serial_number"] or self.serial
         ecu = DiagnosticsEcu(
             self.can_channel,
-            EcuIdentity(identity["part_number"], self.serial, identity["vin"], identity["software_version"]),
+            EcuIdentity(identity["part_number"], serial, identity["vin"], identity["software_version"]),
             source_address=int(profile["can"]["drive_address"]),
             dm1_period_s=diag["dm1_period"],
             s3_timeout_s=diag["s3_timeout"],
             security_lockout_s=diag["security_lockout"],
+            redetect_delay_s=diag["redetect_delay"],
+            confirmation_delay_s=diag["confirmation_delay"],
+            uds_response_delay_s=diag["uds_response_delay"],
+            self_test_result=int(diag["self_test_result"]),
             insulation_resistance_kohm=lambda: self.plant.insulation_ohm / 1000.0,
-            defects=EcuDefects(fmi_override=fmi if fmi >= 0 else None),
+            defects=defects,
             rng_seed=self.seed,
         )
         ecu.start()
@@ -153,6 +183,10 @@ class SimulatedBench:
 
         self.plant.on_fault = report
         return ecu
+
+    @property
+    def unit_serial(self) -> str:
+        return self.serial
 
     def new_can_bus(self) -> can.BusABC:
         """A bus of its own on the simulation's CAN channel, shut down with the bench."""

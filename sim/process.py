@@ -123,6 +123,7 @@ class ProcessBench:
         ready = report["ready"]
         self.resources: dict[str, str] = dict(ready["resources"])
         self.can_kwargs: dict[str, Any] = dict(ready["can_kwargs"])
+        self.unit_serial: str = ready["unit_serial"]
         self._ready = True
 
     @property
@@ -263,7 +264,16 @@ def serve_child() -> int:
         # otherwise walk it every time and hold every thread of the plant still while they do
         gc.freeze()
         report.write(
-            json.dumps({"ready": {"resources": bench.resources, "can_kwargs": bench.can_kwargs}}) + "\n"
+            json.dumps(
+                {
+                    "ready": {
+                        "resources": bench.resources,
+                        "can_kwargs": bench.can_kwargs,
+                        "unit_serial": bench.unit_serial,
+                    }
+                }
+            )
+            + "\n"
         )
         report.close()
 

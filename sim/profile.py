@@ -4,7 +4,8 @@ of a profile file or of ``--set path=value``.
 ``profile["motor"]["stator_resistance"]`` is the SI value (°C for temperatures) the physics reads;
 ``profile.parameters`` keeps value, unit, range and source for reports. A profile file may also say
 what the unit is (``description``) and, for a defect unit, which measurements a correct suite must
-fail (``expected_failures``).
+fail (``expected_failures``) and which bench states it cannot reach (``blocks``: a unit whose
+pre-charge never completes cannot be brought to drive_ready).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from sim.parameters import Parameter, ParameterError, parse_parameter
 GOLDEN = Path(__file__).parent / "profiles" / "golden.yaml"
 DEFECTS = Path(__file__).parent / "profiles" / "defects"
 IDENTITY = "identity"
+BENCH_STATES = frozenset({"powered", "drive_ready", "turning"})
 
 
 class ProfileError(ParameterError):
@@ -142,6 +144,9 @@ def load_profile(
         expected = overlay.pop("expected_failures", [])
         if not isinstance(expected, list) or not all(isinstance(e, str) for e in expected):
             raise ProfileError(f"{where}expected_failures: a list of measurement names")
+        blocks = overlay.pop("blocks", [])
+        if not isinstance(blocks, list) or not set(blocks) <= BENCH_STATES:
+            raise ProfileError(f"{where}blocks: a list of bench states, of {', '.join(sorted(BENCH_STATES))}")
         for key, value in (overlay.pop(IDENTITY, None) or {}).items():
             if key not in identity:
                 raise ProfileError(f"{where}unknown identity field {key!r}; known: {', '.join(identity)}")

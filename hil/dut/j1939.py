@@ -7,6 +7,7 @@ is the group extension, part of the PGN, and the message is broadcast.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections import deque
@@ -119,7 +120,12 @@ class Acknowledgment:
 
 @dataclass(frozen=True)
 class J1939Message:
-    """A complete parameter group as received: single frame or reassembled transport."""
+    """A complete parameter group as received: single frame or reassembled transport.
+
+    ``time_s``: the client's clock when it was complete; ``bus_time_s``: the CAN interface's
+    timestamp of its first frame (the frame itself, or the TP.CM announcing it), the time base for
+    the period of a broadcast, free of the receiving thread's delays and of the transport's spacing.
+    """
 
     pgn: int
     source_address: int
@@ -127,6 +133,7 @@ class J1939Message:
     data: bytes
     time_s: float
     sequence: int
+    bus_time_s: float = math.nan
 
 
 class BamReassembler:
@@ -201,6 +208,7 @@ class J1939Client(can.Listener):
         self.source_address = source_address
         self._clock = clock
         self._bam = BamReassembler()
+        self._bam_announced: dict[int, float] = {}  # source -> interface timestamp of its TP.CM
         self._wanted = {PGN_DM1, PGN_DM2, PGN_ACKNOWLEDGMENT}
         self._received: deque[J1939Message] = deque(maxlen=self._HISTORY)
         self._sequence = 0
@@ -216,19 +224,25 @@ class J1939Client(can.Listener):
         data = bytes(msg.data)
         if ident.pgn == PGN_TP_CM and ident.destination_address == GLOBAL_ADDRESS:
             self._bam.on_cm(ident.source_address, data, now)
+            self._bam_announced[ident.source_address] = msg.timestamp
         elif ident.pgn == PGN_TP_DT and ident.destination_address == GLOBAL_ADDRESS:
             done = self._bam.on_dt(ident.source_address, data, now)
             if done is not None:
-                self._store(done[0], ident.source_address, GLOBAL_ADDRESS, done[1], now)
+                announced = self._bam_announced.get(ident.source_address, math.nan)
+                self._store(done[0], ident.source_address, GLOBAL_ADDRESS, done[1], now, announced)
         else:
-            self._store(ident.pgn, ident.source_address, ident.destination_address, data, now)
+            self._store(ident.pgn, ident.source_address, ident.destination_address, data, now, msg.timestamp)
 
-    def _store(self, pgn: int, source: int, destination: int, data: bytes, now: float) -> None:
+    def _store(
+        self, pgn: int, source: int, destination: int, data: bytes, now: float, bus_time_s: float
+    ) -> None:
         if pgn not in self._wanted:
             return
         with self._changed:
             self._sequence += 1
-            self._received.append(J1939Message(pgn, source, destination, data, now, self._sequence))
+            self._received.append(
+                J1939Message(pgn, source, destination, data, now, self._sequence, bus_time_s)
+            )
             self._changed.notify_all()
 
     def mark(self) -> int:

@@ -7,6 +7,7 @@ its own implementation of each, so a disagreement shows up as a failing test.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import can
@@ -26,7 +27,7 @@ DID_PART_NUMBER = 0xF187
 DID_ECU_SERIAL_NUMBER = 0xF18C
 DID_VIN = 0xF190
 DID_SOFTWARE_VERSION = 0xF195
-# Snapshot record 0x01 of a DTC [E]: DC-bus voltage, motor speed, temperature at the first failure.
+# Snapshot record 0x01 of a DTC [E]: DC-bus voltage, motor speed, temperature when the DTC last set.
 DID_SNAPSHOT_DC_VOLTAGE = 0xD001
 DID_SNAPSHOT_SPEED = 0xD002
 DID_SNAPSHOT_TEMPERATURE = 0xD003
@@ -35,6 +36,8 @@ EXTENDED_DATA_AGING_COUNTER = 0x02
 
 ROUTINE_SELF_TEST = 0xFF00
 ROUTINE_INSULATION_TEST = 0x0203
+ROUTINE_RESULT_PASSED = 0x00  # first byte of a routine's status record [E]
+ALL_DTC_GROUPS = 0xFFFFFF  # 0x14 groupOfDTC "all groups" [S: reference §2.4 DIAG-05]
 
 # Fixed DID lengths [E]: values shorter than the field are padded with spaces.
 DID_LENGTHS = {DID_PART_NUMBER: 16, DID_ECU_SERIAL_NUMBER: 16, DID_VIN: 17, DID_SOFTWARE_VERSION: 16}
@@ -42,6 +45,7 @@ DID_LENGTHS = {DID_PART_NUMBER: 16, DID_ECU_SERIAL_NUMBER: 16, DID_VIN: 17, DID_
 # SecurityAccess [E]: a documented stand-in for the proprietary algorithm:
 # key = rotate_left_32(seed XOR constant[level], 7), seed and key 4 bytes big endian.
 SECURITY_CONSTANTS = {0x01: 0x5A3C9E17, 0x03: 0xC3D2E1F0}
+SECURITY_LEVEL_EOL = 0x01  # end of line, in the extended session; 0x03 is programming
 
 
 def security_key(level: int, seed: bytes) -> bytes:
@@ -95,6 +99,39 @@ class ScaledCodec(udsoncan.DidCodec):
         return self.size
 
 
+class TimedConnection(PythonIsoTpConnection):
+    """ISO-TP connection that keeps, for every request, the seconds until the ECU's first answer:
+    the response, or a response-pending (0x78) if one came first. P2server bounds exactly that
+    [R: ISO 14229-2]; the client's own timeouts then hold the final response to P2*server.
+
+    Measured on the tester from handing the request to ISO-TP to receiving the answer, so the
+    transport both ways is included: an upper bound of the server's own time.
+    """
+
+    def __init__(self, isotp_layer: Any, name: str | None = None) -> None:
+        super().__init__(isotp_layer, name)
+        self.first_answer_s: list[float] = []
+        self._sent_at: float | None = None
+
+    def specific_send(self, payload: bytes, timeout: float | None = None) -> None:
+        self._sent_at = time.monotonic()
+        super().specific_send(payload, timeout)
+
+    def specific_wait_frame(self, timeout: float | None = None) -> bytes | None:
+        frame = super().specific_wait_frame(timeout)
+        if self._sent_at is not None:
+            self.first_answer_s.append(time.monotonic() - self._sent_at)
+            self._sent_at = None
+        return frame
+
+
+def answer_times(client: Client) -> list[float]:
+    """Seconds from each request to the ECU's first answer, oldest first (a client of ``make_uds_client``)."""
+    if not isinstance(client.conn, TimedConnection):
+        raise TypeError(f"answer_times: the client's connection is a {type(client.conn).__name__}, not timed")
+    return list(client.conn.first_answer_s)
+
+
 def client_config() -> dict[str, Any]:
     """The udsoncan client configuration for the drive's ECUs."""
     config = dict(udsoncan.configs.default_client_config)
@@ -128,12 +165,12 @@ def make_uds_client(
     config: dict[str, Any] | None = None,
 ) -> Client:
     """A udsoncan Client to the ECU at ``ecu_address``; use it as a context manager (opens the
-    ISO-TP stack on enter, closes it on exit)."""
+    ISO-TP stack on enter, closes it on exit). ``answer_times(client)`` gives its response times."""
     address = isotp.Address(
         isotp.AddressingMode.NormalFixed_29bits, target_address=ecu_address, source_address=tester_address
     )
     stack = isotp.NotifierBasedCanStack(
         bus, notifier, address=address, params={"tx_padding": 0xAA, "stmin": 0, "blocksize": 0}
     )
-    connection = PythonIsoTpConnection(stack, name=f"uds-0x{ecu_address:02X}")
+    connection = TimedConnection(stack, name=f"uds-0x{ecu_address:02X}")
     return Client(connection, config=config or client_config())

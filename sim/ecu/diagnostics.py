@@ -12,16 +12,16 @@ import random
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import TracebackType
 
 import can
 import isotp
 
-from sim.ecu.dtc_memory import DtcMemory, Lamp
+from sim.ecu.dtc_memory import DtcMemory, Lamp, MemoryDefects
 from sim.ecu.identity import EcuIdentity
 from sim.ecu.j1939_diag import J1939DiagServer
-from sim.ecu.uds_server import NRC_RESPONSE_PENDING, UdsServer
+from sim.ecu.uds_server import NRC_RESPONSE_PENDING, UdsDefects, UdsServer
 
 FUNCTIONAL_TARGET = 0x33  # ISO 15765-4 functional address on 29-bit ids [R]
 _POLL_S = 0.005  # how often the threads look at the clock: fine enough for 50 ms BAM spacing
@@ -35,10 +35,21 @@ class EcuDefects:
 
     fmi_override: every fault is stored with this FMI instead of the right one.
     spn_contiguous: DM1/DM2 encode the SPN as one contiguous 19-bit field (wrong above 65535).
+    trips_amber: a fault that should light the red stop lamp lights the amber warning lamp.
+    dm2_reports_active: DM2 answers with the active DTCs instead of the previously active ones.
+    clear_unacknowledged: DM11/DM3 clear but send no Acknowledgment.
+    clear_ignored: DM11/DM3 are acknowledged but clear nothing.
+    The fault memory's (``MemoryDefects``) and the UDS server's (``UdsDefects``) own defects ride along.
     """
 
     fmi_override: int | None = None
     spn_contiguous: bool = False
+    trips_amber: bool = False
+    dm2_reports_active: bool = False
+    clear_unacknowledged: bool = False
+    clear_ignored: bool = False
+    memory: MemoryDefects = field(default_factory=MemoryDefects)
+    uds: UdsDefects = field(default_factory=UdsDefects)
 
 
 class DiagnosticsEcu:
@@ -57,6 +68,9 @@ class DiagnosticsEcu:
         security_lockout_s: float = 10.0,
         insulation_test_s: float = 0.3,
         redetect_delay_s: float = 0.2,
+        confirmation_delay_s: float = 0.0,
+        uds_response_delay_s: float = 0.0,
+        self_test_result: int = 0x00,
         insulation_resistance_kohm: Callable[[], float] = lambda: 5000.0,
         defects: EcuDefects | None = None,
         rng_seed: int | None = None,
@@ -66,7 +80,13 @@ class DiagnosticsEcu:
         self.tester_address = tester_address
         self._interface = interface
         self.defects = defects or EcuDefects()
-        self.memory = DtcMemory(clock=clock, redetect_delay_s=redetect_delay_s)
+        self.memory = DtcMemory(
+            clock=clock,
+            redetect_delay_s=redetect_delay_s,
+            confirmation_delay_s=confirmation_delay_s,
+            defects=self.defects.memory,
+        )
+        self._uds_response_delay_s = uds_response_delay_s
         self.uds = UdsServer(
             identity,
             self.memory,
@@ -77,12 +97,17 @@ class DiagnosticsEcu:
             insulation_resistance_kohm=insulation_resistance_kohm,
             on_hard_reset=self.memory.new_operation_cycle,
             rng=random.Random(rng_seed),
+            self_test_result=self_test_result,
+            defects=self.defects.uds,
         )
         self._j1939_settings = {
             "clock": clock,
             "dm1_period_s": dm1_period_s,
             "bam_packet_spacing_s": bam_packet_spacing_s,
             "spn_contiguous": self.defects.spn_contiguous,
+            "dm2_reports_active": self.defects.dm2_reports_active,
+            "clear_acknowledged": not self.defects.clear_unacknowledged,
+            "clear_executed": not self.defects.clear_ignored,
         }
         self._lock = threading.Lock()  # one thread at a time drives the J1939 and UDS servers
         self._stop = threading.Event()
@@ -101,9 +126,11 @@ class DiagnosticsEcu:
         lamp: Lamp = Lamp.AMBER,
     ) -> None:
         """A protection tripped (active) or cleared. ``snapshot`` keys: dc_voltage_v, speed_rpm,
-        temperature_c, captured at the first failure. ``lamp``: AMBER warning, RED_STOP trip."""
+        temperature_c, captured when the DTC sets. ``lamp``: AMBER warning, RED_STOP trip."""
         if self.defects.fmi_override is not None:
             fmi = self.defects.fmi_override
+        if self.defects.trips_amber and lamp is Lamp.RED_STOP:
+            lamp = Lamp.AMBER
         self.memory.report(spn, fmi, active, snapshot=snapshot, lamp=lamp)
 
     def new_operation_cycle(self) -> None:
@@ -199,6 +226,8 @@ class DiagnosticsEcu:
     def _serve(self, stack: isotp.CanStack, request: bytes) -> None:
         with self._lock:
             reply = self.uds.handle(request)
+        if self._uds_response_delay_s > 0:  # a slow firmware: late, and without response-pending
+            self._stop.wait(self._uds_response_delay_s)
         if reply.delay_s > 0:  # transport timing on the wall clock, whatever clock the server runs on
             pending = bytes([0x7F, request[0], NRC_RESPONSE_PENDING])
             done_at = time.monotonic() + reply.delay_s

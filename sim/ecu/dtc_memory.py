@@ -1,10 +1,12 @@
 """Fault memory of the simulated firmware: DTCs with ISO 14229 status bits, occurrence counter,
-snapshot at first failure, aging; the lamp each fault carries.
+snapshot of its latest failure, aging; the lamp each fault carries.
 
-Simplifications, all [E]: a failure is confirmed at once (the plant debounces its protections
-before it reports them); a DTC ages out after ``aging_threshold`` operation cycles without a
-failure; after a clear, a fault that is still present re-sets after ``redetect_delay_s``, the
-time its monitor needs to run again.
+Simplifications, all [E]: a failure is confirmed ``confirmation_delay_s`` after the plant reports
+it (at once by default: the plant debounces its protections before it reports them); a DTC ages
+out after ``aging_threshold`` operation cycles without a failure; after a clear, a fault that is
+still present re-sets after ``redetect_delay_s``, the time its monitor needs to run again.
+
+``MemoryDefects`` are firmware defects of the fault memory a good test suite must catch.
 """
 
 from __future__ import annotations
@@ -42,6 +44,9 @@ class Lamp(Enum):
     PROTECT = "protect"
 
 
+# Two faults stored under one DTC light the more severe lamp of the two while it is active.
+_LAMP_SEVERITY = {Lamp.PROTECT: 0, Lamp.AMBER: 1, Lamp.RED_STOP: 2, Lamp.MIL: 3}
+
 # What the plant may put in a snapshot; the UDS server encodes exactly these (see uds_server.py).
 SNAPSHOT_KEYS = ("dc_voltage_v", "speed_rpm", "temperature_c")
 
@@ -72,6 +77,18 @@ class _Condition:
     blocked_until_s: float = field(default=0.0)
 
 
+@dataclass(frozen=True)
+class MemoryDefects:
+    """occurrences_lost_on_pass: the occurrence counter restarts when the fault goes away.
+    snapshot_not_frozen: the snapshot is overwritten at every report of the fault (its clearing
+    too) instead of held from the failure that set the DTC.
+    never_confirmed: the status byte never shows confirmedDTC."""
+
+    occurrences_lost_on_pass: bool = False
+    snapshot_not_frozen: bool = False
+    never_confirmed: bool = False
+
+
 class DtcMemory:
     """Thread-safe: the plant reports from its thread, the J1939 and UDS servers read from theirs."""
 
@@ -80,10 +97,14 @@ class DtcMemory:
         clock: Callable[[], float] = time.monotonic,
         redetect_delay_s: float = 0.2,
         aging_threshold: int = 40,
+        confirmation_delay_s: float = 0.0,
+        defects: MemoryDefects | None = None,
     ) -> None:
         self._clock = clock
         self._redetect_delay_s = redetect_delay_s
+        self._confirmation_delay_s = confirmation_delay_s
         self._aging_threshold = aging_threshold
+        self._defects = defects or MemoryDefects()
         self._records: dict[tuple[int, int], DtcRecord] = {}
         self._conditions: dict[tuple[int, int], _Condition] = {}
         self._lock = threading.RLock()
@@ -106,15 +127,22 @@ class DtcMemory:
             raise ValueError(f"report_fault: unknown snapshot keys {sorted(unknown)}; known: {SNAPSHOT_KEYS}")
         with self._lock:
             key = (spn, fmi)
+            now = self._clock()
             condition = self._conditions.get(key)
             if condition is None:
-                condition = self._conditions[key] = _Condition(lamp=lamp, present=active, snapshot=None)
+                condition = self._conditions[key] = _Condition(lamp=lamp, present=False, snapshot=None)
+            if active and not condition.present:  # a new occurrence: its confirmation starts now
+                condition.blocked_until_s = max(condition.blocked_until_s, now + self._confirmation_delay_s)
             condition.lamp, condition.present = lamp, active
             condition.snapshot = dict(snapshot) if snapshot else condition.snapshot
+            record = self._records.get(key)
+            if record is not None and snapshot and self._defects.snapshot_not_frozen:
+                record.snapshot = dict(snapshot)
             if active:
-                if self._clock() >= condition.blocked_until_s:
+                if now >= condition.blocked_until_s:
                     self._fail(key, condition)
             else:
+                condition.blocked_until_s = 0.0  # gone: when it comes back its monitor starts afresh
                 self._pass(key)
 
     def tick(self) -> None:
@@ -129,20 +157,23 @@ class DtcMemory:
         record = self._records.get(key)
         if record is None:
             record = self._records[key] = DtcRecord(spn=key[0], fmi=key[1], lamp=condition.lamp)
-            record.snapshot = condition.snapshot
         if record.active:
+            if _LAMP_SEVERITY[condition.lamp] > _LAMP_SEVERITY[record.lamp]:
+                record.lamp = condition.lamp
             return
         record.lamp = condition.lamp
+        record.snapshot = condition.snapshot
         record.occurrences = min(record.occurrences + 1, 126)
         record.aging_cycles = 0
         record.status |= (
             Status.TEST_FAILED
             | Status.TEST_FAILED_THIS_OPERATION_CYCLE
             | Status.PENDING
-            | Status.CONFIRMED
             | Status.TEST_FAILED_SINCE_LAST_CLEAR
             | Status.WARNING_INDICATOR_REQUESTED
         )
+        if not self._defects.never_confirmed:
+            record.status |= Status.CONFIRMED
         record.status &= ~(
             Status.TEST_NOT_COMPLETED_SINCE_LAST_CLEAR | Status.TEST_NOT_COMPLETED_THIS_OPERATION_CYCLE
         )
@@ -155,6 +186,8 @@ class DtcMemory:
                 | Status.WARNING_INDICATOR_REQUESTED
                 | Status.TEST_NOT_COMPLETED_THIS_OPERATION_CYCLE
             )
+            if self._defects.occurrences_lost_on_pass:
+                record.occurrences = 0
 
     def new_operation_cycle(self) -> None:
         """Key-off/key-on (or a hard reset): per-cycle bits restart, unfailed DTCs age."""
@@ -205,5 +238,6 @@ class DtcMemory:
             for key, record in list(self._records.items()):
                 if which(record):
                     del self._records[key]
-                    if key in self._conditions:
-                        self._conditions[key].blocked_until_s = blocked_until
+                    condition = self._conditions.get(key)
+                    if condition is not None and condition.present:
+                        condition.blocked_until_s = max(condition.blocked_until_s, blocked_until)

@@ -27,6 +27,9 @@ class J1939DiagServer:
         dm1_period_s: float = 1.0,
         bam_packet_spacing_s: float = 0.05,
         spn_contiguous: bool = False,
+        dm2_reports_active: bool = False,
+        clear_acknowledged: bool = True,
+        clear_executed: bool = True,
     ) -> None:
         self._memory = memory
         self._send = send
@@ -35,6 +38,10 @@ class J1939DiagServer:
         self._dm1_period_s = dm1_period_s
         self._spacing_s = bam_packet_spacing_s
         self._encode_dtc = f.dtc_bytes_contiguous_spn if spn_contiguous else f.dtc_bytes
+        # firmware defects: DM2 answering with the active list, clears without their ACK or effect
+        self._dm2_reports_active = dm2_reports_active
+        self._clear_acknowledged = clear_acknowledged
+        self._clear_executed = clear_executed
         self._last_dm1: bytes | None = None
         self._next_dm1_s = float("-inf")
         self._transfers: deque[list[tuple[int, bytes]]] = deque()
@@ -52,6 +59,8 @@ class J1939DiagServer:
         return self._payload(self._memory.active())
 
     def dm2_payload(self) -> bytes:
+        if self._dm2_reports_active:
+            return self.dm1_payload()
         return self._payload(self._memory.previously_active())
 
     # -- sending -------------------------------------------------------------------------------
@@ -81,11 +90,11 @@ class J1939DiagServer:
         elif requested == f.PGN_DM2:
             self._transmit(f.PGN_DM2, self.dm2_payload())
         elif requested in (f.PGN_DM11, f.PGN_DM3):
-            if requested == f.PGN_DM11:
+            if self._clear_executed and requested == f.PGN_DM11:
                 self._memory.clear_active()
-            else:
+            elif self._clear_executed:
                 self._memory.clear_previously_active()
-            if specific:
+            if specific and self._clear_acknowledged:
                 self._ack(f.ACK_POSITIVE, requester, requested)
         elif specific:
             self._ack(f.ACK_NEGATIVE, requester, requested)  # J1939-21: NACK an unsupported PGN [R]

@@ -65,6 +65,22 @@ _SERVICE_SESSIONS = {
 
 
 @dataclass(frozen=True)
+class UdsDefects:
+    """Firmware defects of the UDS server a good test suite must catch.
+
+    count_ignores_mask: 0x19 01 counts every stored DTC whatever the status mask.
+    clear_active_only: 0x14 FFFFFF clears only the active DTCs.
+    vin_volatile: a VIN written by 0x2E lives in RAM only; the next reset brings the old one back.
+    any_security_key: 0x27 accepts any key.
+    """
+
+    count_ignores_mask: bool = False
+    clear_active_only: bool = False
+    vin_volatile: bool = False
+    any_security_key: bool = False
+
+
+@dataclass(frozen=True)
 class Reply:
     """What to send for one request: ``response`` (None: suppressed), after ``delay_s`` during which
     the transport sends response-pending (0x78)."""
@@ -101,8 +117,11 @@ class UdsServer:
         insulation_resistance_kohm: Callable[[], float] = lambda: 5000.0,
         on_hard_reset: Callable[[], None] | None = None,
         rng: random.Random | None = None,
+        self_test_result: int = 0x00,
+        defects: UdsDefects | None = None,
     ) -> None:
         self.identity = identity
+        self._stored_vin = identity.vin  # non-volatile memory: what a reset restores
         self._memory = memory
         self._clock = clock
         self._s3_timeout_s = s3_timeout_s
@@ -111,6 +130,8 @@ class UdsServer:
         self._insulation_resistance_kohm = insulation_resistance_kohm
         self._on_hard_reset = on_hard_reset
         self._rng = rng or random.Random()
+        self._self_test_result = self_test_result
+        self._defects = defects or UdsDefects()
         self.session = DEFAULT_SESSION
         self.unlocked_level: int | None = None
         self._seed: tuple[int, bytes] | None = None
@@ -183,6 +204,7 @@ class UdsServer:
         if request[1] & 0x7F != 0x01:
             raise _Negative(NRC_SUB_FUNCTION_NOT_SUPPORTED)
         reply = self._positive(request, bytes([0x01]), suppressible=True)
+        self.identity = replace(self.identity, vin=self._stored_vin)
         self._enter_session(DEFAULT_SESSION)
         self._routine_results.clear()
         if self._on_hard_reset is not None:
@@ -202,7 +224,10 @@ class UdsServer:
             raise _Negative(NRC_INCORRECT_LENGTH)
         if request[1:4] != b"\xff\xff\xff":
             raise _Negative(NRC_REQUEST_OUT_OF_RANGE)  # only "all groups" is supported
-        self._memory.clear_all()
+        if self._defects.clear_active_only:
+            self._memory.clear_active()
+        else:
+            self._memory.clear_all()
         return self._positive(request, b"")
 
     def _read_dtc_information(self, request: bytes) -> Reply:
@@ -214,7 +239,8 @@ class UdsServer:
                 raise _Negative(NRC_INCORRECT_LENGTH)
             matching = [r for r in self._memory.records() if r.status & request[2]]
             if sub == 0x01:
-                count = len(matching).to_bytes(2, "big")
+                counted = self._memory.records() if self._defects.count_ignores_mask else matching
+                count = len(counted).to_bytes(2, "big")
                 return self._positive(
                     request, bytes([0x01, STATUS_AVAILABILITY_MASK, DTC_FORMAT_J1939_73]) + count
                 )
@@ -313,6 +339,8 @@ class UdsServer:
         if not all(0x20 < b < 0x7F for b in vin):
             raise _Negative(NRC_REQUEST_OUT_OF_RANGE)
         self.identity = replace(self.identity, vin=vin.decode("ascii"))
+        if not self._defects.vin_volatile:
+            self._stored_vin = self.identity.vin
         return self._positive(request, request[1:3])
 
     # -- 0x27 ----------------------------------------------------------------------------------
@@ -339,7 +367,7 @@ class UdsServer:
             raise _Negative(NRC_REQUEST_SEQUENCE_ERROR)
         seed = self._seed[1]
         self._seed = None
-        if request[2:] != expected_key(level, seed):
+        if request[2:] != expected_key(level, seed) and not self._defects.any_security_key:
             self._failed_attempts += 1
             if self._failed_attempts >= MAX_KEY_ATTEMPTS:
                 self._failed_attempts = 0
@@ -366,7 +394,7 @@ class UdsServer:
                 raise _Negative(NRC_REQUEST_SEQUENCE_ERROR)
             return self._positive(request, head + self._routine_results[routine])
         if routine == ROUTINE_SELF_TEST:
-            result = bytes([0x00])  # 0x00 passed
+            result = bytes([self._self_test_result])  # 0x00 passed
             self._routine_results[routine] = result
             return self._positive(request, head + result)
         # Insulation test [E]: takes insulation_test_s; result: status 0x00 + resistance in kΩ (u16).

@@ -95,6 +95,24 @@ def test_client_reassembles_bam_dm1_and_ignores_other_sources(link: CanLink, pee
     assert dm1.lamps.red_stop == LampStatus.ON and dm1.lamps.amber_warning == LampStatus.ON
 
 
+def test_a_message_carries_the_interface_timestamp_of_its_first_frame(link: CanLink, channel: str) -> None:
+    stamped = can.Bus(interface="virtual", channel=channel, preserve_timestamps=True)
+    try:
+        with J1939Client(link.bus, link.notifier) as client:
+            mark = client.mark()
+            frames = [(0x18FECA03, bytes.fromhex("04FFBE000001FFFF")), BAM_CM, *BAM_DT]
+            for stamp, (can_id, data) in zip((10.0, 20.0, 20.05, 20.10), frames, strict=True):
+                stamped.send(
+                    can.Message(arbitration_id=can_id, data=data, is_extended_id=True, timestamp=stamp)
+                )
+            bam = client.wait_for(PGN_DM1, 0x00, timeout_s=2.0, after=mark)
+            single = client.messages(PGN_DM1, 0x03, after=mark)
+    finally:
+        stamped.shutdown()
+    assert bam is not None and bam.bus_time_s == 20.0  # the TP.CM's, not the last packet's
+    assert [m.bus_time_s for m in single] == [10.0]
+
+
 def test_wait_dm1_times_out_naming_the_source(link: CanLink) -> None:
     with J1939Client(link.bus, link.notifier) as client, pytest.raises(TimeoutError, match="0xF3"):
         client.wait_dm1(0xF3, timeout_s=0.05)

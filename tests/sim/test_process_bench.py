@@ -42,7 +42,7 @@ def _gone(pid: int) -> bool:
 
 @pytest.fixture
 def process_bench() -> Iterator[ProcessBench]:
-    bench = start(instruments(), CAN, {"process": True, "seed": 7})
+    bench = start(instruments(), CAN, {"process": True, "seed": 7, "serial": "EDS200-2026-0007"})
     yield bench
     bench.stop()
 
@@ -53,6 +53,7 @@ def test_serves_instruments_and_can_and_stops_without_a_trace(process_bench, res
     assert sorted(bench.resources) == ["analyzer", "cellsim", "dyno", "eload", "supply"]
     assert all(r.startswith("TCPIP0::127.0.0.1::") for r in bench.resources.values())
     assert bench.can_kwargs == {**CAN, "port": bench.can_kwargs["port"]} and bench.can_kwargs["port"] > 0
+    assert bench.unit_serial == "EDS200-2026-0007"
     ports = _ports(bench.resources, bench.can_kwargs)
     assert not any(port_is_free(p) for p in ports)
 
@@ -181,7 +182,7 @@ def test_a_child_that_says_nothing_is_killed_at_the_start_timeout(monkeypatch, t
 
 
 def test_stop_kills_a_child_that_ignores_being_asked(monkeypatch) -> None:
-    ready = json.dumps({"ready": {"resources": {}, "can_kwargs": CAN}})
+    ready = json.dumps({"ready": {"resources": {}, "can_kwargs": CAN, "unit_serial": "EDS200-SIM-0001"}})
     script = (
         "import signal, sys, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
         f"print({ready!r}, flush=True); time.sleep(60)"

@@ -133,6 +133,7 @@ def test_the_same_serial_gives_the_same_spread_another_serial_another() -> None:
             r"expected_failures: a list of measurement names",
         ),
         ("identity:\n  colour: red\n", ProfileError, r"unknown identity field 'colour'"),
+        ("blocks: [flying]\n", ProfileError, r"blocks: a list of bench states, of drive_ready, powered"),
     ],
 )
 def test_profile_file_errors_name_the_file_and_the_path(

@@ -8,6 +8,7 @@ import threading
 import can
 import pytest
 
+from sim.ecu.diagnostics import EcuDefects
 from sim.service import start
 from tests.sim.conftest import instruments, port_is_free, power_up, wait_for
 
@@ -126,3 +127,28 @@ def test_command_log_file_gets_one_json_line_per_command(tmp_path, resource_mana
         supply.close()
     finally:
         bench.stop()
+
+
+def test_the_diagnostics_ecu_gets_the_units_serial_and_its_firmware_defects(tmp_path) -> None:
+    good = start(instruments(), {"interface": "virtual"}, {"serial": "EDS200-2026-0042"})
+    try:
+        assert good.unit_serial == "EDS200-2026-0042"
+        assert good.diagnostics.uds.identity.serial_number == "EDS200-2026-0042"
+        assert good.diagnostics.defects == EcuDefects()
+    finally:
+        good.stop()
+    profile = tmp_path / "bad.yaml"
+    profile.write_text(
+        "identity: {serial_number: PCB-0000001}\n"
+        "diagnostics: {trips_amber: 1, clear_ignored: 1, vin_volatile: 1, never_confirmed: 1}\n"
+    )
+    bad = start(
+        instruments(), {"interface": "virtual"}, {"serial": "EDS200-2026-0042", "profile": str(profile)}
+    )
+    try:
+        defects = bad.diagnostics.defects
+        assert bad.diagnostics.uds.identity.serial_number == "PCB-0000001"
+        assert (defects.trips_amber, defects.clear_ignored, defects.dm2_reports_active) == (True, True, False)
+        assert defects.uds.vin_volatile and defects.memory.never_confirmed
+    finally:
+        bad.stop()

@@ -139,3 +139,39 @@ def test_contiguous_spn_defect_is_caught_by_the_client_check(
     ecu.report_fault(520192, 3, True)
     dm1 = j1939.wait_dm1(ECU, predicate=lambda dm: len(dm.dtcs) == 1)
     assert dm1.find(520192, fmi=3) is None  # what a DIAG-01 check would flag
+
+
+def test_trips_amber_defect_lights_amber_for_a_trip(
+    make_ecu: Callable[..., DiagnosticsEcu], j1939: J1939Client
+) -> None:
+    ecu = make_ecu(defects=EcuDefects(trips_amber=True))
+    ecu.report_fault(520192, 0, True, lamp=Lamp.RED_STOP)
+    dm1 = j1939.wait_dm1(ECU, predicate=lambda dm: dm.find(520192) is not None)
+    assert (dm1.lamps.red_stop, dm1.lamps.amber_warning) == (LampStatus.OFF, LampStatus.ON)
+
+
+def test_dm2_defect_answers_with_the_active_dtcs(
+    make_ecu: Callable[..., DiagnosticsEcu], j1939: J1939Client
+) -> None:
+    ecu = make_ecu(defects=EcuDefects(dm2_reports_active=True))
+    ecu.report_fault(168, 4, True)
+    ecu.report_fault(110, 0, True)
+    ecu.report_fault(110, 0, False)
+    j1939.wait_dm1(ECU, predicate=lambda dm: dm.find(168) is not None)
+    assert [(d.spn, d.fmi) for d in j1939.request_dm2(ECU).dtcs] == [(168, 4)]
+
+
+def test_clear_defects_drop_the_ack_or_the_clear(
+    make_ecu: Callable[..., DiagnosticsEcu], j1939: J1939Client
+) -> None:
+    unacknowledged = make_ecu(defects=EcuDefects(clear_unacknowledged=True))
+    unacknowledged.report_fault(168, 4, True)
+    unacknowledged.report_fault(168, 4, False)
+    assert j1939.clear_previously_active_dtcs(ECU, timeout_s=0.3) is None
+    assert unacknowledged.memory.records() == []
+    unacknowledged.stop()  # the next unit takes its address
+    ignored = make_ecu(defects=EcuDefects(clear_ignored=True))
+    ignored.report_fault(168, 4, True)
+    ack = j1939.clear_active_dtcs(ECU)
+    assert ack is not None and ack.positive
+    assert [r.spn for r in ignored.memory.records()] == [168]

@@ -21,6 +21,7 @@ from hil.dut.uds import (
     DID_VIN,
     ROUTINE_INSULATION_TEST,
     ROUTINE_SELF_TEST,
+    answer_times,
     client_config,
     make_uds_client,
 )
@@ -164,3 +165,27 @@ def test_fmi_defect_shows_in_uds_too(make_ecu: Callable[..., DiagnosticsEcu], ud
     ids = [d.id for d in uds.get_dtc_by_status_mask(0xFF).service_data.dtcs]
     assert OV_TRIP.uds_number not in ids  # a DIAG-04 check for the right DTC fails, as it must
     assert Dtc(OV_TRIP.spn, 2).uds_number in ids
+
+
+def test_answer_times_count_a_pending_answer_and_show_a_slow_unit(
+    make_ecu: Callable[..., DiagnosticsEcu], link: CanLink
+) -> None:
+    make_ecu()
+    with make_uds_client(link.bus, link.notifier, 0x00) as client:
+        client.change_session(3)
+        client.start_routine(ROUTINE_INSULATION_TEST)  # 0x78 at once, the result 0.3 s later
+        times = answer_times(client)
+    assert len(times) == 2 and max(times) < 0.25
+
+
+def test_a_slow_unit_answers_late_without_response_pending(
+    make_ecu: Callable[..., DiagnosticsEcu], link: CanLink
+) -> None:
+    make_ecu(uds_response_delay_s=0.08)
+    pending: list[float] = []
+    config = client_config()
+    config["nrc78_callback"] = lambda: pending.append(time.monotonic())
+    with make_uds_client(link.bus, link.notifier, 0x00, config=config) as client:
+        client.tester_present()
+        times = answer_times(client)
+    assert pending == [] and len(times) == 1 and times[0] >= 0.08

@@ -8,7 +8,7 @@ import pytest
 from sim.ecu.dtc_memory import DtcMemory
 from sim.ecu.identity import EcuIdentity
 from sim.ecu.security import expected_key
-from sim.ecu.uds_server import UdsServer
+from sim.ecu.uds_server import UdsDefects, UdsServer
 
 
 @pytest.fixture
@@ -123,3 +123,55 @@ def test_insulation_test_is_slow_and_results_need_a_start(server: UdsServer) -> 
     assert ask(server, "31030203") == "71030203001388"
     assert ask(server, "3102FF00") == "7F3112"
     assert ask(server, "31011234") == "7F3131"
+
+
+def test_a_written_vin_survives_a_reset(server: UdsServer) -> None:
+    vin = b"LZYTBGBW5B1000002".hex().upper()
+    ask(server, "1003")
+    unlock(server)
+    assert ask(server, "2EF190" + vin) == "6EF190"
+    assert ask(server, "1101") == "5101"
+    assert ask(server, "22F190") == "62F190" + vin
+
+
+def defective(clock: Any, identity: EcuIdentity, memory: DtcMemory, **defects: bool) -> UdsServer:
+    return UdsServer(identity, memory, clock=clock, rng=random.Random(7), defects=UdsDefects(**defects))
+
+
+def test_a_volatile_vin_is_lost_at_the_reset(clock: Any, identity: EcuIdentity) -> None:
+    server = defective(clock, identity, DtcMemory(clock=clock), vin_volatile=True)
+    vin = b"LZYTBGBW5B1000002".hex().upper()
+    ask(server, "1003")
+    unlock(server)
+    assert ask(server, "2EF190" + vin) == "6EF190"
+    assert ask(server, "22F190") == "62F190" + vin
+    ask(server, "1101")
+    assert ask(server, "22F190") == "62F190" + identity.vin.encode().hex().upper()
+
+
+def test_any_key_defect_unlocks_with_a_wrong_key(clock: Any, identity: EcuIdentity) -> None:
+    server = defective(clock, identity, DtcMemory(clock=clock), any_security_key=True)
+    ask(server, "1003")
+    ask(server, "2701")
+    assert ask(server, "270200000000") == "6702"
+
+
+def test_count_defect_ignores_the_mask_and_clear_defect_keeps_the_passive(
+    clock: Any, identity: EcuIdentity
+) -> None:
+    memory = DtcMemory(clock=clock)
+    memory.report(168, 4, True)
+    memory.report(110, 0, True)
+    memory.report(110, 0, False)
+    good = UdsServer(identity, memory, clock=clock)
+    assert ask(good, "190101") == "5901FF020001"  # one active of two stored
+    server = defective(clock, identity, memory, count_ignores_mask=True, clear_active_only=True)
+    assert ask(server, "190101") == "5901FF020002"
+    assert ask(server, "14FFFFFF") == "54"
+    assert [(r.spn, r.active) for r in memory.records()] == [(110, False)]
+
+
+def test_self_test_reports_the_units_result(clock: Any, identity: EcuIdentity) -> None:
+    server = UdsServer(identity, DtcMemory(clock=clock), clock=clock, self_test_result=0x01)
+    ask(server, "1003")
+    assert ask(server, "3101FF00") == "7101FF0001"

@@ -32,7 +32,7 @@ def test_defect_names_real_measurements_and_changes_the_unit(path):
         for section in GOLDEN
         for name, value in GOLDEN[section].items()
         if unit[section][name] != value
-    ]
+    ] + [f"identity.{name}" for name, value in GOLDEN.identity.items() if unit.identity[name] != value]
     assert changed, "the defect changes no parameter"
     for name in unit.expected_failures:
         spec = SPECS[name]
