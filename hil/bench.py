@@ -148,7 +148,11 @@ class Bench:
                 log.error("safe state: hook %s failed: %s", getattr(hook, "__qualname__", hook), exc)
         if self._drivers:
             locks = {name: guarded.lock for name, guarded in self.instruments.items()}
-            run_safe_state(self._drivers, self.config.safe_state, locks)
+            try:
+                run_safe_state(self._drivers, self.config.safe_state, locks)
+            finally:
+                for guarded in self.instruments.values():
+                    guarded.rearm()
 
     def close(self) -> None:
         """Safe state, then release everything; safe to call twice."""

@@ -105,6 +105,13 @@ class Guarded:
         with self._lock:
             return self._driver.query(command)
 
+    def rearm(self) -> None:
+        """Program the protections again before the next energising call: a latch an earlier test
+        left (the dyno's alarm, which only programming re-arms) is acknowledged there, once the
+        bench's safe state has run, instead of stopping every test after it."""
+        with self._lock:
+            object.__setattr__(self, "_protected", False)
+
     @property
     def lock(self) -> threading.RLock:
         """Held while a call is on the wire; the bench's safe state takes it too."""

@@ -77,6 +77,15 @@ class IT6000C(ScpiDcReadback, DcSupply):
             "power_w": (0.0, 54_000.0),
             "slew_v_per_s": (8.0, 8000.0),
         },
+        # five IT6054C-800-340 in master/slave parallel, answering as one [E: five times the unit's
+        # current and power]: a source for the 200 kW drive's peak power (≈ 390 A at 554 V)
+        "IT6054C-800-340-P5": {
+            "voltage_v": (0.0, 800.0),
+            "current_a": (0.0, 1700.0),
+            "sink_current_a": (0.0, 1700.0),
+            "power_w": (0.0, 270_000.0),
+            "slew_v_per_s": (0.001, 8000.0),
+        },
     }
     DEFAULT_MODEL = "IT6054C-800-340"
 

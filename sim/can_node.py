@@ -78,7 +78,10 @@ class DriveFrames:
             (
                 "ETC2+CCVS1",
                 status,
-                lambda p: [_tx(tx_frames.etc2(p.tx.state)), _tx(tx_frames.ccvs1(p.tx.state))],
+                lambda p: [
+                    _tx(tx_frames.etc2(p.tx.state, p.tx.etc2_gear_offset)),
+                    _tx(tx_frames.ccvs1(p.tx.state)),
+                ],
             ),
             ("INV_Faults", status, self._inverter_faults),
             ("INV_Temperatures", status, self._inverter_temperatures),

@@ -21,6 +21,8 @@ class It6000cEmulator(ScpiEmulator):
         "IT6018C-800-75": SupplyRating(800.0, 75.0, 75.0, 18_000.0, 8000.0),
         "IT6036C-1500-60": SupplyRating(1500.0, 60.0, 60.0, 36_000.0, 15_000.0),
         "IT6054C-800-340": SupplyRating(800.0, 340.0, 340.0, 54_000.0, 8000.0),
+        # five of them in master/slave parallel, answering as one (instruments/supply.py)
+        "IT6054C-800-340-P5": SupplyRating(800.0, 1700.0, 1700.0, 270_000.0, 8000.0),
     }
     physics: SupplyModel
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import cantools
 
-from sim.transmission.model import TransmissionState
+from sim.transmission.model import NEUTRAL, TransmissionState
 
 DBC_FILE = Path(__file__).resolve().parents[2] / "dbc" / "drive.dbc"
 NOT_AVAILABLE_2BIT = 3
@@ -80,15 +80,22 @@ def etc1(state: TransmissionState) -> Frame:
     )
 
 
-def etc2(state: TransmissionState) -> Frame:
-    """ETC2, PGN 61445: selected gear (SPN 524), actual gear ratio (SPN 526), current gear (SPN 523)."""
+def _reported(gear: int, offset: int) -> int:
+    return gear + offset if gear != NEUTRAL else NEUTRAL
+
+
+def etc2(state: TransmissionState, gear_offset: int = 0) -> Frame:
+    """ETC2, PGN 61445: selected gear (SPN 524), actual gear ratio (SPN 526), current gear (SPN 523).
+
+    ``gear_offset`` is added to a gear's number (neutral stays 0): 0 on a good unit (the
+    ``etc2_gear_offset`` parameter)."""
     message = drive_database().get_message_by_name("ETC2")
     return _frame(
         "ETC2",
         {
-            "SelectedGear": state.selected_gear,
+            "SelectedGear": _reported(state.selected_gear, gear_offset),
             "ActualGearRatio": _clamp_to_signal(message, "ActualGearRatio", state.gear_ratio),
-            "CurrentGear": state.current_gear,
+            "CurrentGear": _reported(state.current_gear, gear_offset),
             "RequestedRange": NOT_AVAILABLE_16BIT,
             "CurrentRange": NOT_AVAILABLE_16BIT,
         },
@@ -115,5 +122,5 @@ def ccvs1(state: TransmissionState) -> Frame:
     )
 
 
-def all_frames(state: TransmissionState) -> list[Frame]:
-    return [etc1(state), etc2(state), ccvs1(state)]
+def all_frames(state: TransmissionState, gear_offset: int = 0) -> list[Frame]:
+    return [etc1(state), etc2(state, gear_offset), ccvs1(state)]

@@ -11,7 +11,9 @@ dwell or not; an upshift is forced, whatever else, when the motor reaches ``upsh
 Shift execution (AMT without clutch, reference §1.6 [S]): torque request ramped to zero
 (``torque_scale`` 1 -> 0), old gear out to neutral, the drive controls the motor speed to the
 new gear's speed (``speed_control_request``, ``motor_speed_target_rad_s``), engagement once the
-error is inside ``sync_tolerance``, torque ramped back (0 -> 1). A synchronisation that times out
+error is inside ``sync_tolerance``, with the motor torque-free while the actuator moves the dog
+clutch in (the teeth meet at whatever speed difference the synchronisation left [E]), torque
+ramped back (0 -> 1). A synchronisation that times out
 sets ``synchronisation_failed`` and retries the gear it came from, then the new one, alternating,
 until one engages.
 
@@ -68,7 +70,7 @@ class TransmissionState:
     engaged (SPN 523); 0 while in neutral during a shift. gear_ratio: input/output speed as
     measured (SPN 526), the engaged gear's ratio when the output shaft is too slow to measure.
     torque_scale: 0..1, the factor the drive applies to its torque request. speed_control_request:
-    the drive must hold the motor at motor_speed_target_rad_s (synchronisation and engagement).
+    the drive must bring the motor to motor_speed_target_rad_s (synchronisation only).
     vehicle_accel_m_s2: the TCU's filtered estimate. brake: the brake input, as received.
     sync_error_at_engagement_rad_s: motor minus
     target speed when the last engagement began (signed).
@@ -145,6 +147,10 @@ class Transmission:
         self._ratio_tol = p["ratio_check_tolerance"]
         self._ratio_delay = p["ratio_check_delay"]
         self._ratio_min_speed = p["ratio_min_output_speed"]
+        offset = p["etc2_gear_offset"]
+        if offset != round(offset):
+            raise ValueError(f"transmission.etc2_gear_offset must be a whole number, got {offset:g}")
+        self.etc2_gear_offset = int(offset)
 
         self.state = TransmissionState(t_s=t0_s, selected_gear=initial_gear, current_gear=initial_gear)
         self.state.gear_ratio = self.ratios[initial_gear]
@@ -215,7 +221,7 @@ class Transmission:
         st.selected_gear = self._target
         st.shift_in_process = phase is not Phase.ENGAGED
         st.torque_scale = scale
-        st.speed_control_request = phase is Phase.SYNC or phase is Phase.ENGAGE
+        st.speed_control_request = phase is Phase.SYNC
         st.motor_speed_target_rad_s = w_out1 * self.ratios[self._target]
         st.gear_ratio = (
             w_m1 / w_out1 if w_out1 > self._ratio_min_speed else self.ratios[self._gear or self._target]

@@ -113,6 +113,29 @@ def test_dyno_alarms_use_the_envelope_peak_before_the_first_speed_command(expect
         guarded.set_speed(1500)
 
 
+def test_rearmed_protections_are_programmed_again_before_the_next_output(expected_protocol):
+    limits = {
+        "speed_rpm": Limit(low=-7500, high=7500),
+        "torque_nm": Limit(low=-1200, high=1200),
+        "power_kw": Limit(low=0, high=250),
+    }
+    alarms = [
+        (b"ALS1,7500\r\n", None),
+        (b"ALT1,1200.00\r\n", None),
+        (b"ALP1,250.00\r\n", None),
+        (b"ALL1,1\r\n", None),
+    ]
+    with expected_protocol(
+        DSP7000,
+        [*alarms, (b"N1,1500.0\r\n", None), (b"N1,0.0\r\n", None), *alarms, (b"N1,100.0\r\n", None)],
+    ) as driver:
+        guarded = Guarded(driver, limits)
+        guarded.set_speed(1500)
+        guarded.set_speed(0)
+        guarded.rearm()
+        guarded.set_speed(100)
+
+
 def test_every_cell_of_a_bulk_set_is_checked(expected_protocol):
     limits = {"cell_voltage_v": Limit(low=2.0, high=4.2), "current_a": Limit(low=0, high=1)}
     with expected_protocol(Chroma87001, [], model="87001-12") as driver:

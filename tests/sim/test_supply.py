@@ -5,7 +5,10 @@ from __future__ import annotations
 import pytest
 
 from instruments.errors import InstrumentReportedError
+from instruments.supply import IT6000C
 from sim.bench import SimulatedBench
+from sim.emulators.supply import It6000cEmulator
+from sim.plant.supply import SupplyModel
 from tests.sim.conftest import power_up, wait_for
 
 
@@ -13,7 +16,7 @@ def test_identity_comes_from_the_bench_config(connect) -> None:
     identity = connect("supply").identify()
     assert (identity.manufacturer, identity.model, identity.serial) == (
         "ITECH",
-        "IT6054C-800-340",
+        "IT6054C-800-340-P5",
         "SIM-PS-0001",
     )
 
@@ -124,3 +127,20 @@ def test_closing_onto_an_empty_link_shares_charge_and_the_supply_recharges_at_it
     # the supply recharges the 2.5 mF node at its 20 A limit (≈ 70 ms), without tripping at 100 A
     wait_for(lambda: supply.measure_voltage() > 530.0, timeout_s=2.0, what="node recharged")
     assert not supply.protection().tripped
+
+
+def test_five_in_parallel_source_the_drives_peak_power() -> None:
+    unit, system = (It6000cEmulator.rating_of(m) for m in ("IT6054C-800-340", "IT6054C-800-340-P5"))
+    assert (system.current_a, system.sink_current_a, system.power_w) == (
+        5 * unit.current_a,
+        5 * unit.sink_current_a,
+        5 * unit.power_w,
+    )
+    assert system.voltage_v == unit.voltage_v
+    # the driver's rating table (what the bench file's envelope is checked against) says the same
+    assert IT6000C.ratings("IT6054C-800-340-P5")["power_w"] == (0.0, system.power_w)
+    # 200 kW at the shaft is ≈ 215 kW at the DC input: ≈ 390 A at 554 V, beyond one unit's 97 A
+    supply = SupplyModel(system)
+    supply.source_limit_a = 450.0
+    assert supply.current_limits(554.0)[1] == 450.0
+    assert SupplyModel(unit).current_limits(554.0)[1] < 100.0

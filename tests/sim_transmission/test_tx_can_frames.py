@@ -55,6 +55,20 @@ def test_raw_gear_bytes_carry_the_minus_125_offset():
     assert data[4:8] == b"\xff\xff\xff\xff"  # ranges not available
 
 
+def test_defect_zero_based_gear_index_reports_1st_as_neutral():
+    tx = Transmission(params(etc2_gear_offset=-1.0), initial_gear=2)
+    st = tx.step(1e-3, TransmissionInputs(0.1, 220.0, 281.6))
+    etc2 = decode(can_frames.etc2(st, tx.etc2_gear_offset))
+    assert (etc2["SelectedGear"], etc2["CurrentGear"]) == (1, 1)
+    assert etc2["ActualGearRatio"] == pytest.approx(1.28, abs=0.001)  # the ratio stays the measured one
+    st.current_gear, st.selected_gear = 0, 1  # in neutral during a 2->1 shift
+    etc2 = decode(can_frames.etc2(st, tx.etc2_gear_offset))
+    assert (etc2["SelectedGear"], etc2["CurrentGear"]) == (0, 0)
+    assert Transmission(params()).etc2_gear_offset == 0
+    with pytest.raises(ValueError, match="etc2_gear_offset"):
+        Transmission(params(etc2_gear_offset=0.5))
+
+
 def test_speeds_clamped_to_the_unsigned_signals():
     st = Transmission(params()).step(1e-3, TransmissionInputs(0.0, -5.0, -8.25))
     etc1, _, ccvs1 = (decode(f) for f in can_frames.all_frames(st))

@@ -103,6 +103,27 @@ def test_phases_last_their_parameters_from_exact_instants():
     assert by_kind["end"] - by_kind["engaged"] == pytest.approx(p["torque_ramp_up_time"])
 
 
+def test_motor_torque_free_while_the_dog_clutch_engages():
+    """Speed control only while synchronising: the teeth meet at the error the synchronisation left."""
+    p = params()
+    rig = Rig(p)
+    trace = rig.run(12.0, per_throttle(ACCEL_M_S2), constant(0.5))
+    sync = trace.events_of("synchronised")[0]
+    engaged = trace.events_of("engaged")[0]
+    target_rpm = trace.output_rad_s * rig.tx.ratios[2] / RPM
+    error = trace.motor_rpm - target_rpm
+    engaging = (trace.t > sync.t_s + rig.dt_s) & (trace.t < engaged.t_s)
+    assert engaging.sum() >= 90  # 100 ms of 1 ms steps
+    # the rig's motor keeps the speed it had (no torque), the output is still (no drive torque)
+    assert np.ptp(trace.motor_rpm[engaging]) < 1e-9
+    # inside the tolerance by what the synchronisation's last step (1 ms) took off
+    tolerance_rpm = p["sync_tolerance"] / RPM
+    left = np.abs(error[engaging])
+    assert np.all((left <= tolerance_rpm) & (left > 0.8 * tolerance_rpm))
+    # while it synchronised, the motor followed the speed request (the rig moves it only then)
+    assert np.ptp(trace.motor_rpm[trace.phase == Phase.SYNC]) > 100.0
+
+
 def test_ratio_moves_from_old_to_new_gear_during_the_shift():
     p = params()
     trace = up_and_down(p, 0.5)
