@@ -69,3 +69,4 @@ class LoadModel:
     def trip(self, bit: int) -> None:
         self.tripped |= bit
         self.input_on = False
+        self.current_a = 0.0  # the input opens at once; a reading before the next step must not show the load

@@ -38,6 +38,10 @@ NEUTRAL = 0
 # from the frame itself, so a late one costs only the wait
 TSC1_WAIT_S = 1.0
 TSC1_POLL_S = 0.002
+# a safe state that stopped the shaft with the drive off leaves a shift waiting in neutral, which the
+# drive finishes once it is back; each standstill downshift after it waits out the TCU's least shift
+# interval (3 s [E]): from 3rd, two shifts and two intervals
+STANDSTILL_GEAR_TIMEOUT_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -107,6 +111,29 @@ class Gearbox:
             what=f"the drive's EEC1 echoing a demand of {percent} % ({throttle:.0%} throttle)",
         )
         return sent
+
+    # --- the start of every scenario -----------------------------------------------------------------
+    def ready(self, drive: DriveStrategy) -> None:
+        """The drive ready and the TCU standing idle in 1st, whatever gear the last scenario left.
+
+        The gear comes from ETC2's actual gear ratio (SPN 526): its gear numbers are TX-06's to
+        judge, and a unit that miscounts them must still reach the start of the other scenarios."""
+        drive.transition("drive_ready")
+
+        def standing_in_first() -> tuple[Decoded | None, Decoded | None]:
+            return self.monitor.latest("ETC2"), self.monitor.latest("ETC1")
+
+        wait_until(
+            standing_in_first,
+            lambda seen: (
+                seen[0] is not None
+                and seen[1] is not None
+                and seen[1]["ShiftInProcess"] == NOT_SHIFTING
+                and min(self.ratios, key=lambda g: abs(self.ratios[g] - seen[0]["ActualGearRatio"])) == 1
+            ),
+            timeout_s=STANDSTILL_GEAR_TIMEOUT_S,
+            what="the TCU idle in 1st at standstill (ETC2 actual gear ratio, ETC1)",
+        )
 
     # --- gears from the shaft speeds ---------------------------------------------------------------
     def gear_of(self, input_rpm: float, output_rpm: float) -> int:

@@ -65,7 +65,7 @@ PUMP_PERIODS = 3
     measures=[UP_20, UP_50, UP_100, UP_23_100, HYSTERESIS, SHIFT_TIME],
 )
 def test_tx01a_upshift_speeds_and_hysteresis(drive, dyno, plant_loop, gearbox, measure):
-    drive.transition("drive_ready")
+    gearbox.ready(drive)
     road = start_road(drive, dyno, plant_loop, START_KMH)
     since = gearbox.mark()
 
@@ -121,7 +121,7 @@ def test_tx01a_upshift_speeds_and_hysteresis(drive, dyno, plant_loop, gearbox, m
     measures=[HUNTING],
 )
 def test_tx01b_no_hunting(drive, gearbox, measure):
-    drive.transition("drive_ready")
+    gearbox.ready(drive)
     gearbox.throttle(TO_SECOND)
     drive.transition("turning", output_rpm=VehicleParameters().shaft_speed_rpm(CRUISE_KMH / 3.6))
     since = gearbox.mark()

@@ -41,7 +41,7 @@ ENGAGED = 1  # ETC1 DrivelineEngaged (SPN 560): 01 = driveline engaged
 def upshift_at_half_throttle(drive, dyno, plant_loop, gearbox: Gearbox) -> tuple[Road, Mark]:
     """The bus brought to the approach speed at 50 % throttle, the upshift awaited and over; the
     road and the mark taken before it."""
-    drive.transition("drive_ready")
+    gearbox.ready(drive)
     gearbox.throttle(THROTTLE)
     road = start_road(drive, dyno, plant_loop, APPROACH_KMH)
     gearbox.wait_in_gear(1, timeout_s=SHIFT_OVER_S, what="1st gear at the approach speed (ETC1)")

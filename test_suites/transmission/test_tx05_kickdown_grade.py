@@ -50,7 +50,7 @@ WATCH_S = 2.5
     measures=[LATENCY],
 )
 def test_tx05a_kickdown_latency(drive, dyno, plant_loop, gearbox, can_monitor, measure):
-    drive.transition("drive_ready")
+    gearbox.ready(drive)
     start_road(drive, dyno, plant_loop, START_KMH)
     since = gearbox.mark()
     gearbox.throttle(STEP[0])
@@ -77,7 +77,7 @@ def test_tx05a_kickdown_latency(drive, dyno, plant_loop, gearbox, can_monitor, m
     measures=[UPSHIFTS],
 )
 def test_tx05b_no_upshift_on_grade(drive, dyno, plant_loop, gearbox, measure):
-    drive.transition("drive_ready")
+    gearbox.ready(drive)
     gearbox.throttle(HALF)
     drive.transition("turning", output_rpm=VehicleParameters().shaft_speed_rpm(ON_THE_WAY_KMH / 3.6))
     gearbox.throttle(FULL)

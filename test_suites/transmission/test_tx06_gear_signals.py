@@ -36,7 +36,7 @@ DYNO_READ_S = 0.05
     eol=True,
 )
 def test_tx06_gear_signal_consistency(drive, dyno, gearbox, can_monitor, measure):
-    drive.transition("drive_ready")
+    gearbox.ready(drive)
     mismatched = 0
     for gear, kmh in HOLDS_KMH.items():
         drive.transition("turning", output_rpm=VehicleParameters().shaft_speed_rpm(kmh / 3.6))
