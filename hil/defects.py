@@ -40,7 +40,11 @@ class DefectUnit:
 
 @dataclass
 class UnitResult:
+    """``judged``: the expected failures the run could see (without ``--long``, those a long scenario
+    alone records are not judged); None for all of them."""
+
     unit: DefectUnit
+    judged: tuple[str, ...] | None = None
     failed: list[str] = field(default_factory=list)
     measured: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
@@ -49,8 +53,12 @@ class UnitResult:
     exit_code: int = 0
 
     @property
+    def expected(self) -> tuple[str, ...]:
+        return self.unit.expected if self.judged is None else self.judged
+
+    @property
     def missed(self) -> list[str]:
-        return [m for m in self.unit.expected if m not in self.failed]
+        return [m for m in self.expected if m not in self.failed]
 
     @property
     def extra(self) -> list[str]:
@@ -113,6 +121,20 @@ def run_suites(
     return json.loads(results.read_text(encoding="utf-8")), done.returncode, tail
 
 
+def collect_scenarios(suites: Path) -> list[dict]:
+    """Every scenario of ``suites``, ``long`` ones too: its node id, catalogue id, what it measures
+    and its markers (``--scenarios-json``)."""
+    with tempfile.TemporaryDirectory(prefix="hil-scenarios-") as tmp:
+        target = Path(tmp) / "scenarios.json"
+        command = [sys.executable, "-m", "pytest", str(suites), "--long", "--collect-only", "-q"]
+        command += ["-p", "no:cacheprovider", f"--scenarios-json={target}"]
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        if not target.is_file():
+            tail = " | ".join((done.stdout + done.stderr).strip().splitlines()[-5:])
+            raise HilError(f"{suites}: scenarios not collected (pytest exit {done.returncode}): {tail}")
+        return json.loads(target.read_text(encoding="utf-8"))["scenarios"]
+
+
 def failed_measurements(document: dict) -> tuple[list[str], list[str], list[str]]:
     """(measured, failed) measurement names in first-seen order, and the tests that failed or
     errored without a failed measurement (a scenario that could not judge is not a pass), each
@@ -148,19 +170,22 @@ def run_unit(
     long: bool,
     only_expected: bool,
     extra_args: Sequence[str] = (),
+    judged: tuple[str, ...] | None = None,
 ) -> UnitResult:
-    """The suites against one defect unit, on a simulated bench of its own."""
+    """The suites against one defect unit, on a simulated bench of its own; ``judged`` the
+    expected failures this run can see (None: all)."""
+    wanted = unit.expected if judged is None else judged
     args = [
         f"--unit-profile={unit.path}",
         *(["--long"] if long else []),
-        *([f"--measures={','.join(unit.expected)}"] if only_expected else []),
+        *([f"--measures={','.join(wanted)}"] if only_expected else []),
         *extra_args,
     ]
     started = time.monotonic()
     document, exit_code, tail = run_suites(
         bench=bench, suites=suites, results=workdir / f"{unit.name}.json", args=args
     )
-    outcome = UnitResult(unit, wall_s=time.monotonic() - started, exit_code=exit_code)
+    outcome = UnitResult(unit, judged, wall_s=time.monotonic() - started, exit_code=exit_code)
     if document is None:
         outcome.errors.append(f"no results (pytest exit {exit_code}): {tail}")
         return outcome
@@ -182,10 +207,14 @@ def run_all(
     extra_args: Sequence[str] = (),
     progress: bool = True,
 ) -> list[UnitResult]:
+    nightly = None if long else {m for s in collect_scenarios(suites) if not s["long"] for m in s["measures"]}
     with tempfile.TemporaryDirectory(prefix="hil-defects-") as tmp:
         workdir = Path(tmp)
 
         def one(unit: DefectUnit) -> UnitResult:
+            judged = None if nightly is None else tuple(m for m in unit.expected if m in nightly)
+            if judged == ():
+                return UnitResult(unit, judged)  # only long scenarios judge it: nothing to run
             result = run_unit(
                 unit,
                 bench=bench,
@@ -194,6 +223,7 @@ def run_all(
                 long=long,
                 only_expected=only_expected,
                 extra_args=extra_args,
+                judged=judged,
             )
             if progress:
                 verdict = "as expected" if result.as_expected else "NOT as expected"
@@ -206,14 +236,17 @@ def run_all(
 
 def table(results: Sequence[UnitResult], measurements: Sequence[str]) -> str:
     """Measurement × defect unit: ``x`` failed as expected, ``MISSED`` expected but passed or not
-    measured, ``EXTRA`` failed unexpectedly, ``.`` measured and passed, blank not measured."""
+    measured, ``EXTRA`` failed unexpectedly, ``long`` expected but judged only by a long scenario
+    (not run), ``.`` measured and passed, blank not measured."""
     header = ["measurement", *[str(i) for i in range(1, len(results) + 1)]]
     rows = [header]
     for name in measurements:
         row = [name]
         for result in results:
-            expected, failed = name in result.unit.expected, name in result.failed
-            if expected:
+            expected, failed = name in result.expected, name in result.failed
+            if name in result.unit.expected and not expected:
+                row.append("long")  # judged only by a long scenario, which this run left out
+            elif expected:
                 row.append("x" if failed else "MISSED")
             elif failed:
                 row.append("EXTRA")
@@ -235,6 +268,7 @@ def document(results: Sequence[UnitResult]) -> dict:
         "units": {
             r.unit.name: {
                 "expected": list(r.unit.expected),
+                "judged": list(r.expected),
                 "failed": list(r.failed),
                 "errors": list(r.errors),
                 "blocked": list(r.blocked),

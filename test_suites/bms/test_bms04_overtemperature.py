@@ -24,6 +24,9 @@ pytestmark = [allure.epic("BMS")]
 RAMP_C_PER_S = 1.0  # 0.5 s of debounce is 0.5 °C [E]
 RAMP_STEP_S = 0.1
 BAND_C = 0.5  # the ramp starts this far before a level's limits and ends this far past them
+# held at a ramp's start before it moves: a level already crossed there (a unit reading hot) shows
+# within its debounce and reads as the start, outside the limits, rather than partway up the ramp
+START_HOLD_S = 1.0
 NEUTRAL_C = 25.0
 REARM_C = 40.0  # below the 45 °C clear level of the trip [E]
 STEP_TO_C = 66.0  # the trip's time: a step to here, past any trip inside its limits
@@ -45,6 +48,8 @@ class Thermistor:
     def ramp(self, start_c: float, end_c: float, until: Callable[[], bool]) -> bool:
         """From ``start_c`` to ``end_c`` at the ramp rate; True as soon as ``until()`` holds."""
         steps = math.ceil(abs(end_c - start_c) / (RAMP_C_PER_S * RAMP_STEP_S))
+        self.set(start_c)
+        dwell(START_HOLD_S)
         for k in range(steps + 1):
             self.set(start_c + (end_c - start_c) * k / steps)
             if until():
@@ -92,6 +97,7 @@ def test_bms04_overtemperature(drive, tempsim, vcu, can_monitor, product, measur
 
     trip_spec = measure.spec("bms.overtemperature.trip_temperature_c")
     ntc.set(trip_spec.low - BAND_C)
+    ramp_from = ntc.samples.t_s[-1]
     mark = can_monitor.mark()
 
     def tripped() -> object:
@@ -113,5 +119,6 @@ def test_bms04_overtemperature(drive, tempsim, vcu, can_monitor, product, measur
     stepped = ntc.samples.t_s[-1]
     reopened = can_monitor.wait("BMS_Status", opened, since=mark, timeout_s=5.0, what="the step's trip")
     trip_time = reopened.t_s - stepped
-    measure("bms.overtemperature.trip_temperature_c", ntc.samples.at(trip.t_s - trip_time))
+    # a trip debounced from the ramp's very start reads as the start, not as what came before it
+    measure("bms.overtemperature.trip_temperature_c", ntc.samples.at(max(trip.t_s - trip_time, ramp_from)))
     measure("bms.overtemperature.trip_time_s", trip_time)

@@ -77,3 +77,13 @@ def test_the_table_marks_expected_missed_and_extra():
     cells = {line.split()[0]: line.split()[1:] for line in lines[1:6]}
     assert cells == {"a": ["x"], "b": ["EXTRA"], "c": ["MISSED"], "d": ["."], "e": []}
     assert "u: a defect" in lines[-1]
+
+
+def test_an_expectation_only_a_long_scenario_judges_is_not_missed_without_it():
+    unit = DefectUnit("u", Path("u.yaml"), "a defect", ("a", "soc"))
+    result = UnitResult(unit, judged=("a",), failed=["a"], measured=["a"])
+    assert result.as_expected and result.missed == []
+    cells = {line.split()[0]: line.split()[1:] for line in table([result], ["a", "soc"]).splitlines()[1:3]}
+    assert cells == {"a": ["x"], "soc": ["long"]}
+    # run with the long scenarios, the same unit that did not fail it has missed it
+    assert UnitResult(unit, failed=["a"], measured=["a", "soc"]).missed == ["soc"]
