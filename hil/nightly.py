@@ -26,7 +26,8 @@ def run_nightly(
     results.mkdir(parents=True)
     command = [sys.executable, "-m", "pytest", "test_suites", f"--bench={bench}", f"--alluredir={results}"]
     if benches > 1:
-        command += ["-n", str(benches)]
+        # a bench that runs out of scenarios takes pending ones from the other, so none idles at the end
+        command += ["-n", str(benches), "--dist", "worksteal"]
     if unit_profile:
         command.append(f"--unit-profile={unit_profile}")
     command += pytest_args

@@ -7,6 +7,7 @@ is refused rather than misread.
 
 from __future__ import annotations
 
+import itertools
 import math
 from pathlib import Path
 from typing import Literal, TypeVar
@@ -74,6 +75,18 @@ class Product:
                 self.path, f"product.{name}.unit", f"is {figure.unit!r}, the scenario reads {unit!r}"
             )
         return figure.value
+
+    def gear_ratios(self) -> dict[int, float]:
+        """The transmission's gears and their ratios (``gear_ratio_1``, ``gear_ratio_2`` ...)."""
+        gears = itertools.takewhile(lambda g: f"gear_ratio_{g}" in self.figures, itertools.count(1))
+        return {gear: self.value(f"gear_ratio_{gear}", "1") for gear in gears}
+
+    def gear_of_ratio(self, ratio: float) -> int:
+        """The gear whose ratio is nearest ``ratio`` (input over output speed)."""
+        ratios = self.gear_ratios()
+        if not ratios:
+            raise SpecError(self.path, "product.gear_ratio_1", "missing: the product names no gears")
+        return min(ratios, key=lambda g: abs(ratios[g] - ratio))
 
     def identity(self, name: str) -> str:
         """What the product reports as ``name`` (``part_number``, ``software_version`` ...)."""

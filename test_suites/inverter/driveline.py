@@ -125,11 +125,14 @@ class Driveline:
         return self.product.value(name, "%") / 100.0
 
     def gear(self) -> tuple[int, bool]:
-        """(engaged gear as ETC2 reports it, 0 = neutral; a shift in process per ETC1)."""
+        """(engaged gear, 0 while a shift is in process; whether one is, per ETC1).
+
+        The gear is the product's nearest ETC2's actual gear ratio (SPN 526): ETC2's gear numbers
+        are TX-06's to judge, and a unit that miscounts them must still reach these operating points."""
         etc2, etc1 = self.monitor.latest("ETC2"), self.monitor.latest("ETC1")
-        if etc2 is None or etc1 is None:
+        if etc2 is None or etc1 is None or etc1["ShiftInProcess"] != NOT_SHIFTING:
             return 0, True
-        return int(etc2["CurrentGear"]), etc1["ShiftInProcess"] != NOT_SHIFTING
+        return self.product.gear_of_ratio(etc2["ActualGearRatio"]), False
 
     def wait_in_gear(self, gear: int, timeout_s: float = GEAR_TIMEOUT_S) -> None:
         """Until the TCU reports ``gear`` engaged with no shift in process."""

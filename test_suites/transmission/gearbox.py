@@ -74,8 +74,8 @@ class Shift:
 class Gearbox:
     def __init__(self, product: Product, monitor: CanMonitor, vcu: Vcu) -> None:
         self.monitor, self.vcu = monitor, vcu
-        gears = itertools.takewhile(lambda g: f"gear_ratio_{g}" in product.figures, itertools.count(1))
-        self.ratios = {gear: product.value(f"gear_ratio_{gear}", "1") for gear in gears}
+        self.product = product
+        self.ratios = product.gear_ratios()
         self.peak_torque_nm = product.value("peak_torque", "N*m")
         self.reference_torque_nm = product.value("reference_torque", "N*m")
         tsc1 = monitor.db.get_message_by_name("TSC1").get_signal_by_name("RequestedTorqueLimit")
@@ -140,8 +140,7 @@ class Gearbox:
         """The product gear whose ratio is nearest input over output speed; 0 with the output still."""
         if output_rpm <= 0.0:
             return NEUTRAL
-        ratio = input_rpm / output_rpm
-        return min(self.ratios, key=lambda g: abs(self.ratios[g] - ratio))
+        return self.product.gear_of_ratio(input_rpm / output_rpm)
 
     def _gear_of(self, etc1: Decoded) -> int:
         return self.gear_of(etc1["InputShaftSpeed"], etc1["OutputShaftSpeed"])

@@ -49,3 +49,12 @@ def test_asking_for_what_the_product_does_not_say_names_what_it_does(tmp_path):
         product.identity("serial")
     with pytest.raises(SpecError, match=r"dtcs\.overspeed: missing"):
         product.dtc("overspeed")
+    with pytest.raises(SpecError, match=r"gear_ratio_1: missing: the product names no gears"):
+        product.gear_of_ratio(1.3)
+
+
+def test_a_gear_is_told_by_its_nearest_ratio():
+    product = load_product(ROOT / "specs")
+    assert product.gear_ratios() == {1: 1.65, 2: 1.28, 3: 1.0}
+    # ratios as the TCU measures them: between two gears, the nearer wins
+    assert [product.gear_of_ratio(r) for r in (1.70, 1.47, 1.45, 1.2, 0.9)] == [1, 1, 2, 2, 3]
