@@ -129,7 +129,7 @@ class Gearbox:
                 seen[0] is not None
                 and seen[1] is not None
                 and seen[1]["ShiftInProcess"] == NOT_SHIFTING
-                and min(self.ratios, key=lambda g: abs(self.ratios[g] - seen[0]["ActualGearRatio"])) == 1
+                and self.product.gear_of_ratio(seen[0]["ActualGearRatio"]) == 1
             ),
             timeout_s=STANDSTILL_GEAR_TIMEOUT_S,
             what="the TCU idle in 1st at standstill (ETC2 actual gear ratio, ETC1)",
