@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 import allure
 
+from hil.dut.gear import NOT_SHIFTING, engaged_gear
 from hil.dut.monitor import CanMonitor
 from hil.dut.vcu import Vcu
 from hil.errors import HilError
@@ -42,7 +43,6 @@ APPROACH_FROM_RPM = 2000.0
 APPROACH_STEP_RPM = 100.0
 APPROACH_DWELL_S = 0.15
 GEAR_TIMEOUT_S = 8.0  # two shifts 3 s apart (the TCU's least shift interval [E]) and their execution
-NOT_SHIFTING = 0  # ETC1 ShiftInProcess (SPN 574): 00 not in process
 TSC1_STEP_NM = 10.0  # TSC1 requested torque: 1 % of the 1000 N·m reference_torque (specs/product.yaml)
 FLUX_TIME_CONSTANTS = 5  # the rotor flux within 1 % of its final value, forced or not
 READING_ATTEMPTS = 3
@@ -125,14 +125,9 @@ class Driveline:
         return self.product.value(name, "%") / 100.0
 
     def gear(self) -> tuple[int, bool]:
-        """(engaged gear, 0 while a shift is in process; whether one is, per ETC1).
-
-        The gear is the product's nearest ETC2's actual gear ratio (SPN 526): ETC2's gear numbers
-        are TX-06's to judge, and a unit that miscounts them must still reach these operating points."""
-        etc2, etc1 = self.monitor.latest("ETC2"), self.monitor.latest("ETC1")
-        if etc2 is None or etc1 is None or etc1["ShiftInProcess"] != NOT_SHIFTING:
-            return 0, True
-        return self.product.gear_of_ratio(etc2["ActualGearRatio"]), False
+        """(engaged gear, 0 while a shift is in process; whether one is)."""
+        gear = engaged_gear(self.monitor, self.product)
+        return (0, True) if gear is None else (gear, False)
 
     def wait_in_gear(self, gear: int, timeout_s: float = GEAR_TIMEOUT_S) -> None:
         """Until the TCU reports ``gear`` engaged with no shift in process."""

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from hil.dut.gear import NOT_SHIFTING, engaged_gear
 from hil.dut.monitor import CanMonitor, Decoded
 from hil.dut.vcu import Vcu
 from hil.models import RoadLoadEmulation, VehicleModel
@@ -32,7 +33,6 @@ from hil.product import Product
 from hil.strategy import DriveStrategy
 from hil.timing import wait_until
 
-NOT_SHIFTING = 0  # ETC1 ShiftInProcess (SPN 574): 00 = shift not in process
 NEUTRAL = 0
 # a TSC1 sender starved on a loaded machine may hold its next frame a while; the scenarios time
 # from the frame itself, so a late one costs only the wait
@@ -114,23 +114,11 @@ class Gearbox:
 
     # --- the start of every scenario -----------------------------------------------------------------
     def ready(self, drive: DriveStrategy) -> None:
-        """The drive ready and the TCU standing idle in 1st, whatever gear the last scenario left.
-
-        The gear comes from ETC2's actual gear ratio (SPN 526): its gear numbers are TX-06's to
-        judge, and a unit that miscounts them must still reach the start of the other scenarios."""
+        """The drive ready and the TCU standing idle in 1st, whatever gear the last scenario left."""
         drive.transition("drive_ready")
-
-        def standing_in_first() -> tuple[Decoded | None, Decoded | None]:
-            return self.monitor.latest("ETC2"), self.monitor.latest("ETC1")
-
         wait_until(
-            standing_in_first,
-            lambda seen: (
-                seen[0] is not None
-                and seen[1] is not None
-                and seen[1]["ShiftInProcess"] == NOT_SHIFTING
-                and self.product.gear_of_ratio(seen[0]["ActualGearRatio"]) == 1
-            ),
+            lambda: engaged_gear(self.monitor, self.product),
+            lambda gear: gear == 1,
             timeout_s=STANDSTILL_GEAR_TIMEOUT_S,
             what="the TCU idle in 1st at standstill (ETC2 actual gear ratio, ETC1)",
         )
