@@ -33,6 +33,9 @@ class DriveInputs:
     coolant_temp_c: float
     command_age_s: float = 0.0  # age of the last torque command received
     regen_current_limit_a: float = math.inf  # BMS charge-current limit, magnitude, A
+    # the DC current a gear synchronisation may return for its few tenths of a second, whatever the
+    # sustained limit (the TCU's speed-control request); 0 outside a synchronisation
+    sync_regen_current_a: float = 0.0
     fault_reset: bool = False  # its rising edge resets latched faults whose condition has cleared
     discharge_request: bool = False  # contactors open: PWM off, active discharge on
     hv_ready: bool = True  # main contactor closed: the inverter may modulate (not through pre-charge)
@@ -201,6 +204,7 @@ class InverterMotor:
         regen_limit = motoring_limit * s.regen_taper
         if abs(speed) > 0.0 and v_dc > 0.0:
             charge_a = self._fixed_regen_a if self._fixed_regen_a > 0.0 else u.regen_current_limit_a
+            charge_a = max(charge_a, u.sync_regen_current_a)
             regen_limit = min(regen_limit, (charge_a * v_dc + self._electrical_losses_w) / abs(speed))
         request = u.torque_request_nm
         if not enabled or self.protections.warnings & self._inhibited_by:

@@ -193,12 +193,12 @@ class DrivePlant(Plant):
         tx = self.tx.step(
             dt, TransmissionInputs(throttle, self.output_speed_rad_s, self.motor_speed_rad_s, brake=False)
         )
-        regen_limit_a = bms.charge_current_limit_a
+        sync_regen_a = 0.0
         if tx.speed_control_request:
             request = self.speed_gain * (tx.motor_speed_target_rad_s - self.motor_speed_rad_s)
             # an upshift's synchronisation brakes the rotor for a few tenths of a second: a pulse,
             # not the sustained charge the BMS's published limit is for
-            regen_limit_a = max(regen_limit_a, self.sync_regen_a)
+            sync_regen_a = self.sync_regen_a
         else:
             request = self._demand_nm * tx.torque_scale
         heard = self.vcu.torque_heard_s
@@ -217,7 +217,8 @@ class DrivePlant(Plant):
                 dc_voltage_v=self.hv.link_voltage_v,
                 coolant_temp_c=self.coolant_c,
                 command_age_s=0.0 if heard is None else t - heard,
-                regen_current_limit_a=regen_limit_a,
+                regen_current_limit_a=bms.charge_current_limit_a,
+                sync_regen_current_a=sync_regen_a,
                 fault_reset=fault_reset,
                 discharge_request=self._discharging,
                 hv_ready=contacts.main and contacts.negative,

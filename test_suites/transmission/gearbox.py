@@ -42,6 +42,10 @@ TSC1_POLL_S = 0.002
 # drive finishes once it is back; each standstill downshift after it waits out the TCU's least shift
 # interval (3 s [E]): from 3rd, two shifts and two intervals
 STANDSTILL_GEAR_TIMEOUT_S = 10.0
+# how long a scenario waits for a shift to end before it goes on: ten times the longest shift the
+# spec allows (tx.shift.time_s), so a slow shift ends inside the scenario and fails its measurement
+# instead of stopping the scenario on a wait
+SHIFT_OVER_S = 10.0
 
 
 @dataclass(frozen=True)

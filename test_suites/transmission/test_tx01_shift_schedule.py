@@ -24,7 +24,7 @@ from hil.models import VehicleParameters
 from hil.scenario import scenario
 from hil.timing import dwell
 
-from .gearbox import start_road
+from .gearbox import SHIFT_OVER_S, start_road
 
 pytestmark = [allure.epic("Transmission")]
 
@@ -48,7 +48,6 @@ EASED_S = 0.5  # the pedal held at 30 % after the upshift is over, before it is 
 # unit upshift_late) and the overspeed upshift above it must still be seen
 UPSHIFT_TIMEOUT_S = 40.0
 DOWNSHIFT_TIMEOUT_S = 15.0
-SHIFT_OVER_S = 3.0
 
 CRUISE_KMH = 53.0  # TX-01b: between the 2→3 line at 35 % (50 km/h) and the 3→2 line at 85 % (57.5)
 TO_SECOND = 0.60  # on the way up to it: 1→2 at 43 km/h, 2→3 not before 58 km/h

@@ -20,7 +20,7 @@ from hil.dut.monitor import CanMonitor
 from hil.scenario import scenario
 from hil.timing import dwell
 
-from .gearbox import Gearbox, Mark, Road, Shift, start_road
+from .gearbox import SHIFT_OVER_S, Gearbox, Mark, Road, Shift, start_road
 
 pytestmark = [allure.epic("Transmission")]
 
@@ -31,7 +31,6 @@ SYNC_ERROR = "tx.synchronisation.error_rpm"
 THROTTLE = 0.50  # TX-03: upshift at 50 % throttle
 APPROACH_KMH = 37.0  # below the 1→2 line at 50 % throttle (TX-01: 40 km/h)
 UPSHIFT_TIMEOUT_S = 20.0  # also a schedule 8 km/h late (the defect unit upshift_late)
-SHIFT_OVER_S = 3.0
 INTERRUPTED_BELOW = 0.1  # "interrupted": the output torque below a tenth of its value before [E]
 BEFORE_S = (0.15, 0.02)  # the torque before the shift: its mean from 150 to 20 ms before the command
 AFTER_S = 0.3  # readings kept past the shift's end: a plant loop running late still shows the torque back

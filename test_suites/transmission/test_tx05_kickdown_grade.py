@@ -20,7 +20,7 @@ from hil.models import VehicleParameters
 from hil.scenario import scenario
 from hil.timing import dwell
 
-from .gearbox import start_road
+from .gearbox import SHIFT_OVER_S, start_road
 
 pytestmark = [allure.epic("Transmission")]
 
@@ -31,7 +31,6 @@ STEP = (0.30, 1.00)  # TX-05: throttle step 30 → 100 %
 START_KMH = 28.0  # 1st at zero throttle, below the 1→2 line at 30 % throttle (33 km/h)
 EASED_S = 0.5  # the pedal at 30 % once the upshift is over, before the step
 UPSHIFT_TIMEOUT_S = 30.0  # also a schedule 8 km/h late (the defect unit upshift_late)
-SHIFT_OVER_S = 3.0
 DOWNSHIFT_TIMEOUT_S = 5.0  # past any schedule dwell: a downshift that waits for it is measured, late
 
 HALF, FULL, HIGH = 0.50, 1.00, 0.70

@@ -89,3 +89,19 @@ def test_defect_regen_at_a_fixed_current_not_the_bms_limit(make_drive, magnetise
         drive, t, lambda t: DriveInputs(t, -475.0, SPEED, 600.0, 60.0, regen_current_limit_a=50.0), 0.3
     )
     assert -state.i_dc_a == pytest.approx(100.0, rel=0.01)
+
+
+def test_defect_keeps_the_synchronisation_pulse(make_drive, magnetised, settle) -> None:
+    """The defect replaces the BMS's sustained limit only: a gear synchronisation still brakes the
+    rotor with its pulse allowance, so the defect shows in INV-13 and not as failed upshifts."""
+    drive = make_drive({"protection": {"regen_fixed_current_limit": 100.0}})
+    t = magnetised(drive, SPEED, 600.0)
+    state = settle(
+        drive,
+        t,
+        lambda t: DriveInputs(
+            t, -475.0, SPEED, 600.0, 60.0, regen_current_limit_a=50.0, sync_regen_current_a=200.0
+        ),
+        0.3,
+    )
+    assert -state.i_dc_a == pytest.approx(200.0, rel=0.01)
