@@ -275,7 +275,10 @@ class BmsFirmware:
             or (aux.negative and not command.negative)
             or (aux.precharge and not command.precharge)
         )
-        now = (v_max, v_min, t_max, t_min, current, r_iso, heartbeat_age, 1.0 if welded else 0.0)
+        # no current flows through open contactors: a reading then is the sensor's offset, and judged
+        # against the zero limits of a red fault it would hold that fault up for good
+        flowing_a = current if aux.negative and (aux.main or aux.precharge) else 0.0
+        now = (v_max, v_min, t_max, t_min, flowing_a, r_iso, heartbeat_age, 1.0 if welded else 0.0)
         was = self._previous or now
         self._previous = now
 
@@ -294,9 +297,9 @@ class BmsFirmware:
         iso_fault = self._insulation_fault_ohm_per_v * pack_v
         iso_clear = self._insulation_clear
         for monitor, name, x0, x1, level, clear in (
-            (self._over_discharge, "overcurrent", was[4], current, over_discharge, over_discharge),
-            (self._over_charge, "overcurrent", -was[4], -current, over_charge, over_charge),
-            (self._over_peak, "overcurrent", abs(was[4]), abs(current), peak, peak),
+            (self._over_discharge, "overcurrent", was[4], now[4], over_discharge, over_discharge),
+            (self._over_charge, "overcurrent", -was[4], -now[4], over_charge, over_charge),
+            (self._over_peak, "overcurrent", abs(was[4]), abs(now[4]), peak, peak),
             (self._iso_warning, "insulation_warning", was[5], r_iso, iso_warn, iso_warn * iso_clear),
             (self._iso_fault, "insulation_fault", was[5], r_iso, iso_fault, iso_fault * iso_clear),
         ):

@@ -72,3 +72,30 @@ def test_a_resistive_link_load_draws_through_the_path(make_rig: Callable) -> Non
     for _ in range(10):
         rig.hv.step(1e-3, rig.source_v, 0.0, rig.bms.state.contactor_command, load_conductance_s=0.1)
     assert rig.hv.source_current_a == pytest.approx(0.1 * rig.source_v, rel=1e-3)
+
+
+def test_an_offset_sensor_does_not_hold_a_trip_with_the_contactors_open(make_rig: Callable) -> None:
+    """A red trip sets both limits to zero; with the contactors open no current flows, so the +15 A a
+    sensor with an offset reads must not be judged an over-current that keeps the trip up after a
+    reset (the defect unit bms_current_offset)."""
+    rig = make_rig(current_offset=15.0)
+    cells = rig.inputs.cell_voltages_v
+    rig.inputs.cell_voltages_v = [2.70, *cells[1:]]  # below the under-voltage trip
+    rig.run(1.5, dt_s=1e-2)
+    assert rig.events("cell_undervoltage", "set")
+    rig.inputs.cell_voltages_v = cells
+    rig.run(12.0, dt_s=1e-2)  # longer than the over-current time
+    rig.inputs.reset = True
+    rig.run(0.1, dt_s=1e-2)
+    assert rig.bms.active_faults == set() and not rig.bms.state.fault_active
+    assert rig.events("overcurrent") == []
+    rig.close()
+
+
+def test_an_offset_sensor_trips_on_current_it_reads_through_closed_contactors(make_rig: Callable) -> None:
+    """With the contactors closed the BMS cannot tell an offset from a load: 15 A read against a
+    discharge limit cut to zero is an over-current after its 10 s."""
+    rig = make_rig(current_offset=15.0, max_discharge_c_rate=0.0)
+    rig.close()
+    rig.run(10.5, dt_s=1e-2)
+    assert rig.events("overcurrent", "set")
