@@ -267,3 +267,44 @@ def serials(bench_file: str, count: int, prefix: str, marker: str, parallel: int
         f"({time.monotonic() - started:.0f} s wall with {parallel} benches at once)"
     )
     sys.exit(0 if passed == len(results) else 1)
+
+
+@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.option("--bench", "bench_file", default=DEFAULT_BENCH, show_default=True, help="bench file")
+@click.option("--runs", type=click.IntRange(min=2), default=5, show_default=True, help="nightly runs")
+@click.option(
+    "--serve",
+    is_flag=True,
+    help="start one `hil-sim serve` for the bench file and keep it through every run (a remote "
+    "simulated bench, e.g. benches/sim-remote.yaml)",
+)
+@click.option(
+    "--benches", type=click.IntRange(min=1), default=1, show_default=True, help="benches side by side"
+)
+@click.option(
+    "--work", default="reports/soak", show_default=True, type=click.Path(path_type=Path), help="run files"
+)
+@click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
+def soak(
+    bench_file: str, runs: int, serve: bool, benches: int, work: Path, pytest_args: tuple[str, ...]
+) -> None:
+    """Run the nightly RUNS times back to back; report every test whose outcome differs between runs
+    and any growth of threads or file descriptors in the test process and in a served bench. Exit 0
+    when clean. Extra arguments go to pytest (``-m eol`` soaks the eol subset)."""
+    from hil.soak import run_soak
+
+    config = _load_or_exit(bench_file)
+    if serve and config.simulator is not None:
+        click.echo(
+            f"error: {bench_file}: --serve is for a bench another process serves; this one starts its own "
+            "simulated bench (simulator: section)",
+            err=True,
+        )
+        sys.exit(2)
+    try:
+        result = run_soak(Path(bench_file), runs, work, list(pytest_args), serve=serve, benches=benches)
+    except HilError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    click.echo(result.report())
+    sys.exit(0 if result.clean else 1)
