@@ -136,3 +136,16 @@ def test_an_override_without_a_mark_is_still_checked_by_the_kind() -> None:
     assert resource.sent == []
     guarded.set_voltage(voltage_v=790)
     assert resource.sent == ["VOLT 790.000"]
+
+
+def test_a_driver_that_skipped_registration_is_refused_by_the_guard() -> None:
+    class Unregistered(IT6000C):
+        driver = "test.unregistered"
+
+        def set_ovp(self, volts: float) -> None:
+            self.write(f"VOLT:OVER:PROT:LEV {volts:.3f}")
+
+    resource = RecordingResource()
+    with pytest.raises(DriverRegistrationError, match=r"Unregistered\.set_ovp"):
+        Guarded(Unregistered(resource, name="supply", resource_name="R"), {})
+    assert resource.sent == []
