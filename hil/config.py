@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from hil.errors import BenchConfigError
 from hil.protections import protection_quantities
-from instruments.base import Instrument
+from instruments.base import Instrument, enveloped_quantities
 from instruments.registry import DRIVERS
 
 # VISA resource strings we can open with pyvisa-py by explicit name [S: pyvisa resource names]
@@ -165,20 +165,6 @@ def load_bench(path: str | Path) -> BenchConfig:
         raise BenchConfigError(shown, _field(first["loc"]), message) from None
     _check_semantics(config)
     return config
-
-
-def enveloped_quantities(driver: type[Instrument]) -> set[str]:
-    """The quantities a driver can set: each needs a limit in the envelope."""
-    found: set[str] = set()
-    for klass in driver.__mro__:
-        for attr in vars(klass).values():
-            mark = getattr(attr, "sets_quantity", None)
-            if mark:
-                found.add(mark[0])
-            quantity = getattr(attr, "quantity", None)
-            if isinstance(quantity, str):
-                found.add(quantity)
-    return found
 
 
 def _check_semantics(config: BenchConfig) -> None:

@@ -8,6 +8,7 @@ framework wraps them in a Capture.
 
 from __future__ import annotations
 
+import numbers
 import re
 from abc import abstractmethod
 from collections.abc import Sequence
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from instruments.base import ScpiInstrument
+from instruments.base import ScpiInstrument, action, reading
 from instruments.errors import MalformedReply, OutOfRating
 
 NUMERIC_FUNCTIONS = ("URMS", "IRMS", "UDC", "IDC", "P", "S", "Q", "LAMBDA", "PHI", "FU", "FI", "UTHD", "ITHD")
@@ -40,12 +41,18 @@ class PowerAnalyzer(ScpiInstrument):
 
     kind = "analyzer"
 
+    # an analyzer only measures: its ranges and its item lists are set up with each reading, and
+    # none of them feeds energy to the unit
+    @action
     @abstractmethod
     def configure(self, wiring: str, voltage_range_v: float, current_range_a: float) -> None: ...
+    @reading
     @abstractmethod
     def read_numeric(self, items: Sequence[tuple[str, int]]) -> list[float]: ...
+    @reading
     @abstractmethod
     def read_harmonics(self, function: str, element: int, max_order: int = 50) -> list[float]: ...
+    @reading
     @abstractmethod
     def capture(self, traces: Sequence[str], sample_rate_hz: float, samples: int) -> WaveformData: ...
 
@@ -106,8 +113,10 @@ class WT5000(PowerAnalyzer):
 
     def capture(self, traces: Sequence[str], sample_rate_hz: float, samples: int) -> WaveformData:
         for trace in traces:
-            if not _TRACE.match(trace):
+            if not isinstance(trace, str) or not _TRACE.fullmatch(trace):
                 raise OutOfRating(self.name, self.resource_name, f"trace {trace!r} is not U1..U7 or I1..I7")
+        if isinstance(samples, bool) or not isinstance(samples, numbers.Integral):
+            raise OutOfRating(self.name, self.resource_name, f"samples {samples!r} is not a whole number")
         self.check_rating("sample_rate_hz", sample_rate_hz, "sample_rate_hz")
         self.check_rating("capture_samples", samples, "samples")
         self.write(f":WAV:SRAT {sample_rate_hz:g};:WAV:LENG {samples:d};:WAV:FORM FLO;:WAV:BYT LSBF")

@@ -1,7 +1,8 @@
 """The transport every driver shares: a pyvisa resource with named errors and the last command kept.
 
 Drivers speak only through pyvisa, opened by explicit resource string. They never import the
-framework: the safety envelope wraps them from above (see ``sets`` and ``energises``).
+framework: the safety envelope wraps them from above, by what each instrument kind declares (see
+``Operation``): a test reaches a kind's declared operations and nothing else.
 """
 
 from __future__ import annotations
@@ -54,23 +55,92 @@ def on_off(reply: str) -> bool:
     raise ValueError("expected 0, 1, ON or OFF")
 
 
-def sets(quantity: str, arg: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Mark a method as setting an enveloped ``quantity`` through its parameter ``arg``.
+@dataclass(frozen=True)
+class Operation:
+    """What a test may call on an instrument kind, declared once on the kind's abstract method.
 
-    The safety envelope above the driver reads the mark; the driver itself only declares it.
+    ``role`` is "set" (an enveloped ``quantity`` carried by the parameter ``arg``), "act" (a state
+    change that carries no enveloped value), "read" (queries only) or "protect" (the instrument's own
+    protections: the framework programs them from the envelope, a test never reaches them).
+    ``energises`` marks a call that can enable an output: protections are programmed before it runs.
+    ``each`` marks a setter whose argument is a sequence of values, every one of them the quantity.
     """
 
-    def mark(method: Callable[..., Any]) -> Callable[..., Any]:
-        method.sets_quantity = (quantity, arg)  # type: ignore[attr-defined]
-        return method
+    role: str
+    quantity: str | None = None
+    arg: str | None = None
+    energises: bool = False
+    each: bool = False
 
-    return mark
 
-
-def energises(method: Callable[..., Any]) -> Callable[..., Any]:
-    """Mark a method that enables an output: protections must be programmed before it runs."""
-    method.energises = True  # type: ignore[attr-defined]
+def _declare(method: Callable[..., Any], operation: Operation) -> Callable[..., Any]:
+    function = method.fget if isinstance(method, property) else method
+    function.operation = operation  # type: ignore[attr-defined]
     return method
+
+
+def setter(
+    quantity: str, arg: str | None = None, *, energises: bool = False, each: bool = False
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Declare a kind's method as setting the enveloped ``quantity`` through its parameter ``arg``
+    (the quantity's own name unless given); ``energises`` when the call can also start the
+    instrument (the dyno's speed and torque commands); ``each`` when ``arg`` is a sequence of values."""
+    return lambda method: _declare(method, Operation("set", quantity, arg or quantity, energises, each))
+
+
+def action(method: Callable[..., Any]) -> Callable[..., Any]:
+    """Declare a state change that carries no enveloped value (output off, free run, a mode)."""
+    return _declare(method, Operation("act"))
+
+
+def energising(method: Callable[..., Any]) -> Callable[..., Any]:
+    """Declare a call that enables an output: protections are programmed before it runs."""
+    return _declare(method, Operation("act", energises=True))
+
+
+def reading(method: Callable[..., Any]) -> Callable[..., Any]:
+    """Declare a read (a method or a property): it only queries."""
+    return _declare(method, Operation("read"))
+
+
+def protecting(method: Callable[..., Any]) -> Callable[..., Any]:
+    """Declare a call on the instrument's own protections: the framework's alone."""
+    return _declare(method, Operation("protect"))
+
+
+def kind_of(driver: type) -> type[Instrument]:
+    """The instrument kind a driver implements: the class in its ancestry that names ``kind``."""
+    for klass in driver.__mro__:
+        if "kind" in vars(klass):
+            return klass
+    raise TypeError(f"{driver.__name__} implements no instrument kind (no class of its ancestry sets `kind`)")
+
+
+def declared_operations(kind: type) -> dict[str, Operation]:
+    """The operations a kind declares, by name, its own and those of the protocols it takes on."""
+    found: dict[str, Operation] = {}
+    for klass in reversed(kind.__mro__):
+        for name, attr in vars(klass).items():
+            function = attr.fget if isinstance(attr, property) else attr
+            operation = getattr(function, "operation", None)
+            if isinstance(operation, Operation):
+                found[name] = operation
+    return found
+
+
+def declared_settings(kind: type) -> dict[str, str | None]:
+    """The ``Setting`` attributes a test may set on a kind, with the enveloped quantity of each."""
+    found: dict[str, str | None] = {}
+    for klass in reversed(kind.__mro__):
+        found.update(vars(klass).get("SETTINGS", {}))
+    return found
+
+
+def enveloped_quantities(driver: type) -> set[str]:
+    """The quantities a test can set through a driver's kind: each needs a limit in the envelope."""
+    kind = kind_of(driver)
+    quantities = {op.quantity for op in declared_operations(kind).values() if op.quantity is not None}
+    return quantities | {q for q in declared_settings(kind).values() if q is not None}
 
 
 class Setting:
@@ -298,10 +368,13 @@ class ScpiInstrument(Instrument):
 class DcReadback(ABC):
     """The DC read-backs a supply and a load both offer."""
 
+    @reading
     @abstractmethod
     def measure_voltage(self) -> float: ...
+    @reading
     @abstractmethod
     def measure_current(self) -> float: ...
+    @reading
     @abstractmethod
     def measure_power(self) -> float: ...
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from abc import abstractmethod
 from collections.abc import Sequence
 
-from instruments.base import ScpiInstrument, energises, sets
+from instruments.base import ScpiInstrument, action, energising, protecting, reading, setter
 from instruments.errors import OutOfRating
 
 
@@ -19,25 +19,35 @@ class CellSimulator(ScpiInstrument):
     kind = "cellsim"
 
     @property
+    @reading
     def channels(self) -> int:
         return int(self.MODELS[self.model]["channels"][1])
 
+    @setter("cell_voltage_v", "voltage_v")
     @abstractmethod
     def set_cell_voltage(self, channel: int, voltage_v: float) -> None: ...
+    @setter("cell_voltage_v", "voltages_v", each=True)
     @abstractmethod
     def set_cell_voltages(self, voltages_v: Sequence[float]) -> None: ...
+    @setter("current_a")
     @abstractmethod
     def set_current_limit(self, current_a: float) -> None: ...
+    @protecting
     @abstractmethod
     def program_protection(self, ovp_v: float, ocp_a: float) -> None: ...
+    @energising
     @abstractmethod
     def output_on(self) -> None: ...
+    @action
     @abstractmethod
     def output_off(self) -> None: ...
+    @reading
     @abstractmethod
     def outputs_enabled(self) -> list[bool]: ...
+    @reading
     @abstractmethod
     def measure_voltages(self) -> list[float]: ...
+    @reading
     @abstractmethod
     def measure_currents(self) -> list[float]: ...
 
@@ -57,18 +67,16 @@ class Chroma87001(CellSimulator):
         return f"(@1:{self.channels})"
 
     def _check_channel(self, channel: int) -> None:
-        if not 1 <= channel <= self.channels:
+        if isinstance(channel, bool) or not isinstance(channel, int) or not 1 <= channel <= self.channels:
             raise OutOfRating(
                 self.name, self.resource_name, f"channel {channel} is not in 1..{self.channels}"
             )
 
-    @sets("cell_voltage_v", "voltage_v")
     def set_cell_voltage(self, channel: int, voltage_v: float) -> None:
         self._check_channel(channel)
         self.check_rating("cell_voltage_v", voltage_v, f"channel {channel} voltage_v")
         self.write(f"SOUR:VOLT {voltage_v:.4f},(@{channel})")
 
-    @sets("cell_voltage_v", "voltages_v")
     def set_cell_voltages(self, voltages_v: Sequence[float]) -> None:
         if len(voltages_v) != self.channels:
             raise OutOfRating(
@@ -80,7 +88,6 @@ class Chroma87001(CellSimulator):
         # returns each command to the root instead of continuing the previous one's path
         self.write(";".join(f":SOUR:VOLT {v:.4f},(@{ch})" for ch, v in enumerate(voltages_v, 1)))
 
-    @sets("current_a", "current_a")
     def set_current_limit(self, current_a: float) -> None:
         self.check_rating("current_a", current_a, "current_a")
         self.write(f"SOUR:CURR:LIM {current_a:.4f},{self._all()}")
@@ -92,7 +99,6 @@ class Chroma87001(CellSimulator):
         self.write(f"SOUR:CURR:PROT {ocp_a:.4f},{self._all()}")
         self.check_errors()
 
-    @energises
     def output_on(self) -> None:
         self.write(f"OUTP ON,{self._all()}")
 

@@ -12,7 +12,7 @@ import re
 from abc import abstractmethod
 from dataclasses import dataclass
 
-from instruments.base import Instrument, energises, sets
+from instruments.base import Instrument, action, protecting, reading, setter
 from instruments.errors import MalformedReply
 
 
@@ -29,14 +29,19 @@ class Dynamometer(Instrument):
 
     kind = "dyno"
 
+    @setter("speed_rpm", energises=True)
     @abstractmethod
     def set_speed(self, speed_rpm: float) -> None: ...
+    @setter("torque_nm", energises=True)
     @abstractmethod
     def set_torque(self, torque_nm: float) -> None: ...
+    @action
     @abstractmethod
     def free_run(self) -> None: ...
+    @protecting
     @abstractmethod
     def program_alarms(self, speed_rpm: float, torque_nm: float, power_kw: float) -> None: ...
+    @reading
     @abstractmethod
     def read(self) -> DynoReading: ...
 
@@ -60,14 +65,10 @@ class DSP7000(Dynamometer):
     }
     DEFAULT_MODEL = "DSP7000-AC250"
 
-    @sets("speed_rpm", "speed_rpm")
-    @energises
     def set_speed(self, speed_rpm: float) -> None:
         self.check_rating("speed_rpm", speed_rpm, "speed_rpm")
         self.write(f"N1,{speed_rpm:.1f}")
 
-    @sets("torque_nm", "torque_nm")
-    @energises
     def set_torque(self, torque_nm: float) -> None:
         self.check_rating("torque_nm", torque_nm, "torque_nm")
         self.write(f"Q1,{torque_nm:.2f}")

@@ -8,8 +8,20 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from dataclasses import dataclass
+from typing import ClassVar
 
-from instruments.base import DcReadback, ScpiDcReadback, ScpiInstrument, Setting, energises, on_off, sets
+from instruments.base import (
+    DcReadback,
+    ScpiDcReadback,
+    ScpiInstrument,
+    Setting,
+    action,
+    energising,
+    on_off,
+    protecting,
+    reading,
+    setter,
+)
 
 
 @dataclass(frozen=True)
@@ -32,25 +44,41 @@ class ElectronicLoad(ScpiInstrument, DcReadback):
     """What a test may ask of an electronic load."""
 
     kind = "eload"
+    SETTINGS: ClassVar[dict[str, str | None]] = {
+        "mode": None,
+        "current_setpoint_a": "current_a",
+        "resistance_setpoint_ohm": "resistance_ohm",
+        "power_setpoint_w": "power_w",
+    }
 
+    @action
     @abstractmethod
     def set_mode(self, mode: str) -> None: ...
+    @setter("current_a")
     @abstractmethod
     def set_current(self, current_a: float) -> None: ...
+    @setter("resistance_ohm")
     @abstractmethod
     def set_resistance(self, resistance_ohm: float) -> None: ...
+    @setter("power_w")
     @abstractmethod
     def set_power(self, power_w: float) -> None: ...
+    @protecting
     @abstractmethod
     def program_protection(self, ocp_a: float, opp_w: float) -> None: ...
+    @energising
     @abstractmethod
     def load_on(self) -> None: ...
+    @action
     @abstractmethod
     def load_off(self) -> None: ...
+    @reading
     @abstractmethod
     def load_enabled(self) -> bool: ...
+    @reading
     @abstractmethod
     def protection(self) -> LoadProtection: ...
+    @protecting
     @abstractmethod
     def clear_protection(self) -> None: ...
 
@@ -84,15 +112,12 @@ class Chroma63200(ScpiDcReadback, ElectronicLoad):
     def set_mode(self, mode: str) -> None:
         self.mode = mode
 
-    @sets("current_a", "current_a")
     def set_current(self, current_a: float) -> None:
         self.current_setpoint_a = current_a
 
-    @sets("resistance_ohm", "resistance_ohm")
     def set_resistance(self, resistance_ohm: float) -> None:
         self.resistance_setpoint_ohm = resistance_ohm
 
-    @sets("power_w", "power_w")
     def set_power(self, power_w: float) -> None:
         self.power_setpoint_w = power_w
 
@@ -103,7 +128,6 @@ class Chroma63200(ScpiDcReadback, ElectronicLoad):
         self.write(f"POW:PROT {opp_w:.1f}")
         self.check_errors()
 
-    @energises
     def load_on(self) -> None:
         self.write("LOAD ON")
 

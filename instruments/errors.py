@@ -37,3 +37,12 @@ class InstrumentReportedError(InstrumentError):
 
 class OutOfRating(InstrumentError, ValueError):
     """A value outside what the instrument model itself can do; refused before anything is sent."""
+
+
+class DriverRegistrationError(TypeError):
+    """A driver class that does not keep to its instrument kind's declared operations; refused when
+    it is registered, before any bench can name it."""
+
+    def __init__(self, driver: type, detail: str) -> None:
+        self.driver, self.detail = driver, detail
+        super().__init__(f"driver {driver.__module__}.{driver.__qualname__} refused: {detail}")

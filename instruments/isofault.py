@@ -15,7 +15,7 @@ import math
 from abc import abstractmethod
 from dataclasses import dataclass
 
-from instruments.base import ScpiInstrument, sets
+from instruments.base import ScpiInstrument, action, reading, setter
 from instruments.errors import OutOfRating
 
 SIDES = ("hv_pos", "hv_neg")
@@ -65,22 +65,27 @@ class InsulationFaultBox(ScpiInstrument):
 
     kind = "isofault"
 
+    @setter("fault_resistance_ohm", "resistance_ohm")
     @abstractmethod
     def insert(self, side: str, resistance_ohm: float) -> float:
         """Connect ``side`` ("hv_pos" or "hv_neg") to the chassis through the nearest resistance the
         box has; returns that resistance."""
 
+    @action
     @abstractmethod
     def remove(self, side: str) -> None: ...
+    @action
     @abstractmethod
     def set_link_load(self, on: bool) -> None:
         """The link-load resistor across the DC link at the inverter's input (a shorted link)."""
 
+    @reading
     @abstractmethod
     def inserted(self) -> dict[str, float]:
         """What each side has to the chassis through the box (``inf`` when not connected), and
         ``link_load`` (1.0 when connected, else 0.0)."""
 
+    @action
     @abstractmethod
     def open_all(self) -> None: ...
 
@@ -98,15 +103,14 @@ class Keysight34980A(InsulationFaultBox):
     DEFAULT_MODEL = "34980A/IFB-1"
 
     @property
-    def fixture(self) -> Fixture:
+    def _fixture(self) -> Fixture:
         return self.FIXTURES[self.model]
 
     def _chain(self, side: str) -> Chain:
         if side not in SIDES:
             raise OutOfRating(self.name, self.resource_name, f"side {side!r} is not one of {SIDES}")
-        return self.fixture.chains[side]
+        return self._fixture.chains[side]
 
-    @sets("fault_resistance_ohm", "resistance_ohm")
     def insert(self, side: str, resistance_ohm: float) -> float:
         chain = self._chain(side)
         self.check_rating("fault_resistance_ohm", resistance_ohm, "resistance_ohm")
@@ -129,11 +133,11 @@ class Keysight34980A(InsulationFaultBox):
         self.check_errors()
 
     def set_link_load(self, on: bool) -> None:
-        self.write(f"ROUTe:{'CLOSe' if on else 'OPEN'} {_channel_list([self.fixture.link_load])}")
+        self.write(f"ROUTe:{'CLOSe' if on else 'OPEN'} {_channel_list([self._fixture.link_load])}")
         self.check_errors()
 
     def inserted(self) -> dict[str, float]:
-        fixture = self.fixture
+        fixture = self._fixture
         channels = [fixture.link_load]
         for chain in fixture.chains.values():
             channels += [chain.connect, *chain.bits]

@@ -8,8 +8,20 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from dataclasses import dataclass
+from typing import ClassVar
 
-from instruments.base import DcReadback, ScpiDcReadback, ScpiInstrument, Setting, energises, on_off, sets
+from instruments.base import (
+    DcReadback,
+    ScpiDcReadback,
+    ScpiInstrument,
+    Setting,
+    action,
+    energising,
+    on_off,
+    protecting,
+    reading,
+    setter,
+)
 
 
 @dataclass(frozen=True)
@@ -26,25 +38,40 @@ class DcSupply(ScpiInstrument, DcReadback):
     """What a test may ask of a bidirectional DC supply."""
 
     kind = "supply"
+    SETTINGS: ClassVar[dict[str, str | None]] = {
+        "voltage_setpoint_v": "voltage_v",
+        "current_limit_a": "current_a",
+        "sink_current_limit_a": "sink_current_a",
+    }
 
+    @setter("voltage_v")
     @abstractmethod
     def set_voltage(self, voltage_v: float) -> None: ...
+    @setter("current_a")
     @abstractmethod
     def set_current_limit(self, current_a: float) -> None: ...
+    @setter("sink_current_a", "current_a")
     @abstractmethod
     def set_sink_current_limit(self, current_a: float) -> None: ...
+    @setter("slew_v_per_s")
     @abstractmethod
     def set_slew(self, slew_v_per_s: float) -> None: ...
+    @protecting
     @abstractmethod
     def program_protection(self, ovp_v: float, ocp_a: float) -> None: ...
+    @energising
     @abstractmethod
     def output_on(self) -> None: ...
+    @action
     @abstractmethod
     def output_off(self) -> None: ...
+    @reading
     @abstractmethod
     def output_enabled(self) -> bool: ...
+    @reading
     @abstractmethod
     def protection(self) -> SupplyProtection: ...
+    @protecting
     @abstractmethod
     def clear_protection(self) -> None: ...
 
@@ -95,19 +122,15 @@ class IT6000C(ScpiDcReadback, DcSupply):
         "CURR:LIM:NEG?", "CURR:LIM:NEG -{:.3f}", quantity="sink_current_a", parse=lambda r: abs(float(r))
     )
 
-    @sets("voltage_v", "voltage_v")
     def set_voltage(self, voltage_v: float) -> None:
         self.voltage_setpoint_v = voltage_v
 
-    @sets("current_a", "current_a")
     def set_current_limit(self, current_a: float) -> None:
         self.current_limit_a = current_a
 
-    @sets("sink_current_a", "current_a")
     def set_sink_current_limit(self, current_a: float) -> None:
         self.sink_current_limit_a = current_a
 
-    @sets("slew_v_per_s", "slew_v_per_s")
     def set_slew(self, slew_v_per_s: float) -> None:
         self.check_rating("slew_v_per_s", slew_v_per_s, "slew_v_per_s")
         # the instrument takes V/ms
@@ -122,7 +145,6 @@ class IT6000C(ScpiDcReadback, DcSupply):
         self.write("CURR:OVER:PROT:STAT ON")
         self.check_errors()
 
-    @energises
     def output_on(self) -> None:
         self.write("OUTP ON")
 

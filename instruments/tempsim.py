@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from abc import abstractmethod
 
-from instruments.base import Instrument, sets
+from instruments.base import Instrument, action, reading, setter
 from instruments.errors import InstrumentReportedError, MalformedReply, OutOfRating
 
 # IEEE 488.2-1992 §11.5.1: standard event status register bits that report an error
@@ -33,15 +33,19 @@ class ThermistorSimulator(Instrument):
     kind = "tempsim"
 
     @property
+    @reading
     def channels(self) -> int:
         return int(self.MODELS[self.model]["channels"][1])
 
+    @setter("resistance_ohm")
     @abstractmethod
     def set_resistance(self, channel: int, resistance_ohm: float) -> None: ...
+    @action
     @abstractmethod
     def open_circuit(self, channel: int) -> None:
         """The sense line open, as a broken NTC wire."""
 
+    @reading
     @abstractmethod
     def resistance(self, channel: int) -> float:
         """What the channel presents: ohms, ``inf`` when open."""
@@ -62,7 +66,7 @@ class Prs202(ThermistorSimulator):
     _OPEN_INDEX = 2  # the decade above the most significant one selects open/short (§7.2)
 
     def _check_channel(self, channel: int) -> None:
-        if channel != 1:
+        if isinstance(channel, bool) or channel != 1:
             raise OutOfRating(self.name, self.resource_name, f"channel {channel} is not 1 (one per unit)")
 
     def _send(self, digits: str) -> None:
@@ -70,7 +74,6 @@ class Prs202(ThermistorSimulator):
         self.write(f"SOURce:DATA {digits}")
         self.check_errors()
 
-    @sets("resistance_ohm", "resistance_ohm")
     def set_resistance(self, channel: int, resistance_ohm: float) -> None:
         self._check_channel(channel)
         self.check_rating("resistance_ohm", resistance_ohm, "resistance_ohm")

@@ -150,24 +150,82 @@ def test_quantity_without_limit_is_refused(expected_protocol):
             Guarded(driver, {"voltage_v": Limit(low=0, high=10)}).set_slew(5)
 
 
-@pytest.mark.parametrize("name", ["write", "_resource", "query_block", "reset", "close"])
+@pytest.mark.parametrize(
+    "name", ["write", "query", "query_value", "query_floats", "query_block", "reset", "close", "identify"]
+)
 def test_raw_access_is_closed(expected_protocol, name):
     with expected_protocol(IT6000C, []) as driver:
-        with pytest.raises(AttributeError, match="bypasses the safety envelope"):
+        with pytest.raises(AttributeError, match=f"'{name}' refused, nothing sent"):
             getattr(Guarded(driver, SUPPLY_LIMITS), name)
 
 
-def test_only_single_queries_pass(expected_protocol):
-    with expected_protocol(IT6000C, [(b"MEAS:VOLT?\n", b"1.0\n")]) as driver:
-        guarded = Guarded(driver, SUPPLY_LIMITS)
-        with pytest.raises(SafetyLimitError):
-            guarded.query("VOLT 900;MEAS:VOLT?")
-        with pytest.raises(SafetyLimitError):
-            guarded.query("VOLT 900")
-        assert guarded.query("MEAS:VOLT?") == "1.0"
+SUPPLY_790 = {**SUPPLY_LIMITS, "voltage_v": Limit(low=0, high=790)}
+DYNO_LIMITS = {
+    "speed_rpm": Limit(low=-7500, high=7500),
+    "torque_nm": Limit(low=-1200, high=1200),
+    "power_kw": Limit(low=0, high=250),
+}
+
+
+@pytest.mark.parametrize(
+    ("driver_cls", "limits", "attack", "message"),
+    [
+        (IT6000C, SUPPLY_790, lambda s: s.query("VOLT 795\n*OPC?"), "no command strings reach an instrument"),
+        (
+            IT6000C,
+            SUPPLY_790,
+            lambda s: s.query("OUTP ON\n*OPC?"),
+            "read through measure_current, measure_power",
+        ),
+        (IT6000C, SUPPLY_790, lambda s: s.query_value("VOLT 795;*OPC?"), "no command strings"),
+        (IT6000C, SUPPLY_790, lambda s: s.query_floats("OUTP ON;MEAS:VOLT?"), "no command strings"),
+        (DSP7000, DYNO_LIMITS, lambda d: d.query("N1,7900\r\n*IDN?"), "read through read"),
+        (
+            IT6000C,
+            SUPPLY_790,
+            lambda s: s.program_protection(ovp_v=800, ocp_a=340),
+            "programmed from the bench envelope by the framework only",
+        ),
+        (IT6000C, SUPPLY_790, lambda s: s.clear_protection(), "by the framework only"),
+        (
+            DSP7000,
+            DYNO_LIMITS,
+            lambda d: d.program_alarms(speed_rpm=8000, torque_nm=1500, power_kw=250),
+            "by the framework only",
+        ),
+        (IT6000C, SUPPLY_790, lambda s: s.set_voltage(795), "voltage_v=795 refused by the safety envelope"),
+        (DSP7000, DYNO_LIMITS, lambda d: d.set_speed(7900), "speed_rpm=7900 refused"),
+    ],
+)
+def test_the_issues_attacks_are_refused_and_send_nothing(
+    expected_protocol, driver_cls, limits, attack, message
+):
+    with expected_protocol(driver_cls, []) as driver:
+        guarded = Guarded(driver, limits)
+        with pytest.raises((AttributeError, SafetyLimitError), match=message):
+            attack(guarded)
+
+
+def test_protections_programmed_by_the_framework_hold_after_a_test_tries_to_loosen_them(expected_protocol):
+    with expected_protocol(
+        IT6000C,
+        [
+            (b"VOLT:OVER:PROT:LEV 790.000\n", None),
+            (b"VOLT:OVER:PROT:STAT ON\n", None),
+            (b"CURR:OVER:PROT:LEV 300.000\n", None),
+            (b"CURR:OVER:PROT:STAT ON\n", None),
+            (b"SYST:ERR?\n", b'0,"No error"\n'),
+            (b"OUTP ON\n", None),
+        ],
+    ) as driver:
+        guarded = Guarded(driver, SUPPLY_790)
+        guarded.output_on()
+        for loosen in ("program_protection", "clear_protection"):
+            with pytest.raises(AttributeError, match="framework only"):
+                getattr(guarded, loosen)
 
 
 def test_unknown_attribute_assignment_is_refused(expected_protocol):
     with expected_protocol(IT6000C, []) as driver:
-        with pytest.raises(AttributeError, match="not a setting"):
+        with pytest.raises(AttributeError, match="not a setting a test may set"):
             Guarded(driver, SUPPLY_LIMITS).voltage = 5
