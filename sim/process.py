@@ -126,7 +126,7 @@ class ProcessBench:
         self.can_kwargs: dict[str, Any] = dict(ready["can_kwargs"])
         self.unit_serial: str = ready["unit_serial"]
         #: the fault-injection control port, ``127.0.0.1:<port>`` (``sim.injection``)
-        self.control: str = ready["control"]
+        self.control: str | None = ready.get("control")
         self._ready = True
 
     @property

@@ -72,7 +72,17 @@ def test_serve_prints_its_table_serves_and_stops_on_sigterm(
         else:
             pytest.fail(f"hil-sim serve ended early: {process.wait()} {process.stderr.read()}")
         rows = {line.split()[0]: line.split()[-1] for line in table[2:-1]}
-        assert set(rows) == {"supply", "cellsim", "eload", "dyno", "analyzer", "tempsim", "isofault", "can"}
+        assert set(rows) == {
+            "supply",
+            "cellsim",
+            "eload",
+            "dyno",
+            "analyzer",
+            "tempsim",
+            "isofault",
+            "can",
+            "control",
+        }
         ports = [int(rows[name].split("::")[2]) for name in rows if name != "can"]
         can_port = int(rows["can"].rsplit(":", 1)[1])
 
