@@ -83,7 +83,7 @@ def test_serve_prints_its_table_serves_and_stops_on_sigterm(
             "can",
             "control",
         }
-        ports = [int(rows[name].split("::")[2]) for name in rows if name != "can"]
+        ports = [int(rows[name].split("::")[2]) for name in rows if name not in ("can", "control")]
         can_port = int(rows["can"].rsplit(":", 1)[1])
 
         cells = resource_manager.open_resource(rows["cellsim"], read_termination="\n", write_termination="\n")
