@@ -6,5 +6,6 @@ pytest_plugins = [
     "fixtures.dut",
     "fixtures.suite",
     "fixtures.models",
+    "fixtures.faults",
     "hil.waveform.pytest_plugin",
 ]

@@ -40,3 +40,26 @@ class SafeStateError(HilError):
     def __init__(self, failures: list[str]) -> None:
         self.failures = failures
         super().__init__("safe state incomplete: " + "; ".join(failures))
+
+
+class InstrumentFault(HilError):
+    """An instrument latched a fault of its own (a protection trip, an alarm) during a test."""
+
+    def __init__(self, instrument: str, what: str) -> None:
+        self.instrument, self.what = instrument, what
+        super().__init__(f"{instrument}: {what}")
+
+
+class DutCommunicationError(HilError):
+    """The DUT stopped talking: no CAN frames, no UDS answer, the CAN link gone."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"drive system: {what}")
+
+
+class SafetyAbort(HilError):
+    """A safety-critical instrument failed: the run stops once the bench is in its safe state."""
+
+    def __init__(self, cause: str) -> None:
+        self.cause = cause
+        super().__init__(f"safety abort: {cause}; the run stops after the bench's safe state")

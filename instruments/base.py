@@ -7,7 +7,9 @@ framework: the safety envelope wraps them from above, by what each instrument ki
 
 from __future__ import annotations
 
+import logging
 import re
+import select
 import socket
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
@@ -29,6 +31,12 @@ from instruments.errors import (
 )
 
 Range = tuple[float, float]
+
+log = logging.getLogger("instruments")
+
+# a read whose reply never comes or does not parse is asked again this many times before it raises:
+# a read changes nothing on the instrument; a write is never repeated (it might have been obeyed)
+READ_RETRIES = 2
 
 
 @dataclass(frozen=True)
@@ -275,29 +283,71 @@ class Instrument(ABC):
             return self._resource.query(command).strip()
 
     def query_value(self, command: str, parse: Callable[[str], Any] = float) -> Any:
-        reply = self.query(command)
-        try:
-            return parse(reply)
-        except (ValueError, IndexError) as exc:
-            raise MalformedReply(
-                self.name, self.resource_name, f"reply {reply!r} to {command!r}: {exc}"
-            ) from exc
+        """A read: ``command``'s reply through ``parse``; a timeout or a reply ``parse`` refuses is
+        retried ``READ_RETRIES`` times."""
+
+        def parsed(reply: str) -> Any:
+            try:
+                return parse(reply)
+            except (ValueError, IndexError) as exc:
+                raise MalformedReply(
+                    self.name, self.resource_name, f"reply {reply!r} to {command!r}: {exc}"
+                ) from exc
+
+        return self._read(command, parsed)
 
     def query_floats(self, command: str, count: int | None = None) -> list[float]:
-        reply = self.query(command)
-        try:
-            values = [float(v) for v in reply.split(",")]
-        except ValueError as exc:
-            raise MalformedReply(
-                self.name, self.resource_name, f"reply {reply!r} to {command!r} is not a list of numbers"
-            ) from exc
-        if count is not None and len(values) != count:
-            raise MalformedReply(
-                self.name,
-                self.resource_name,
-                f"reply to {command!r} has {len(values)} values, expected {count}",
-            )
-        return values
+        """A read of comma-separated numbers, retried as ``query_value`` is."""
+
+        def floats(reply: str) -> list[float]:
+            try:
+                values = [float(v) for v in reply.split(",")]
+            except ValueError as exc:
+                raise MalformedReply(
+                    self.name, self.resource_name, f"reply {reply!r} to {command!r} is not a list of numbers"
+                ) from exc
+            if count is not None and len(values) != count:
+                raise MalformedReply(
+                    self.name,
+                    self.resource_name,
+                    f"reply to {command!r} has {len(values)} values, expected {count}",
+                )
+            return values
+
+        return self._read(command, floats)
+
+    def _read(self, command: str, convert: Callable[[str], Any]) -> Any:
+        for attempt in range(READ_RETRIES + 1):
+            try:
+                return convert(self.query(command))
+            except (InstrumentTimeout, MalformedReply) as exc:
+                if attempt == READ_RETRIES:
+                    raise type(exc)(
+                        self.name, self.resource_name, f"{exc.detail} (asked {READ_RETRIES + 1} times)"
+                    ) from exc
+                log.warning("%s: %s; asking again", self.name, exc.detail)
+                if isinstance(exc, InstrumentTimeout):
+                    self._discard_late_reply()
+
+    def _discard_late_reply(self) -> None:
+        """A reply that comes after the timeout would answer the next question: drop what is pending.
+        (pyvisa-py's ``clear()`` spins forever on a socket the instrument closed.)"""
+        session = _socket_session(self._resource)
+        sock = getattr(session, "interface", None)
+        if not isinstance(sock, socket.socket):
+            return
+        pending = getattr(session, "_pending_buffer", None)
+        if isinstance(pending, bytearray):
+            pending.clear()
+        for _ in range(64):
+            ready, _, _ = select.select([sock], [], [], 0.05)
+            if not ready:
+                return
+            try:
+                if not sock.recv(65536):
+                    return  # closed by the instrument: the next attempt will say so
+            except OSError:
+                return
 
     def query_block(self, command: str, dtype: str) -> np.ndarray:
         """An IEEE 488.2 definite-length binary block, little-endian."""
@@ -399,13 +449,17 @@ def _send_without_delay(resource: Any) -> None:
     would take 40 ms. pyvisa-py leaves it on and refuses the attribute for SOCKET sessions
     [S: pyvisa_py 0.8.1 tcpip.py maps its setter to _set_attribute, which raises UnknownAttribute],
     so its session's socket is set directly; other backends are left as they are."""
-    if not str(getattr(resource, "resource_name", "")).upper().endswith("::SOCKET"):
-        return
-    sessions = getattr(resource.visalib, "sessions", None)
-    session = sessions.get(resource.session) if isinstance(sessions, dict) else None
-    sock = getattr(session, "interface", None)
+    sock = getattr(_socket_session(resource), "interface", None)
     if isinstance(sock, socket.socket):
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+def _socket_session(resource: Any) -> Any:
+    """pyvisa-py's session of a raw-socket resource (None for other resources and backends)."""
+    if not str(getattr(resource, "resource_name", "")).upper().endswith("::SOCKET"):
+        return None
+    sessions = getattr(getattr(resource, "visalib", None), "sessions", None)
+    return sessions.get(resource.session) if isinstance(sessions, dict) else None
 
 
 def _describe(exc: BaseException) -> str:

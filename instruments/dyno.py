@@ -13,7 +13,6 @@ from abc import abstractmethod
 from dataclasses import dataclass
 
 from instruments.base import Instrument, action, protecting, reading, setter
-from instruments.errors import MalformedReply
 
 
 @dataclass(frozen=True)
@@ -86,14 +85,15 @@ class DSP7000(Dynamometer):
         self.write("ALL1,1")
 
     def read(self) -> DynoReading:
-        reply = self.query("OD1")
-        match = _OD.match(reply)
-        if match is None:
-            raise MalformedReply(
-                self.name, self.resource_name, f"reply {reply!r} to 'OD1' is not S<speed>T<torque><R|L|A>"
-            )
-        speed, torque, flag = float(match.group(1)), float(match.group(2)), match.group(3)
-        if flag == "L":
-            speed = -abs(speed)
-        direction = "CCW" if speed < 0 else "CW"
-        return DynoReading(speed_rpm=speed, torque_nm=torque, direction=direction, alarm=flag == "A")
+        return self.query_value("OD1", _reading)
+
+
+def _reading(reply: str) -> DynoReading:
+    match = _OD.match(reply)
+    if match is None:
+        raise ValueError("not S<speed>T<torque><R|L|A>")
+    speed, torque, flag = float(match.group(1)), float(match.group(2)), match.group(3)
+    if flag == "L":
+        speed = -abs(speed)
+    direction = "CCW" if speed < 0 else "CW"
+    return DynoReading(speed_rpm=speed, torque_nm=torque, direction=direction, alarm=flag == "A")

@@ -19,6 +19,7 @@ from sim.ecu.identity import EcuIdentity
 from sim.ecu.uds_server import DID_OVERCURRENT_TRIP_TEST, UdsDefects, VolatileCalibration
 from sim.emulators import emulator_class
 from sim.emulators.base import Emulator
+from sim.injection import FaultInjector
 from sim.plant.drive_plant import DrivePlant, FaultChange
 from sim.profile import Profile
 from sim.server import LOOPBACK, LineServer
@@ -100,6 +101,7 @@ class SimulatedBench:
         self.plant = DrivePlant(profile, seed=seed, **{slot: physics[name] for slot, name in by_slot.items()})
         self.simulation = Simulation(self.plant)
         self._log = CommandLog(self.simulation.started, log_path)
+        self.faults = FaultInjector(self.emulators, can_config.get("interface") == "socketcand")
         try:
             for item in instruments:
                 name = item["name"]
@@ -114,11 +116,16 @@ class SimulatedBench:
                     seed=seed,
                 )
                 self.emulators[name] = emulator
-                self.servers[name] = LineServer(name, emulator.handle, emulator.terminator, ports[name])
+                self.servers[name] = LineServer(
+                    name, self.faults.wrap(name, emulator.handle), emulator.terminator, ports[name]
+                )
             self.attach_ecu(DriveCanNode)
             self.diagnostics = self._start_diagnostics()
             if can_config.get("interface") == "socketcand":
-                self.socketcand = SocketcandServer(self.can_channel, int(can_config.get("port", 0)))
+                self.socketcand = SocketcandServer(
+                    self.can_channel, int(can_config.get("port", 0)), gate=self.faults.can_gate
+                )
+                self.faults.drop_can_links = self.socketcand.drop_links
         except BaseException:
             self.stop()
             raise
@@ -236,6 +243,11 @@ class SimulatedBench:
 
     def command_log(self) -> list[dict[str, Any]]:
         return self._log.records()
+
+    def clients(self) -> int:
+        """Connections open now to its instruments and its socketcand server."""
+        links = self.socketcand.clients() if self.socketcand is not None else 0
+        return links + sum(server.clients() for server in self.servers.values())
 
     def stop(self) -> None:
         with self._stop_lock:

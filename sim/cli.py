@@ -13,7 +13,7 @@ import click
 import yaml
 
 from sim.process import serve_child
-from sim.service import start
+from sim.service import ServedBench
 
 
 def bench_file_parts(path: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
@@ -51,6 +51,14 @@ def parse_overrides(values: tuple[str, ...]) -> dict[str, Any]:
     return overrides
 
 
+def parse_fault(item: str) -> tuple[str, str, int]:
+    where, sep, after = item.partition("@")
+    target, colon, fault = where.partition(":")
+    if not colon or not target or not fault or (sep and not after.isdigit()):
+        raise click.BadParameter(f"{item!r}: expected TARGET:FAULT[@AFTER]", param_hint="--fault")
+    return target, fault, int(after) if sep else 0
+
+
 @click.group()
 def main() -> None:
     """The simulated bench."""
@@ -76,6 +84,20 @@ def main() -> None:
     "--serial", default=None, help="the unit's serial number: its manufacturing spread and UDS F18C"
 )
 @click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE", help="override a profile parameter")
+@click.option(
+    "--control-port",
+    type=click.IntRange(0, 65535),
+    default=0,
+    show_default=True,
+    help="loopback port of the fault-injection control (0: a free one, printed)",
+)
+@click.option(
+    "--fault",
+    "faults",
+    multiple=True,
+    metavar="TARGET:FAULT[@AFTER]",
+    help="arm a fault at start (supply:silent, dyno:alarm@100, can:busoff ...); see sim/injection.py",
+)
 def serve(
     bench_path: Path,
     log_path: Path | None,
@@ -83,8 +105,11 @@ def serve(
     seed: int,
     serial: str | None,
     overrides: tuple[str, ...],
+    control_port: int,
+    faults: tuple[str, ...],
 ) -> None:
-    """Serve the bench file's instruments and CAN until SIGINT or SIGTERM."""
+    """Serve the bench file's instruments and CAN until SIGINT or SIGTERM. When the last client
+    disconnects the bench is power-cycled: the next run finds the unit as at switch-on."""
     instruments, can = bench_file_parts(bench_path)
     options = {
         "profile": str(profile) if profile else None,
@@ -93,10 +118,18 @@ def serve(
         "serial": serial,
         "set": parse_overrides(overrides),
     }
+    armed = [parse_fault(item) for item in faults]
     try:
-        bench = start(instruments, can, options)
+        served = ServedBench(instruments, can, options, control_port=control_port, reset_when_idle=True)
     except (ValueError, OSError) as exc:
         raise click.ClickException(str(exc)) from exc
+    bench = served.bench
+    try:
+        for target, fault, after in armed:
+            bench.faults.arm(target, fault, after)
+    except ValueError as exc:
+        served.stop()
+        raise click.BadParameter(str(exc), param_hint="--fault") from None
     stopping = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stopping.set())
@@ -108,6 +141,7 @@ def serve(
         kwargs = bench.can_kwargs
         where = f"{kwargs['host']}:{kwargs['port']}" if "port" in kwargs else kwargs["channel"]
         rows.append(("can", kwargs["interface"], str(kwargs["channel"]), where))
+        rows.append(("control", "hil-sim", "faults, reset", served.control.address))
         widths = [
             max(len(row[i]) for row in [("name", "driver", "model", "listens on"), *rows]) for i in range(4)
         ]
@@ -119,7 +153,7 @@ def serve(
         while not stopping.wait(0.5):
             pass
     finally:
-        bench.stop()
+        served.stop()
     click.echo("hil-sim: stopped")
 
 

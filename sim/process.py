@@ -9,8 +9,9 @@ process group must not stop the simulator before the test's safe state has run a
 writes the spec to its stdin as one JSON line: ``instruments``, ``can`` and ``options`` exactly as
 ``sim.service.start`` takes them. The child serves every instrument and CAN over socketcand on
 127.0.0.1 and answers with one JSON line on stdout, ``{"ready": {"resources": ..., "can_kwargs":
-...}}`` or ``{"error": {"type": "ValueError" | "OSError", "message": ...}}`` (the text the
-in-process service raises). It then serves until its stdin closes (the parent stopped it, or
+..., "unit_serial": ..., "control": "127.0.0.1:<port>"}}`` (the fault-injection control port,
+``sim.injection``) or ``{"error": {"type": "ValueError" | "OSError", "message": ...}}`` (the text
+the in-process service raises). It then serves until its stdin closes (the parent stopped it, or
 died) or it gets SIGTERM. The command log always goes to a file (JSON lines), which the parent
 reads back.
 """
@@ -124,6 +125,8 @@ class ProcessBench:
         self.resources: dict[str, str] = dict(ready["resources"])
         self.can_kwargs: dict[str, Any] = dict(ready["can_kwargs"])
         self.unit_serial: str = ready["unit_serial"]
+        #: the fault-injection control port, ``127.0.0.1:<port>`` (``sim.injection``)
+        self.control: str | None = ready.get("control")
         self._ready = True
 
     @property
@@ -237,7 +240,7 @@ class ProcessBench:
 def serve_child() -> int:
     """``python -m sim bench-process``: read the spec, start the bench, report, serve until stdin
     closes or SIGTERM; the exit code is 0 after a clean stop, 1 when the bench did not start."""
-    from sim.service import start
+    from sim.service import ServedBench
 
     report = os.fdopen(os.dup(1), "w", encoding="utf-8")
     # only the one report goes to stdout, which the parent stops reading after it; anything else
@@ -253,7 +256,7 @@ def serve_child() -> int:
         return 1  # the parent went away before it said what to serve
     spec = json.loads(line)
     try:
-        bench = start(spec["instruments"], spec["can"], spec["options"])
+        served = ServedBench(spec["instruments"], spec["can"], spec["options"])
     except (ValueError, OSError) as exc:
         kind = "OSError" if isinstance(exc, OSError) else "ValueError"
         report.write(json.dumps({"error": {"type": kind, "message": str(exc)}}) + "\n")
@@ -267,9 +270,10 @@ def serve_child() -> int:
             json.dumps(
                 {
                     "ready": {
-                        "resources": bench.resources,
-                        "can_kwargs": bench.can_kwargs,
-                        "unit_serial": bench.unit_serial,
+                        "resources": served.bench.resources,
+                        "can_kwargs": served.bench.can_kwargs,
+                        "unit_serial": served.bench.unit_serial,
+                        "control": served.control.address,
                     }
                 }
             )
@@ -287,5 +291,5 @@ def serve_child() -> int:
         while not stopping.wait(1.0):
             pass
     finally:
-        bench.stop()
+        served.stop()
     return 0

@@ -17,6 +17,10 @@ LOOPBACK = "127.0.0.1"
 Handler = Callable[[str], bytes | None]
 
 
+class ConnectionDropped(OSError):
+    """Raised by a handler to close the connection it serves, as an instrument that drops it does."""
+
+
 class LoopbackListener:
     """Accepts TCP connections on 127.0.0.1:``port`` (0 picks a free port) in a thread of its own and
     hands each to ``adopt`` until stopped; a connection that arrives while stopping is closed."""
@@ -103,10 +107,17 @@ class LineServer:
     def _answer(self, line: str) -> bytes | None:
         try:
             return self._handle(line)
+        except ConnectionDropped:
+            raise
         except Exception:
             # a line that breaks an emulator must not take the server down with it
             log.exception("%s: line %r failed", self.name, line)
             return None
+
+    def clients(self) -> int:
+        """Connections open now."""
+        with self._lock:
+            return len(self._connections)
 
     def stop(self) -> None:
         if not self._listener.stop():

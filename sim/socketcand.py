@@ -47,10 +47,16 @@ def parse_send(text: str) -> can.Message:
     return can.Message(arbitration_id=int(fields[1], 16), is_extended_id=len(fields[1]) > 3, data=data)
 
 
+Gate = Callable[[bool, can.Message], bool]
+
+
 class _Session:
-    def __init__(self, connection: socket.socket, open_bus: Callable[[], can.BusABC]) -> None:
+    def __init__(
+        self, connection: socket.socket, open_bus: Callable[[], can.BusABC], gate: Gate | None = None
+    ) -> None:
         self.connection = connection
         self._open_bus = open_bus
+        self._gate = gate
         self.bus: can.BusABC | None = None
         self._send_lock = threading.Lock()
         self._closed = threading.Event()
@@ -100,7 +106,9 @@ class _Session:
             self._forwarder.start()
         elif words[0] == "send" and self.bus is not None:
             try:
-                self.bus.send(parse_send(text))
+                message = parse_send(text)
+                if self._gate is None or self._gate(True, message):
+                    self.bus.send(message)
             except (ValueError, can.CanError) as exc:
                 log.warning("socketcand: %s", exc)
                 self._write("< error bad send >")
@@ -117,7 +125,7 @@ class _Session:
                 # what arrived together leaves together: one write, one segment for the client to read
                 lines: list[str] = []
                 while message is not None:
-                    if not message.is_error_frame:
+                    if not message.is_error_frame and (self._gate is None or self._gate(False, message)):
                         lines.append(frame_text(message))
                     message = self.bus.recv(timeout=0) if len(lines) < FRAMES_PER_WRITE else None
                 if lines:
@@ -142,8 +150,11 @@ class _Session:
 
 
 class SocketcandServer:
-    def __init__(self, channel: str, port: int = 0) -> None:
+    """``gate(from_client, message)`` (optional) decides whether each frame passes, either way."""
+
+    def __init__(self, channel: str, port: int = 0, gate: Gate | None = None) -> None:
         self.channel = channel
+        self._gate = gate
         self._sessions: list[_Session] = []
         self._listener = LoopbackListener("socketcand", self._adopt, port)
         self.port = self._listener.port
@@ -153,7 +164,16 @@ class SocketcandServer:
 
     def _adopt(self, connection: socket.socket) -> None:
         self._sessions = [s for s in self._sessions if s.thread.is_alive()]
-        self._sessions.append(_Session(connection, self._open_bus))
+        self._sessions.append(_Session(connection, self._open_bus, self._gate))
+
+    def clients(self) -> int:
+        """Links open now."""
+        return sum(1 for s in list(self._sessions) if s.thread.is_alive())
+
+    def drop_links(self) -> None:
+        """Close every client's link, as a socketcand whose CAN interface went bus-off does."""
+        for session in list(self._sessions):
+            session.close()
 
     def stop(self) -> None:
         if not self._listener.stop():

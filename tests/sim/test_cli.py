@@ -72,8 +72,18 @@ def test_serve_prints_its_table_serves_and_stops_on_sigterm(
         else:
             pytest.fail(f"hil-sim serve ended early: {process.wait()} {process.stderr.read()}")
         rows = {line.split()[0]: line.split()[-1] for line in table[2:-1]}
-        assert set(rows) == {"supply", "cellsim", "eload", "dyno", "analyzer", "tempsim", "isofault", "can"}
-        ports = [int(rows[name].split("::")[2]) for name in rows if name != "can"]
+        assert set(rows) == {
+            "supply",
+            "cellsim",
+            "eload",
+            "dyno",
+            "analyzer",
+            "tempsim",
+            "isofault",
+            "can",
+            "control",
+        }
+        ports = [int(rows[name].split("::")[2]) for name in rows if name not in ("can", "control")]
         can_port = int(rows["can"].rsplit(":", 1)[1])
 
         cells = resource_manager.open_resource(rows["cellsim"], read_termination="\n", write_termination="\n")
