@@ -66,7 +66,7 @@ def test_a_hostile_bench_file_is_one_error_naming_it(tmp_path, kind) -> None:
     path = _hostile_path(tmp_path, kind)
     with pytest.raises(BenchConfigError) as caught:
         load_bench(path)
-    assert str(caught.value).startswith(f"{path}:")
+    assert str(caught.value).startswith(f"{path}:") and "\n" not in str(caught.value)
 
 
 @pytest.mark.timeout(20)
