@@ -77,6 +77,11 @@ def read_yaml(path: str | Path) -> Any:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise YamlFileError("", f"not UTF-8 text (byte {exc.start})") from None
+    return parse_yaml(text)
+
+
+def parse_yaml(text: str) -> Any:
+    """The document in ``text``, with the same limits as a file."""
     try:
         return yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as exc:

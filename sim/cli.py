@@ -10,9 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import click
-import yaml
 
-from hil.yamlfile import YamlFileError, read_yaml
+from hil.yamlfile import YamlFileError, parse_yaml, read_yaml
 from sim.process import serve_child
 from sim.service import start
 
@@ -67,7 +66,10 @@ def parse_overrides(values: tuple[str, ...]) -> dict[str, Any]:
         path, sep, value = item.partition("=")
         if not sep or not path:
             raise click.BadParameter(f"{item!r}: expected path=value", param_hint="--set")
-        overrides[path.strip()] = yaml.safe_load(value)
+        try:
+            overrides[path.strip()] = parse_yaml(value)
+        except YamlFileError as exc:
+            raise click.BadParameter(f"{item[:60]!r}: {exc}", param_hint="--set") from None
     return overrides
 
 

@@ -315,3 +315,19 @@ def test_hil_sim_serve_refuses_a_bench_file_without_instruments(tmp_path) -> Non
 
 def test_every_error_here_is_a_hil_error_the_cli_prints() -> None:
     assert issubclass(BenchConfigError, HilError) and issubclass(SpecError, HilError)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--set", "motor.stator_resistance=" + "[" * 5000], "nested more than"),
+        (["--serial", "EDS\x01200"], "printable ASCII characters"),
+        (["--serial", "A" * 17], "printable ASCII characters"),
+    ],
+)
+def test_hil_sim_serve_refuses_a_hostile_option_in_one_line(args, message) -> None:
+    served = CliRunner().invoke(
+        sim_main, ["serve", "--bench", str(ROOT / "benches" / "sim-remote.yaml"), *args]
+    )
+    assert served.exit_code in (1, 2) and isinstance(served.exception, SystemExit), served.output
+    assert message in served.output and "ready" not in served.output and "Traceback" not in served.output
