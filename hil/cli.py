@@ -254,13 +254,17 @@ def serials(bench_file: str, count: int, prefix: str, marker: str, parallel: int
         )
         sys.exit(2)
     started = time.monotonic()
-    results = run_serials(
-        serial_numbers(prefix, count),
-        bench=Path(bench_file),
-        suites=Path("test_suites"),
-        marker=marker,
-        parallel=parallel,
-    )
+    try:
+        results = run_serials(
+            serial_numbers(prefix, count),
+            bench=Path(bench_file),
+            suites=Path("test_suites"),
+            marker=marker,
+            parallel=parallel,
+        )
+    except HilError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
     passed = sum(r.passed for r in results)
     click.echo(
         f"hil serials: {passed} of {len(results)} serials passed '{marker}' "

@@ -11,11 +11,11 @@ import re
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from hil.errors import BenchConfigError
 from hil.protections import protection_quantities
+from hil.yamlfile import YamlFileError, read_yaml
 from instruments.base import Instrument, enveloped_quantities
 from instruments.registry import DRIVERS
 
@@ -42,8 +42,8 @@ class InstrumentConfig(_Strict):
     serial: str = Field(min_length=1)
     calibration_due: dt.date
     model: str | None = None
-    timeout_ms: int = Field(default=2000, gt=0, le=600_000)
-    open_timeout_ms: int = Field(default=2000, gt=0, le=60_000)
+    timeout_ms: int = Field(default=2000, gt=0, le=600_000, strict=True)
+    open_timeout_ms: int = Field(default=2000, gt=0, le=60_000, strict=True)
 
     @field_validator("driver")
     @classmethod
@@ -80,8 +80,9 @@ class InstrumentConfig(_Strict):
 
 
 class Limit(_Strict):
-    low: float
-    high: float
+    # strict: `true` is not the number 1; NaN compares false with everything and would pass every check
+    low: float = Field(strict=True, allow_inf_nan=False)
+    high: float = Field(strict=True, allow_inf_nan=False)
 
     def __str__(self) -> str:
         return f"limit [{self.low:g}, {self.high:g}]"
@@ -137,15 +138,15 @@ def load_bench(path: str | Path) -> BenchConfig:
     path = Path(path)
     shown = str(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise BenchConfigError(shown, "", "no such bench file") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark else ""
-        raise BenchConfigError(shown, where, f"not valid YAML: {getattr(exc, 'problem', exc)}") from None
+        raw = read_yaml(path)
+    except YamlFileError as exc:
+        message = "no such bench file" if exc.message == "no such file" else exc.message
+        raise BenchConfigError(shown, exc.where, message) from None
     if not isinstance(raw, dict):
         raise BenchConfigError(shown, "", "expected a mapping at the top level")
+    odd = [key for key in raw if not isinstance(key, str)]
+    if odd:
+        raise BenchConfigError(shown, repr(odd[0]), "unknown field")
     envelope = raw.get("envelope")
     if isinstance(envelope, dict):
         raw["envelope"] = {

@@ -20,9 +20,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from hil.errors import HilError
+from hil.yamlfile import YamlFileError, read_yaml
 
 # A scenario that could not reach its starting state says so first: "drive_ready: BMS contactors
 # closed: not reached within 6 s" (hil.strategy's waits name the state they were bringing up)
@@ -79,9 +78,9 @@ def load_units(directory: Path, names: Sequence[str] = ()) -> list[DefectUnit]:
         if names and path.stem not in names:
             continue
         try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as exc:
-            raise HilError(f"{path}: not valid YAML: {exc}") from None
+            raw = read_yaml(path) or {}
+        except YamlFileError as exc:
+            raise HilError(f"{path}: {exc}") from None
         expected = raw.get("expected_failures") if isinstance(raw, dict) else None
         if not isinstance(expected, list) or not expected or not all(isinstance(e, str) for e in expected):
             raise HilError(f"{path}: expected_failures: a non-empty list of measurement names")

@@ -9,22 +9,31 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from pathlib import Path
 from typing import Literal, TypeVar
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from hil.errors import HilError
 from hil.specs import SpecError
+from hil.yamlfile import YamlFileError, read_yaml
 
 PRODUCT_FILE = "product.yaml"
-SECTIONS = ("product", "identity", "dtcs")
+SECTIONS = ("product", "identity", "dtcs", "serial_number")
+# whatever the product's pattern says, a serial number names files: it never holds a path separator,
+# a leading dot or dash, or anything outside these characters
+_FILE_SAFE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+
+
+class SerialNumberError(HilError):
+    """A serial number the product's pattern refuses; nothing was written for it."""
 
 
 class Figure(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    value: float
+    value: float = Field(strict=True)
     unit: str = Field(min_length=1)
     source: str = Field(pattern=r"^[SRE]$")
     doc: str = Field(min_length=1)
@@ -38,13 +47,21 @@ class IdentityValue(BaseModel):
     doc: str = Field(min_length=1)
 
 
+class SerialPattern(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    pattern: str = Field(min_length=1)
+    source: str = Field(pattern=r"^[SRE]$")
+    doc: str = Field(min_length=1)
+
+
 class ProductDtc(BaseModel):
     """What a fault must set: the J1939 SPN and FMI (J1939-73) and the lamp it lights."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    spn: int = Field(ge=0, le=(1 << 19) - 1)
-    fmi: int = Field(ge=0, le=31)
+    spn: int = Field(ge=0, le=(1 << 19) - 1, strict=True)
+    fmi: int = Field(ge=0, le=31, strict=True)
     lamp: Literal["amber", "red"]
     source: str = Field(pattern=r"^[SRE]$")
     doc: str = Field(min_length=1)
@@ -57,11 +74,29 @@ class Product:
         path: str,
         identity: dict[str, IdentityValue] | None = None,
         dtcs: dict[str, ProductDtc] | None = None,
+        serial_number: SerialPattern | None = None,
     ) -> None:
         self.figures = figures
         self.path = path
         self.identities = identity or {}
         self.dtcs = dtcs or {}
+        self.serial_number = serial_number
+
+    def check_serial(self, serial: str) -> str:
+        """``serial`` if it matches the product's serial-number pattern; else ``SerialNumberError``."""
+        if self.serial_number is None:
+            raise SpecError(
+                self.path, "serial_number", "missing: the pattern of the product's serial numbers"
+            )
+        if not isinstance(serial, str):
+            raise SerialNumberError(f"serial number {serial!r}: not text")
+        shown = repr(serial[:40]) + ("..." if len(serial) > 40 else "")
+        if not (re.fullmatch(self.serial_number.pattern, serial) and _FILE_SAFE.fullmatch(serial)):
+            raise SerialNumberError(
+                f"serial number {shown}: does not match the product's pattern "
+                f"{self.serial_number.pattern} ({self.path}: serial_number.pattern)"
+            )
+        return serial
 
     def value(self, name: str, unit: str) -> float:
         """The figure ``name`` in ``unit``; a missing figure or another unit is an error naming both."""
@@ -128,11 +163,11 @@ def load_product(directory: str | Path) -> Product:
     path = Path(directory) / PRODUCT_FILE
     shown = str(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except FileNotFoundError:
-        raise SpecError(shown, "", "missing: the product's design figures") from None
-    except yaml.YAMLError as exc:
-        raise SpecError(shown, "", f"not valid YAML: {exc}") from None
+        raw = read_yaml(path) or {}
+    except YamlFileError as exc:
+        if exc.message == "no such file":
+            raise SpecError(shown, "", "missing: the product's design figures") from None
+        raise SpecError(shown, exc.where, exc.message) from None
     entries = raw.get("product") if isinstance(raw, dict) else None
     if not isinstance(entries, dict):
         raise SpecError(shown, "product", "missing: a mapping of figure name to value, unit, source, doc")
@@ -145,4 +180,20 @@ def load_product(directory: str | Path) -> Product:
             raise SpecError(shown, f"product.{name}.value", "not a finite number")
     identity = _section(raw, "identity", IdentityValue, shown)
     dtcs = _section(raw, "dtcs", ProductDtc, shown)
-    return Product(figures, shown, identity, dtcs)
+    return Product(figures, shown, identity, dtcs, _serial_pattern(raw, shown))
+
+
+def _serial_pattern(raw: dict, shown: str) -> SerialPattern | None:
+    if "serial_number" not in raw:
+        return None
+    try:
+        found = SerialPattern.model_validate(raw["serial_number"])
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"])
+        raise SpecError(shown, "serial_number" + (f".{field}" if field else ""), first["msg"]) from None
+    try:
+        re.compile(found.pattern)
+    except re.error as exc:
+        raise SpecError(shown, "serial_number.pattern", f"not a regular expression: {exc}") from None
+    return found

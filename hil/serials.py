@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hil.defects import failed_measurements, run_suites
+from hil.product import load_product
 
 
 @dataclass
@@ -41,7 +42,13 @@ def run_serials(
     marker: str,
     parallel: int,
     progress: bool = True,
+    specs: Path = Path("specs"),
 ) -> list[SerialResult]:
+    """Each serial's run set on a bench of its own; every serial is checked against the product's
+    pattern (``SerialNumberError``) before anything runs or is written."""
+    product = load_product(specs)
+    for serial in serials:
+        product.check_serial(serial)
     with tempfile.TemporaryDirectory(prefix="hil-serials-") as tmp:
 
         def one(serial: str) -> SerialResult:

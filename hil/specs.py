@@ -9,10 +9,10 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from hil.errors import HilError
+from hil.yamlfile import YamlFileError, read_yaml
 
 
 class SpecError(HilError):
@@ -26,15 +26,20 @@ class Spec(BaseModel):
     name: str = ""
     file: str = ""  # the specs file that holds it, for links to the clause
     unit: str
-    low: float = -math.inf
-    high: float = math.inf
-    marginal: float = Field(default=0.0, ge=0)
+    # strict: `true` is not a limit; NaN compares false with everything and would pass every value
+    low: float = Field(default=-math.inf, strict=True, allow_inf_nan=True)
+    high: float = Field(default=math.inf, strict=True, allow_inf_nan=True)
+    marginal: float = Field(default=0.0, ge=0, strict=True, allow_inf_nan=False)
     clause: str = Field(min_length=1)
     source: str = Field(pattern=r"^[SRE]$")
     description: str = ""
 
     @model_validator(mode="after")
     def _ordered(self) -> Spec:
+        if math.isnan(self.low) or math.isnan(self.high):
+            raise ValueError("a limit is NaN")
+        if self.low == math.inf or self.high == -math.inf:
+            raise ValueError("a limit no value can meet (low +inf or high -inf)")
         if self.low > self.high:
             raise ValueError(f"low {self.low:g} is above high {self.high:g}")
         if math.isinf(self.low) and math.isinf(self.high):
@@ -55,15 +60,17 @@ def load_specs(directory: str | Path) -> dict[str, Spec]:
     for path in sorted(Path(directory).glob("**/*.yaml")):
         shown = str(path)
         try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as exc:
-            raise SpecError(shown, "", f"not valid YAML: {exc}") from None
+            raw = read_yaml(path) or {}
+        except YamlFileError as exc:
+            raise SpecError(shown, exc.where, exc.message) from None
         if isinstance(raw, dict) and "product" in raw and "measurements" not in raw:
             continue  # the product's design figures (hil.product), not limits
         entries = raw.get("measurements") if isinstance(raw, dict) else None
         if not isinstance(entries, dict):
             raise SpecError(shown, "measurements", "missing: a mapping of measurement name to its limits")
         for name, body in entries.items():
+            if not isinstance(name, str):
+                raise SpecError(shown, f"measurements.{name!r}", "a measurement's name is text")
             if name in specs:
                 raise SpecError(shown, f"measurements.{name}", "defined twice")
             if not isinstance(body, dict):

@@ -271,6 +271,10 @@ class Instrument(ABC):
                     f"no reply within {self._resource.timeout:g} ms to {command!r}",
                 ) from exc
             raise InstrumentError(self.name, self.resource_name, f"{command!r}: {_describe(exc)}") from exc
+        except UnicodeDecodeError as exc:
+            raise MalformedReply(
+                self.name, self.resource_name, f"reply to {command!r} is not ASCII (byte {exc.start})"
+            ) from exc
         except (OSError, pyvisa.Error) as exc:
             raise InstrumentError(self.name, self.resource_name, f"{command!r}: {_describe(exc)}") from exc
 
@@ -378,7 +382,7 @@ class Instrument(ABC):
         return f"<{type(self).__name__} {self.name} {self.model} at {self.resource_name}>"
 
 
-_ERROR_ENTRY = re.compile(r'^\s*([+-]?\d+)\s*,\s*"(.*)"\s*$')
+_ERROR_ENTRY = re.compile(r'^\s*([+-]?\d{1,9})\s*,\s*"(.*)"\s*$')
 
 
 class ScpiInstrument(Instrument):

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import click
-import yaml
 
+from hil.yamlfile import YamlFileError, parse_yaml, read_yaml
 from sim.process import serve_child
 from sim.service import ServedBench
 
@@ -19,25 +19,44 @@ from sim.service import ServedBench
 def bench_file_parts(path: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """The instruments and CAN settings of a bench file (everything else in it is ignored)."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except FileNotFoundError:
-        raise click.UsageError(f"{path}: no such bench file") from None
+        raw = read_yaml(path) or {}
+    except YamlFileError as exc:
+        where = f"{path}: {exc.where}" if exc.where else str(path)
+        raise click.UsageError(f"{where}: {exc.message}") from None
+    if not isinstance(raw, dict):
+        raise click.UsageError(f"{path}: expected a mapping at the top level")
+    named = raw.get("instruments") or {}
+    if not isinstance(named, dict) or not named:
+        raise click.UsageError(
+            f"{path}: instruments: a mapping of name to instrument; a bench serves at least one"
+        )
     instruments = []
-    for name, spec in (raw.get("instruments") or {}).items():
+    for name, spec in named.items():
+        if not isinstance(spec, dict):
+            raise click.UsageError(f"{path}: instruments.{name}: a mapping of driver, resource ...")
         for key in ("driver", "resource"):
             if key not in spec:
                 raise click.UsageError(f"{path}: instruments.{name}.{key} is missing")
+        for key in ("driver", "resource", "model", "serial"):
+            if key in spec and not isinstance(spec[key], str | None):
+                raise click.UsageError(f"{path}: instruments.{name}.{key}: {spec[key]!r} is not text")
         instruments.append(
             {
-                "name": name,
+                "name": str(name),
                 "driver": spec["driver"],
                 "model": spec.get("model"),
-                "serial": spec.get("serial", f"SIM-{name.upper()}"),
+                "serial": spec.get("serial") or f"SIM-{str(name).upper()}",
                 "resource": spec["resource"],
             }
         )
-    can = dict(raw.get("can") or {})
+    can = raw.get("can") or {}
+    if not isinstance(can, dict):
+        raise click.UsageError(f"{path}: can: a mapping of python-can keyword arguments")
+    can = dict(can)
     can.setdefault("interface", "socketcand")
+    port = can.get("port", 0)
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+        raise click.UsageError(f"{path}: can.port: {port!r} is not a TCP port (0 to 65535)")
     return instruments, can
 
 
@@ -47,7 +66,10 @@ def parse_overrides(values: tuple[str, ...]) -> dict[str, Any]:
         path, sep, value = item.partition("=")
         if not sep or not path:
             raise click.BadParameter(f"{item!r}: expected path=value", param_hint="--set")
-        overrides[path.strip()] = yaml.safe_load(value)
+        try:
+            overrides[path.strip()] = parse_yaml(value)
+        except YamlFileError as exc:
+            raise click.BadParameter(f"{item[:60]!r}: {exc}", param_hint="--set") from None
     return overrides
 
 

@@ -20,11 +20,19 @@ from typing import Any
 import numpy as np
 import yaml
 
+from hil.yamlfile import YamlFileError, read_yaml
+from sim.ecu.identity import PART_NUMBER_LENGTH, SERIAL_NUMBER_LENGTH, SOFTWARE_VERSION_LENGTH, VIN_LENGTH
 from sim.parameters import Parameter, ParameterError, parse_parameter
 
 GOLDEN = Path(__file__).parent / "profiles" / "golden.yaml"
 DEFECTS = Path(__file__).parent / "profiles" / "defects"
 IDENTITY = "identity"
+IDENTITY_LENGTHS = {
+    "part_number": (0, PART_NUMBER_LENGTH),
+    "serial_number": (0, SERIAL_NUMBER_LENGTH),
+    "vin": (VIN_LENGTH, VIN_LENGTH),
+    "software_version": (0, SOFTWARE_VERSION_LENGTH),
+}
 BENCH_STATES = frozenset({"powered", "drive_ready", "turning"})
 
 
@@ -123,6 +131,25 @@ def _spread(
             parameters[section][name] = replace(golden, value=value)
 
 
+def _identity(identity: dict[str, str], given: Any, where: str) -> None:
+    if not isinstance(given, dict):
+        raise ProfileError(f"{where}identity: a mapping of field to text; known: {', '.join(identity)}")
+    for key, value in given.items():
+        if key not in identity:
+            raise ProfileError(f"{where}unknown identity field {key!r}; known: {', '.join(identity)}")
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            raise ProfileError(f"{where}identity.{key}: {value!r} is not text")
+        text = str(value)
+        # what the unit reports over UDS, in a DID of fixed length
+        low, high = IDENTITY_LENGTHS[key]
+        if not low <= len(text) <= high or not all(" " <= c <= "~" for c in text):
+            size = f"{high}" if low == high else f"at most {high}"
+            raise ProfileError(
+                f"{where}identity.{key}: {text[:40]!r} is not {size} printable ASCII characters"
+            )
+        identity[key] = text
+
+
 def load_profile(
     path: str | Path | None = None, overrides: Mapping[str, Any] | None = None, serial: str | None = None
 ) -> Profile:
@@ -130,27 +157,36 @@ def load_profile(
     ``overrides`` (dotted path -> value). Units and ranges are checked; errors name file and path."""
     parameters, identity, spreads = _golden()
     if serial:
+        if (
+            not isinstance(serial, str)
+            or not 0 < len(serial) <= SERIAL_NUMBER_LENGTH
+            or not serial.isprintable()
+            or not serial.isascii()
+        ):
+            raise ProfileError(
+                f"serial number {str(serial)[:40]!r}: not 1 to {SERIAL_NUMBER_LENGTH} "
+                "printable ASCII characters (UDS F18C)"
+            )
         _spread(parameters, spreads, serial)
     description, expected = "golden unit", ()
     if path is not None:
         where = f"{path}: "
         try:
-            overlay = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError) as exc:
+            overlay = read_yaml(path) or {}
+        except YamlFileError as exc:
             raise ProfileError(f"{where}cannot read the profile: {exc}") from None
         if not isinstance(overlay, dict):
             raise ProfileError(f"{where}a profile is a mapping of parameters")
-        description = str(overlay.pop("description", Path(path).stem))
+        description = overlay.pop("description", Path(path).stem)
+        if not isinstance(description, str):
+            raise ProfileError(f"{where}description: text")
         expected = overlay.pop("expected_failures", [])
         if not isinstance(expected, list) or not all(isinstance(e, str) for e in expected):
             raise ProfileError(f"{where}expected_failures: a list of measurement names")
         blocks = overlay.pop("blocks", [])
-        if not isinstance(blocks, list) or not set(blocks) <= BENCH_STATES:
+        if not isinstance(blocks, list) or not all(isinstance(b, str) and b in BENCH_STATES for b in blocks):
             raise ProfileError(f"{where}blocks: a list of bench states, of {', '.join(sorted(BENCH_STATES))}")
-        for key, value in (overlay.pop(IDENTITY, None) or {}).items():
-            if key not in identity:
-                raise ProfileError(f"{where}unknown identity field {key!r}; known: {', '.join(identity)}")
-            identity[key] = str(value)
+        _identity(identity, overlay.pop(IDENTITY, None) or {}, where)
         for dotted, value in _flatten(overlay):
             _override(parameters, dotted, value, where)
     for dotted, value in (overrides or {}).items():

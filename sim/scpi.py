@@ -67,9 +67,8 @@ class _Node:
         """The numeric suffix the token carries (0 when the node takes none), None if no match."""
         if not self.suffixed:
             return 0 if token in (self.short, self.long) else None
-        match = re.fullmatch(r"(.*?)(\d*)", token)
-        assert match is not None
-        if match.group(1) in (self.short, self.long):
+        match = re.fullmatch(r"(.*?)(\d{0,9})", token)
+        if match is not None and match.group(1) in (self.short, self.long):
             return int(match.group(2) or 1)
         return None
 
@@ -117,6 +116,8 @@ class Call:
         if match is None:
             raise ScpiError(-104, f"{self.args[index]!r} is not a number")
         value = float(match.group(1))
+        if not math.isfinite(value):
+            raise ScpiError(-222, f"{self.args[index]!r} is not a finite number")
         suffix = match.group(2)
         if suffix:
             scale = _unit_scale(suffix, unit)
@@ -166,11 +167,14 @@ class Call:
                 first, last = int(low), int(high or low)
             except ValueError:
                 raise ScpiError(-104, f"{text!r} is not a channel list (@...)") from None
+            # checked before the range is built: (@1:999999999) must not fill the memory
+            bad = [c for c in (first, last) if not 1 <= c <= count]
+            if bad:
+                raise ScpiError(-222, f"channel {bad[0]} is not in 1..{count}")
             step = 1 if last >= first else -1
             channels.extend(range(first, last + step, step))
-        bad = [c for c in channels if not 1 <= c <= count]
-        if bad:
-            raise ScpiError(-222, f"channel {bad[0]} is not in 1..{count}")
+            if len(channels) > 16 * count:
+                raise ScpiError(-108, f"more than {16 * count} channels in one list")
         return channels
 
 
@@ -401,7 +405,10 @@ class ScpiEngine:
             if command:
                 reply, path = self._run(command, path)
                 if reply is not None:
-                    replies.append(reply.encode("ascii") if isinstance(reply, str) else reply)
+                    # a reply may quote what was sent, which need not be ASCII
+                    replies.append(
+                        reply.encode("ascii", "backslashreplace") if isinstance(reply, str) else reply
+                    )
         return b";".join(replies) if replies else None
 
     def _run(self, command: str, path: list[str]) -> tuple[Reply, list[str]]:

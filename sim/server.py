@@ -61,9 +61,17 @@ class LoopbackListener:
         return True
 
 
+MAX_LINE = 64 * 1024  # far above any program message a driver sends (a 24-channel list is ~300 bytes)
+MAX_CONNECTIONS = 64  # per port: a bench's run, its guardian and a second terminal need a handful
+
+
 class LineServer:
     """Serves ``handle(line) -> reply | None`` on 127.0.0.1:``port`` (0 picks a free port); each reply
-    goes back followed by ``terminator``. Lines end in LF; a CR before it is dropped."""
+    goes back followed by ``terminator``. Lines end in LF; a CR before it is dropped.
+
+    Hostile bytes cost bounded memory and time: a line longer than ``MAX_LINE`` closes its
+    connection, bytes that are not ASCII reach the emulator as backslash escapes, and a connection
+    beyond ``MAX_CONNECTIONS`` is closed at once, leaving the connections already served alone."""
 
     def __init__(self, name: str, handle: Handler, terminator: bytes, port: int = 0) -> None:
         self.name = name
@@ -72,29 +80,47 @@ class LineServer:
         self._connections: set[socket.socket] = set()
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
+        self._refusing = False
         self._listener = LoopbackListener(name, self._adopt, port)
         self.port = self._listener.port
 
     def _adopt(self, connection: socket.socket) -> None:
-        thread = threading.Thread(
-            target=self._serve, args=(connection,), name=f"sim-{self.name}-conn", daemon=True
-        )
         with self._lock:
+            if len(self._connections) >= MAX_CONNECTIONS:
+                if not self._refusing:
+                    log.warning("%s: %d connections open; refusing more", self.name, MAX_CONNECTIONS)
+                self._refusing = True
+                connection.close()
+                return
+            self._refusing = False
+            thread = threading.Thread(
+                target=self._serve, args=(connection,), name=f"sim-{self.name}-conn", daemon=True
+            )
             self._connections.add(connection)
             self._threads = [t for t in self._threads if t.is_alive()] + [thread]
         thread.start()
 
     def _serve(self, connection: socket.socket) -> None:
-        pending = b""
+        pending = bytearray()
         try:
             while True:
                 chunk = connection.recv(65536)
                 if not chunk:
                     return
-                pending += chunk
-                while b"\n" in pending:
-                    raw, pending = pending.split(b"\n", 1)
-                    reply = self._answer(raw.rstrip(b"\r").decode("ascii", errors="replace"))
+                # only the new bytes are searched for the end of a line
+                *complete, rest = chunk.split(b"\n")
+                if complete:
+                    lines = [bytes(pending) + complete[0], *complete[1:]]
+                    pending = bytearray(rest)
+                else:
+                    lines = []
+                    pending += rest
+                if len(pending) > MAX_LINE or any(len(raw) > MAX_LINE for raw in lines):
+                    log.warning("%s: a line longer than %d bytes; connection closed", self.name, MAX_LINE)
+                    return
+                for raw in lines:
+                    text = raw.rstrip(b"\r").decode("ascii", errors="backslashreplace")
+                    reply = self._answer(text)
                     if reply is not None:
                         connection.sendall(reply + self._terminator)
         except OSError:
@@ -111,7 +137,7 @@ class LineServer:
             raise
         except Exception:
             # a line that breaks an emulator must not take the server down with it
-            log.exception("%s: line %r failed", self.name, line)
+            log.exception("%s: line %r failed", self.name, line[:200])
             return None
 
     def clients(self) -> int:

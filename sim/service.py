@@ -10,6 +10,7 @@ from typing import Any
 
 from sim.bench import SimulatedBench
 from sim.injection import ControlServer
+from sim.options import check_options
 from sim.process import START_TIMEOUT_S, ProcessBench
 from sim.profile import load_profile
 
@@ -28,6 +29,7 @@ def start(
     or None), ``seed`` (int), ``serial`` (the unit's serial number: its manufacturing spread and
     what it reports over UDS), ``process`` (true: the bench runs in a child process of its own, CAN
     over socketcand, see ``sim.process``; ``start_timeout_s`` bounds its start)."""
+    check_options(options)
     if options.get("process"):
         return ProcessBench(
             instruments, can, options, start_timeout_s=float(options.get("start_timeout_s", START_TIMEOUT_S))
