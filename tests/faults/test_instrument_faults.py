@@ -6,8 +6,8 @@ see test_run_outcome.py)."""
 from __future__ import annotations
 
 import pytest
+from fault_support import assert_others_safe, category_of, energise
 
-from conftest import assert_others_safe, category_of, energise
 from hil.errors import InstrumentFault, SafetyAbort
 from hil.faults import judge
 from instruments.errors import InstrumentError, InstrumentReportedError, InstrumentTimeout, MalformedReply
