@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from hil.dut.can_link import CanLink, frame_problem
 from hil.dut.dbc import load_drive_dbc
-from hil.dut.dtc import Dtc, Lamps, encode_dm
-from hil.dut.j1939 import J1939Client
+from hil.dut.dtc import Dtc, Lamps, decode_dm, encode_dm
+from hil.dut.j1939 import PGN_DM1, J1939Client
 from hil.dut.monitor import CanMonitor
 
 DM1_DRIVE = 0x18FECA00
@@ -25,11 +25,17 @@ def _dm1(peer: can.BusABC, oc: int) -> None:
     peer.send(can.Message(arbitration_id=DM1_DRIVE, data=data, is_extended_id=True))
 
 
-def _next_dm1(client: J1939Client, oc: int) -> None:
-    found = client.wait_dm1(
-        0x00, timeout_s=2.0, predicate=lambda dm: dm.find(520192, 3) == Dtc(520192, 3, oc)
+def _next_dm1(client: J1939Client, oc: int, after: int) -> None:
+    """The DM1 with occurrence count ``oc`` arrived after ``after`` and decodes to its one DTC."""
+    found = client.wait_for(
+        PGN_DM1,
+        0x00,
+        timeout_s=2.0,
+        after=after,
+        predicate=lambda m: decode_dm(m.data).find(520192, 3) == Dtc(520192, 3, oc),
     )
-    assert found.dtcs == (Dtc(520192, 3, oc),)
+    assert found is not None, f"no DM1 with OC {oc}: the link stopped"
+    assert decode_dm(found.data).dtcs == (Dtc(520192, 3, oc),)
 
 
 @pytest.mark.parametrize(
@@ -52,8 +58,9 @@ def test_a_frame_no_bus_carries_is_rejected_and_the_link_goes_on(
     with J1939Client(link.bus, link.notifier) as client:
         peer.send(frame)
         peer.send(frame)
+        mark = client.mark()
         _dm1(peer, 5)
-        _next_dm1(client, 5)
+        _next_dm1(client, 5, mark)
     assert sum(link.rejected.values()) == 2
     logged = [r.getMessage() for r in caplog.records if "rejected frame" in r.getMessage()]
     assert len(logged) == 1 and problem in logged[0]  # logged once, counted each time
@@ -67,10 +74,12 @@ def test_a_listener_that_raises_neither_stops_the_link_nor_starves_the_others(
 
     link.notifier.add_listener(choking)
     with J1939Client(link.bus, link.notifier) as client:
+        mark = client.mark()
         _dm1(peer, 6)
-        _next_dm1(client, 6)
+        _next_dm1(client, 6, mark)
+        mark = client.mark()
         _dm1(peer, 7)
-        _next_dm1(client, 7)
+        _next_dm1(client, 7, mark)
     link.notifier.remove_listener(choking)
     (kind,) = link.rejected
     assert "choking" in kind and link.rejected[kind] >= 2
@@ -91,8 +100,9 @@ def test_a_receive_that_raises_does_not_end_the_link(link: CanLink, peer: can.Bu
         while link.rejected["receive CanError"] < 2:
             assert time.monotonic() < deadline, f"the reader did not call again: {link.rejected}"
             time.sleep(0.005)
+        mark = client.mark()
         _dm1(peer, 8)
-        _next_dm1(client, 8)
+        _next_dm1(client, 8, mark)
     assert link.rejected == {"receive CanError": 2}
 
 
@@ -120,8 +130,9 @@ def test_after_any_frames_a_later_dm1_is_received_and_decoded(frames: list[can.M
             with J1939Client(link.bus, link.notifier) as client:
                 for frame in frames:
                     peer.send(frame)
+                mark = client.mark()
                 _dm1(peer, oc)
-                _next_dm1(client, oc)
+                _next_dm1(client, oc, mark)
         finally:
             peer.shutdown()
 
