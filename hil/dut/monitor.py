@@ -4,6 +4,8 @@ signal, the frames of a message since a mark, and a text dump of the frames arou
 One listener on the bench's shared ``CanLink`` notifier, so it sees every frame without taking any
 from another client. Frames are kept raw in a ring and decoded when asked: decoding the few hundred
 frames a second the drive sends, all of the time, would cost more than the scenarios ever read.
+A frame on a DBC message's identifier with the wrong length or identifier type is rejected on
+arrival (counted in ``rejects``, kept in the ring for the dump only), so a read never meets it.
 """
 
 from __future__ import annotations
