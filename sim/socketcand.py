@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import socket
 import threading
 import time
@@ -26,6 +27,13 @@ HANDSHAKE_QUIET_S = 0.05
 QUICKACK = getattr(socket, "TCP_QUICKACK", None)
 # frames that arrived together are written together, up to what fits one 1 KiB read of the client
 FRAMES_PER_WRITE = 16
+STANDARD_ID_MAX = 0x7FF
+EXTENDED_ID_MAX = 0x1FFFFFFF
+CLASSIC_DATA_MAX = 8
+_HEX = re.compile(r"[0-9A-Fa-f]+")
+# the longest command a client has reason to send (a send of 8 bytes is ~40 characters); text that
+# has not closed a command by then is garbage and is dropped rather than kept growing
+COMMAND_MAX_CHARS = 1024
 
 
 def frame_text(message: can.Message) -> str:
@@ -35,16 +43,51 @@ def frame_text(message: can.Message) -> str:
     return f"< frame {message.arbitration_id:0{width}X} {stamp:.6f} {data} >"
 
 
+def frame_problem(message: can.Message) -> str | None:
+    """What makes ``message`` a frame no classic CAN bus carries (None when a bus carries it)."""
+    limit = EXTENDED_ID_MAX if message.is_extended_id else STANDARD_ID_MAX
+    if not 0 <= message.arbitration_id <= limit:
+        bits = 29 if message.is_extended_id else 11
+        return f"identifier 0x{message.arbitration_id:X} does not fit {bits} bits"
+    if len(message.data) > CLASSIC_DATA_MAX:
+        return f"{len(message.data)} data bytes (classic CAN carries at most {CLASSIC_DATA_MAX})"
+    return None
+
+
+def _hex(field: str, what: str, text: str) -> int:
+    # int(x, 16) would also take a sign, a 0x prefix and underscores
+    if not _HEX.fullmatch(field):
+        raise ValueError(f"{text!r}: {what} {field!r} is not hexadecimal")
+    return int(field, 16)
+
+
 def parse_send(text: str) -> can.Message:
-    """``< send 0C000027 8 0 1 2 3 4 5 6 7 >`` → a message (extended when the id has > 3 digits)."""
+    """``< send 0C000027 8 0 1 2 3 4 5 6 7 >`` → a message (extended when the id has > 3 digits).
+
+    A command that is not one frame a classic CAN bus carries raises ValueError naming what is wrong.
+    """
     fields = text.strip("<> ").split()
     if len(fields) < 3 or fields[0] != "send":
         raise ValueError(f"not a send command: {text!r}")
-    length = int(fields[2], 16)
-    data = bytes(int(b, 16) for b in fields[3 : 3 + length])
-    if len(data) != length:
-        raise ValueError(f"{text!r}: {len(data)} data bytes for length {length}")
-    return can.Message(arbitration_id=int(fields[1], 16), is_extended_id=len(fields[1]) > 3, data=data)
+    length = _hex(fields[2], "length", text)
+    if length > CLASSIC_DATA_MAX:
+        raise ValueError(f"{text!r}: length {length} (classic CAN carries at most {CLASSIC_DATA_MAX} bytes)")
+    data_fields = fields[3:]
+    if len(data_fields) != length:
+        raise ValueError(f"{text!r}: {len(data_fields)} data bytes for length {length}")
+    data = []
+    for field in data_fields:
+        value = _hex(field, "data byte", text)
+        if value > 0xFF:
+            raise ValueError(f"{text!r}: data byte {field!r} is more than one byte")
+        data.append(value)
+    message = can.Message(
+        arbitration_id=_hex(fields[1], "identifier", text), is_extended_id=len(fields[1]) > 3, data=data
+    )
+    problem = frame_problem(message)
+    if problem is not None:
+        raise ValueError(f"{text!r}: {problem}")
+    return message
 
 
 Gate = Callable[[bool, can.Message], bool]
@@ -86,6 +129,9 @@ class _Session:
                     start = command.find("<")
                     if start >= 0:
                         self._command(command[start:] + ">")
+                if len(pending) > COMMAND_MAX_CHARS:
+                    log.warning("socketcand: %d characters without a '>' dropped", len(pending))
+                    pending = ""
         except OSError:
             pass
         finally:
@@ -105,13 +151,14 @@ class _Session:
             )
             self._forwarder.start()
         elif words[0] == "send" and self.bus is not None:
+            # a bad send is dropped without a reply: python-can's client reads any "< error … >" as
+            # an error frame, and one it cannot parse stays in its receive buffer for good
             try:
                 message = parse_send(text)
                 if self._gate is None or self._gate(True, message):
                     self.bus.send(message)
             except (ValueError, can.CanError) as exc:
-                log.warning("socketcand: %s", exc)
-                self._write("< error bad send >")
+                log.warning("socketcand: send dropped: %s", exc)
         else:
             self._write(f"< error unknown command {words[0]} >")
 
@@ -125,7 +172,10 @@ class _Session:
                 # what arrived together leaves together: one write, one segment for the client to read
                 lines: list[str] = []
                 while message is not None:
-                    if not message.is_error_frame and (self._gate is None or self._gate(False, message)):
+                    problem = None if message.is_error_frame else frame_problem(message)
+                    if problem is not None:
+                        log.warning("socketcand: frame not forwarded: %s", problem)
+                    elif not message.is_error_frame and (self._gate is None or self._gate(False, message)):
                         lines.append(frame_text(message))
                     message = self.bus.recv(timeout=0) if len(lines) < FRAMES_PER_WRITE else None
                 if lines:

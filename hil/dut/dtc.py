@@ -178,6 +178,11 @@ def decode_dm(data: bytes) -> DmMessage:
     """
     if len(data) < DM_HEADER_LENGTH + DTC_LENGTH:
         raise ValueError(f"DM payload: need at least 6 bytes, got {len(data)}: {data.hex()}")
+    if len(data) > SINGLE_FRAME_LENGTH and (len(data) - DM_HEADER_LENGTH) % DTC_LENGTH:
+        # a transport-protocol DM is exactly lamps + whole DTCs: anything else lost or gained bytes
+        raise ValueError(
+            f"DM payload of {len(data)} bytes: a multi-frame DM carries 2 + 4·n bytes: {data.hex()}"
+        )
     lamps = Lamps.from_bytes(data[:DM_HEADER_LENGTH])
     dtcs = []
     body = data[DM_HEADER_LENGTH:]

@@ -7,6 +7,7 @@ is the group extension, part of the PGN, and the message is broadcast.
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
@@ -17,7 +18,10 @@ from types import TracebackType
 
 import can
 
-from hil.dut.dtc import DmMessage, decode_dm
+from hil.dut.can_link import EXTENDED_ID_MAX, RejectLog, describe
+from hil.dut.dtc import SINGLE_FRAME_LENGTH, DmMessage, decode_dm
+
+log = logging.getLogger("hil.dut.j1939")
 
 PGN_REQUEST = 0xEA00  # 59904 [S]
 PGN_ACKNOWLEDGMENT = 0xE800  # 59392 [R]
@@ -31,10 +35,14 @@ PGN_DM11 = 0xFED3  # 65235 clear active DTCs [R]
 GLOBAL_ADDRESS = 0xFF
 TESTER_ADDRESS = 0xF1  # off-board diagnostic tool [R]
 TP_CM_BAM = 32  # TP.CM control byte of a broadcast announce message [R]
+TP_DT_PAYLOAD = 7  # data bytes per TP.DT packet [R]
+BAM_SIZE_MIN = 9  # shorter fits one frame [R]
+BAM_SIZE_MAX = 1785  # 255 packets of 7 bytes [R]
 TP_T1_S = 0.75  # J1939-21 T1: longest gap between TP.DT packets of one BAM before the receiver gives up [R]
 PRIORITY_DEFAULT = 6
 
 _PDU2_MIN_PF = 240
+_DM_NAMES = {PGN_DM1: "DM1", PGN_DM2: "DM2"}
 
 
 @dataclass(frozen=True)
@@ -139,8 +147,9 @@ class J1939Message:
 class BamReassembler:
     """Reassembles broadcast (BAM) transport sessions, one per source address (J1939-21) [R].
 
-    A new announce from a source abandons its unfinished session; a packet out of sequence or
-    after more than T1 drops the session, so a corrupt transfer is never delivered.
+    An announce whose size or packet count is wrong is refused; a new announce from a source
+    abandons its unfinished session; a packet missing, repeated, out of sequence, short or later
+    than T1 drops the session: a corrupt transfer is never delivered, truncated or otherwise.
     """
 
     @dataclass
@@ -154,17 +163,44 @@ class BamReassembler:
 
     def __init__(self) -> None:
         self._sessions: dict[int, BamReassembler._Session] = {}
-        self.dropped = 0
+        self.rejects = RejectLog(log, "J1939 transport")
+
+    @property
+    def dropped(self) -> int:
+        """Announces refused and sessions dropped so far."""
+        return self.rejects.total()
+
+    def _drop(self, source_address: int, kind: str, what: str) -> None:
+        self._sessions.pop(source_address, None)
+        self.rejects.reject(
+            f"{kind} 0x{source_address:02X}", f"BAM from 0x{source_address:02X} dropped: {what}"
+        )
 
     def on_cm(self, source_address: int, data: bytes, now_s: float) -> None:
-        if len(data) != 8 or data[0] != TP_CM_BAM:
+        if not data or data[0] != TP_CM_BAM:
             return  # RTS/CTS sessions are not reassembled here
+        if len(data) != SINGLE_FRAME_LENGTH:
+            self._drop(source_address, "announce", f"TP.CM of {len(data)} bytes, not 8: {data.hex()}")
+            return
+        size, packets = int.from_bytes(data[1:3], "little"), data[3]
+        if not BAM_SIZE_MIN <= size <= BAM_SIZE_MAX:
+            self._drop(
+                source_address, "announce", f"announced {size} bytes, outside {BAM_SIZE_MIN}..{BAM_SIZE_MAX}"
+            )
+            return
+        if packets != -(-size // TP_DT_PAYLOAD):
+            self._drop(
+                source_address,
+                "announce",
+                f"announced {packets} packets for {size} bytes (needs {-(-size // TP_DT_PAYLOAD)})",
+            )
+            return
         if source_address in self._sessions:
-            self.dropped += 1
+            self._drop(source_address, "abandoned", "a new announce came before the last packet")
         self._sessions[source_address] = self._Session(
             pgn=int.from_bytes(data[5:8], "little"),
-            size=int.from_bytes(data[1:3], "little"),
-            packets=data[3],
+            size=size,
+            packets=packets,
             next_sequence=1,
             last_time_s=now_s,
             data=bytearray(),
@@ -173,13 +209,26 @@ class BamReassembler:
     def on_dt(self, source_address: int, data: bytes, now_s: float) -> tuple[int, bytes] | None:
         """Feed one TP.DT; returns (PGN, payload) when the session completes."""
         session = self._sessions.get(source_address)
-        if session is None or not data:
+        if session is None:
             return None
-        if data[0] != session.next_sequence or now_s - session.last_time_s > TP_T1_S:
-            del self._sessions[source_address]
-            self.dropped += 1
+        expected = session.next_sequence
+        if len(data) != SINGLE_FRAME_LENGTH:
+            self._drop(source_address, "packet", f"TP.DT of {len(data)} bytes, not 8")
             return None
-        session.data += data[1:8]
+        if data[0] != expected:
+            kind = "repeated" if data[0] < expected else "missing"
+            self._drop(
+                source_address, kind, f"packet {data[0]} where {expected} of {session.packets} was due"
+            )
+            return None
+        if now_s - session.last_time_s > TP_T1_S:
+            self._drop(
+                source_address,
+                "late",
+                f"packet {expected} {now_s - session.last_time_s:.3f} s after the last",
+            )
+            return None
+        session.data += data[1:]
         session.next_sequence += 1
         session.last_time_s = now_s
         if session.next_sequence <= session.packets:
@@ -208,6 +257,7 @@ class J1939Client(can.Listener):
         self.source_address = source_address
         self._clock = clock
         self._bam = BamReassembler()
+        self.rejects = RejectLog(log, "J1939")
         self._bam_announced: dict[int, float] = {}  # source -> interface timestamp of its TP.CM
         self._wanted = {PGN_DM1, PGN_DM2, PGN_ACKNOWLEDGMENT}
         self._received: deque[J1939Message] = deque(maxlen=self._HISTORY)
@@ -218,6 +268,9 @@ class J1939Client(can.Listener):
     # -- receiving -----------------------------------------------------------------------------
     def on_message_received(self, msg: can.Message) -> None:
         if not msg.is_extended_id or msg.is_error_frame or msg.is_remote_frame:
+            return
+        if not 0 <= msg.arbitration_id <= EXTENDED_ID_MAX:
+            self.rejects.reject("identifier", f"rejected {describe(msg)}: not a 29-bit identifier")
             return
         ident = parse_id(msg.arbitration_id)
         now = self._clock()
@@ -238,6 +291,16 @@ class J1939Client(can.Listener):
     ) -> None:
         if pgn not in self._wanted:
             return
+        if pgn in _DM_NAMES:
+            try:
+                decode_dm(data)
+            except ValueError as exc:
+                # a later good one must still be found by a wait, so the bad one is not kept
+                self.rejects.reject(
+                    f"{_DM_NAMES[pgn]} 0x{source:02X}",
+                    f"{_DM_NAMES[pgn]} from 0x{source:02X} rejected: {exc}",
+                )
+                return
         with self._changed:
             self._sequence += 1
             self._received.append(
@@ -313,8 +376,22 @@ class J1939Client(can.Listener):
         )
         if found is None:
             what = "DM1" if predicate is None else "DM1 matching the condition"
-            raise TimeoutError(f"no {what} from source address 0x{source_address:02X} within {timeout_s} s")
+            raise TimeoutError(
+                f"no {what} from source address 0x{source_address:02X} within {timeout_s} s"
+                + self._rejections(source_address)
+            )
         return decode_dm(found.data)
+
+    def _rejections(self, source_address: int) -> str:
+        """What was set aside from this source, for a timeout's message ('' if nothing was)."""
+        source = f"0x{source_address:02X}"
+        notes = [
+            f"{count} × {first}"
+            for rejects in (self.rejects, self._bam.rejects)
+            for kind, count, first in rejects.snapshot()
+            if kind.endswith(source)
+        ]
+        return f"; rejected on the way: {'; '.join(notes)}" if notes else ""
 
     def request_dm2(self, source_address: int, timeout_s: float = 1.0) -> DmMessage:
         """Request DM2 (previously active DTCs) from ``source_address`` and return it."""
@@ -322,7 +399,10 @@ class J1939Client(can.Listener):
         self.request(PGN_DM2, source_address)
         found = self.wait_for(PGN_DM2, source_address, timeout_s, after=mark)
         if found is None:
-            raise TimeoutError(f"no DM2 from source address 0x{source_address:02X} within {timeout_s} s")
+            raise TimeoutError(
+                f"no DM2 from source address 0x{source_address:02X} within {timeout_s} s"
+                + self._rejections(source_address)
+            )
         return decode_dm(found.data)
 
     def clear_active_dtcs(self, source_address: int, timeout_s: float = 1.0) -> Acknowledgment | None:

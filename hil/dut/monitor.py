@@ -4,10 +4,13 @@ signal, the frames of a message since a mark, and a text dump of the frames arou
 One listener on the bench's shared ``CanLink`` notifier, so it sees every frame without taking any
 from another client. Frames are kept raw in a ring and decoded when asked: decoding the few hundred
 frames a second the drive sends, all of the time, would cost more than the scenarios ever read.
+A frame on a DBC message's identifier with the wrong length or identifier type is rejected on
+arrival (counted in ``rejects``, kept in the ring for the dump only), so a read never meets it.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import deque
@@ -17,7 +20,10 @@ from dataclasses import dataclass
 import can
 import cantools
 
+from hil.dut.can_link import RejectLog, describe
 from hil.timing import WaitTimeout, wait_until
+
+log = logging.getLogger("hil.dut.monitor")
 
 # ~4 minutes of the drive's traffic (about 400 frames/s): enough for the longest event window
 RING_FRAMES = 100_000
@@ -29,6 +35,7 @@ class Frame:
     t_s: float  # time.monotonic() at arrival
     arbitration_id: int
     data: bytes
+    rejected: str | None = None  # why it is not a frame of its DBC message, kept for the dump only
 
 
 @dataclass(frozen=True)
@@ -51,17 +58,37 @@ class CanMonitor(can.Listener):
         self._ring: deque[Frame] = deque(maxlen=ring_frames)
         self._latest: dict[int, Frame] = {}
         self._sequence = 0
+        self.rejects = RejectLog(log, "CAN monitor")
 
     # --- the listener --------------------------------------------------------------------------
     def on_message_received(self, msg: can.Message) -> None:
         if msg.is_error_frame or msg.is_remote_frame:
             return
         now = time.monotonic()
+        data = bytes(msg.data)
+        rejected = self._mismatch(msg, data)
+        if rejected is not None:
+            self.rejects.reject(rejected.split(":")[0], rejected)
         with self._lock:
             self._sequence += 1
-            frame = Frame(self._sequence, now, msg.arbitration_id, bytes(msg.data))
+            frame = Frame(self._sequence, now, msg.arbitration_id, data, rejected)
             self._ring.append(frame)
-            self._latest[msg.arbitration_id] = frame
+            if rejected is None:
+                self._latest[msg.arbitration_id] = frame
+
+    def _mismatch(self, msg: can.Message, data: bytes) -> str | None:
+        """Why a frame on a DBC message's identifier is not that message (None when it is)."""
+        message = self._by_id.get(msg.arbitration_id)
+        if message is None:
+            return None
+        if msg.is_extended_id != message.is_extended_frame:
+            width = "29" if msg.is_extended_id else "11"
+            return f"{message.name}: a frame with a {width}-bit identifier on its number, {describe(msg)}"
+        if len(data) != message.length:
+            return (
+                f"{message.name}: {len(data)} data bytes where the DBC has {message.length}, {describe(msg)}"
+            )
+        return None
 
     # --- reading -------------------------------------------------------------------------------
     def _message(self, name: str) -> cantools.database.can.Message:
@@ -109,7 +136,7 @@ class CanMonitor(can.Listener):
             for frame in reversed(self._ring):
                 if frame.sequence <= since:
                     break
-                if frame_id is None or frame.arbitration_id == frame_id:
+                if frame.rejected is None and (frame_id is None or frame.arbitration_id == frame_id):
                     found.append(frame)
         found.reverse()
         return found
@@ -164,7 +191,9 @@ class CanMonitor(can.Listener):
         for frame in raw:
             text = f"{frame.t_s - t0_s:10.4f}  {frame.arbitration_id:08X}  {frame.data.hex(' ').upper():23}"
             message = self._by_id.get(frame.arbitration_id)
-            if message is not None:
+            if frame.rejected is not None:
+                text += f"  (rejected: {frame.rejected})"
+            elif message is not None:
                 try:
                     values = self._decode(frame).values
                     text += f"  {message.name} " + " ".join(f"{k}={v:g}" for k, v in values.items())

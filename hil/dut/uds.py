@@ -7,6 +7,7 @@ its own implementation of each, so a disagreement shows up as a failing test.
 
 from __future__ import annotations
 
+import functools
 import time
 from typing import Any
 
@@ -72,8 +73,9 @@ def _security_algo(level: int, seed: bytes, params: Any = None) -> bytes:
 class PaddedAsciiCodec(udsoncan.DidCodec):
     """ASCII in a fixed-length field, right-padded with spaces; decodes without the padding."""
 
-    def __init__(self, length: int) -> None:
+    def __init__(self, length: int, did: int | None = None) -> None:
         self.length = length
+        self._what = "DID value" if did is None else f"DID 0x{did:04X}"
 
     def encode(self, value: Any) -> bytes:  # type: ignore[override]
         if not isinstance(value, str) or not value.isascii() or len(value) > self.length:
@@ -81,7 +83,14 @@ class PaddedAsciiCodec(udsoncan.DidCodec):
         return value.encode("ascii").ljust(self.length, b" ")
 
     def decode(self, payload: bytes) -> Any:
-        return payload.decode("ascii").rstrip(" ")
+        try:
+            return payload.decode("ascii").rstrip(" ")
+        except UnicodeDecodeError as exc:
+            # udsoncan passes a codec's error on as it is: this one names the DID and the bytes
+            raise ValueError(
+                f"malformed response: {self._what} is {payload.hex(' ')}, not ASCII text "
+                f"(byte {exc.start} is 0x{payload[exc.start]:02X})"
+            ) from None
 
     def __len__(self) -> int:
         return self.length
@@ -131,6 +140,52 @@ class TimedConnection(PythonIsoTpConnection):
         return frame
 
 
+_RESPONSE_ERRORS = (
+    udsoncan.exceptions.NegativeResponseException,
+    udsoncan.exceptions.InvalidResponseException,
+    udsoncan.exceptions.UnexpectedResponseException,
+    udsoncan.exceptions.TimeoutException,
+    ValueError,
+)
+
+
+class DiagnosticClient(Client):
+    """udsoncan's Client whose errors start with the service that was asked for.
+
+    udsoncan names the service of the response it got (an ECU answering a ReadDataByIdentifier with
+    a ClearDiagnosticInformation response reads "ClearDiagnosticInformation service ... unexpected"),
+    none for a response it cannot place or a timeout, and passes a DID codec's error on bare. The
+    exception keeps its type and its ``response``, so callers catching udsoncan's classes still do.
+    """
+
+    _asked: str | None = None
+
+    def send_request(self, request: udsoncan.Request, timeout: int = -1) -> udsoncan.Response | None:
+        self._asked = request.service.get_name() if request.service is not None else None
+        return super().send_request(request, timeout)
+
+
+def _naming_the_service(method: Any) -> Any:
+    @functools.wraps(method)
+    def named(self: DiagnosticClient, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except _RESPONSE_ERRORS as exc:
+            # a service that calls another (unlock_security_access) must not name it twice
+            if self._asked is not None and not getattr(exc, "_service_named", False):
+                exc.args = (f"{self._asked} request: {exc}", *exc.args[1:])
+                exc._service_named = True  # type: ignore[union-attr]
+            raise
+
+    return named
+
+
+for _name, _method in vars(Client).items():
+    if hasattr(_method, "_func_no_error_management"):  # udsoncan's mark on each service method
+        setattr(DiagnosticClient, _name, _naming_the_service(_method))
+del _name, _method
+
+
 def answer_times(client: Client) -> list[float]:
     """Seconds from each request to the ECU's first answer, oldest first (a client of ``make_uds_client``)."""
     if not isinstance(client.conn, TimedConnection):
@@ -144,7 +199,7 @@ def client_config() -> dict[str, Any]:
     config.update(
         {
             "data_identifiers": {
-                **{did: PaddedAsciiCodec(length) for did, length in DID_LENGTHS.items()},
+                **{did: PaddedAsciiCodec(length, did) for did, length in DID_LENGTHS.items()},
                 DID_SNAPSHOT_DC_VOLTAGE: ScaledCodec(2, 0.1),
                 DID_SNAPSHOT_SPEED: ScaledCodec(2, 1.0, signed=True),
                 DID_SNAPSHOT_TEMPERATURE: ScaledCodec(1, 1.0, offset=-40.0),
@@ -171,7 +226,7 @@ def make_uds_client(
     ecu_address: int,
     tester_address: int = TESTER_ADDRESS,
     config: dict[str, Any] | None = None,
-) -> Client:
+) -> DiagnosticClient:
     """A udsoncan Client to the ECU at ``ecu_address``; use it as a context manager (opens the
     ISO-TP stack on enter, closes it on exit). ``answer_times(client)`` gives its response times."""
     address = isotp.Address(
@@ -181,4 +236,4 @@ def make_uds_client(
         bus, notifier, address=address, params={"tx_padding": 0xAA, "stmin": 0, "blocksize": 0}
     )
     connection = TimedConnection(stack, name=f"uds-0x{ecu_address:02X}")
-    return Client(connection, config=config or client_config())
+    return DiagnosticClient(connection, config=config or client_config())

@@ -67,13 +67,49 @@ def test_wait_timeout_reports_the_last_frame(monitor):
     assert caught.value.last["ContactorState"] == 1
 
 
-def test_a_frame_that_does_not_decode_is_named(monitor):
+def test_a_frame_of_the_wrong_length_is_rejected_not_raised_into_the_test(monitor):
+    """A short INV_Status used to raise cantools' DecodeError from every read of the message."""
+    monitor.on_message_received(_status(1))
+    inv = DB.get_message_by_name("INV_Status")
+    monitor.on_message_received(can.Message(arbitration_id=inv.frame_id, data=b"\x01", is_extended_id=True))
     monitor.on_message_received(
-        can.Message(arbitration_id=STATUS.frame_id, data=b"\x01", is_extended_id=True)
+        can.Message(arbitration_id=STATUS.frame_id, data=_status(2).data + b"\x00", is_extended_id=True)
     )
-    with pytest.raises(ValueError, match=r"BMS_Status frame .* does not decode"):
-        monitor.latest("BMS_Status")
-    assert "does not decode" in monitor.dump(0.0, time.monotonic() + 1)
+    assert monitor.latest("INV_Status") is None
+    assert monitor.value("BMS_Status", "ContactorState") == 1
+    assert [f["ContactorState"] for f in monitor.frames("BMS_Status")] == [1]
+    assert monitor.rejects.counts == {"INV_Status": 1, "BMS_Status": 1}
+    dump = monitor.dump(0.0, time.monotonic() + 1)
+    assert "(rejected: INV_Status: 1 data bytes where the DBC has 8" in dump
+    assert "(rejected: BMS_Status: 9 data bytes where the DBC has 8" in dump
+
+
+def test_a_standard_frame_on_a_dbc_number_is_not_that_message(monitor):
+    monitor.on_message_received(can.Message(arbitration_id=0x7F3, data=bytes(8), is_extended_id=False))
+    monitor.on_message_received(
+        can.Message(arbitration_id=STATUS.frame_id & 0x7FF, data=bytes(8), is_extended_id=True)
+    )
+    assert monitor.rejects.counts == {}
+    fake = can.Message(arbitration_id=STATUS.frame_id, data=_status(3).data, is_extended_id=False)
+    monitor.on_message_received(fake)
+    assert monitor.latest("BMS_Status") is None
+    assert monitor.rejects.counts == {"BMS_Status": 1}
+
+
+def test_a_wait_goes_on_past_a_bad_frame_to_the_good_one(monitor):
+    def later():
+        time.sleep(0.05)
+        monitor.on_message_received(
+            can.Message(arbitration_id=STATUS.frame_id, data=b"\x02\x00", is_extended_id=True)
+        )
+        time.sleep(0.01)
+        monitor.on_message_received(_status(2))
+
+    thread = threading.Thread(target=later)
+    thread.start()
+    found = monitor.wait("BMS_Status", lambda f: f["ContactorState"] == 2, timeout_s=2.0, what="closed")
+    thread.join()
+    assert found["ContactorState"] == 2 and monitor.rejects.counts == {"BMS_Status": 1}
 
 
 def test_dump_shows_the_frames_of_a_window_decoded(monitor):

@@ -12,7 +12,7 @@ import cantools
 import pytest
 
 from sim.bench import SimulatedBench
-from sim.can_node import DBC_PATH, DriveFrames
+from sim.can_node import DBC_PATH, DriveCanNode, DriveFrames
 from sim.emulators import emulator_class
 from sim.plant.drive_plant import DrivePlant
 from sim.profile import load_profile
@@ -163,3 +163,22 @@ def test_a_fault_is_on_the_bus_within_a_few_ms_of_its_change(powered: SimulatedB
     assert change.active
     # the node sends what the plant produced every 5 ms; the rest is the test's own latency
     assert heard_s - change.t_s < 0.03, f"set at {change.t_s:.3f} s, heard at {heard_s:.3f} s"
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        # TSC1 to the drive in its low 29 bits, but a 37-bit identifier
+        can.Message(arbitration_id=(1 << 36) | 0x0C000027, data=[2, 0xFF, 0xFF, 155, 0xFF, 0xFF, 0xFF, 0xFF]),
+        can.Message(arbitration_id=0x0C000027, data=[2, 0xFF, 0xFF, 155, 0xFF, 0xFF, 0xFF, 0xFF, 0]),
+        can.Message(arbitration_id=0x0C000027, data=[2, 0xFF, 0xFF, 155, *[0xFF] * 60]),
+    ],
+)
+def test_the_drive_ignores_a_frame_no_bus_carries(bench: SimulatedBench, frame: can.Message) -> None:
+    """On the in-process bench a test's bus reaches the node with nothing between: 9 or 64 data bytes
+    or a 37-bit identifier were taken as a 30 % torque request."""
+    (node,) = [ecu for ecu in bench._ecus if isinstance(ecu, DriveCanNode)]
+    node._receive(frame)
+    assert bench.plant.vcu.torque_heard_s is None
+    node._receive(can.Message(arbitration_id=0x0C000027, data=[2, 0xFF, 0xFF, 155, 0xFF, 0xFF, 0xFF, 0xFF]))
+    assert bench.plant.vcu.torque_nm == pytest.approx(300.0)
