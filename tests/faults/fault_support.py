@@ -24,6 +24,11 @@ def energise(bench: Bench) -> int:
     bench.cellsim.set_cell_voltages([3.3] * 24)
     bench.cellsim.output_on()
     bench.dyno.set_speed(100.0)
+    # a query answered means every write before it on that line was taken: a fault armed next counts
+    # from here, not from writes still in flight (the dyno's ALL1 would clear an alarm set early)
+    bench.supply.measure_voltage()
+    bench.cellsim.outputs_enabled()
+    bench.dyno.read()
     return len(bench.service.command_log())
 
 
