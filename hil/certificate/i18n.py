@@ -57,8 +57,9 @@ _WORDS: dict[str, tuple[str, str]] = {
     # verdict section
     "overall": ("Overall verdict", "总判定"),
     "failed_measurements": ("Failed measurements", "不合格测量项"),
-    "failed_tests": ("Failed tests", "未通过测试项"),
+    "other_failures": ("Tests failed without a failed measurement", "未通过但无不合格测量项的测试项"),
     "none": ("none", "无"),
+    "colon": (": ", "："),
     # integrity
     "record_sha256": ("Record SHA-256", "记录 SHA-256"),
     "integrity_note": (

@@ -131,11 +131,11 @@ def _key_values(s: _Styles, rows: tuple[tuple[str, str], ...]) -> Table:
 
 def _story(v: View, s: _Styles) -> list:
     t = v.t
-    story: list = [s.p(t["title"], s.title), s.p(f"{t['serial']}: {v.unit[0][1]}", s.h3)]
+    story: list = [s.p(t["title"], s.title), s.p(f"{t['serial']}{t['colon']}{v.unit[0][1]}", s.h3)]
 
     story.append(s.p(t["verdict_heading"], s.h2))
     colour = "#1a7f37" if v.passed else "#c62828"
-    overall = markup(f"{t['overall']}: ", v.lang, bold=True)
+    overall = markup(f"{t['overall']}{t['colon']}", v.lang, bold=True)
     story.append(
         Paragraph(f'{overall}<font color="{colour}">{markup(v.verdict, v.lang, bold=True)}</font>', s.verdict)
     )
@@ -144,7 +144,7 @@ def _story(v: View, s: _Styles) -> list:
         for failure in v.failed_measurements or (t["none"],):
             story.append(s.p(f"• {failure}"))
         if v.failed_tests:
-            story.append(s.p(t["failed_tests"], s.h3))
+            story.append(s.p(t["other_failures"], s.h3))
             story.extend(s.p(f"• {failure}") for failure in v.failed_tests)
 
     story += [s.p(t["unit_heading"], s.h2), _key_values(s, v.unit)]
@@ -163,9 +163,8 @@ def _story(v: View, s: _Styles) -> list:
     widths.append(_WIDTH - sum(widths))
     for test in v.tests:
         story.append(s.p(f"{test.scenario} · {test.outcome}", s.h3))
-        about = (
-            f"{t['test']}: {test.node_id} · {t['attempt']} {test.attempt} · {t['duration']} {test.duration}"
-        )
+        about = f"{t['test']}{t['colon']}{test.node_id} · {t['attempt']} {test.attempt}"
+        about += f" · {t['duration']} {test.duration}"
         story.append(s.p(about))
         if not test.rows:
             story.append(s.p(t["no_measurements"]))
@@ -199,7 +198,9 @@ def render_pdf(view: View) -> bytes:
     styles = _Styles(view.lang)
     footer_style = ParagraphStyle("footer", parent=styles.cell, fontSize=7)
     footer = (
-        markup(f"{view.t['title']} · {view.unit[0][1]} · {view.t['record_sha256']}: ", view.lang)
+        markup(
+            f"{view.t['title']} · {view.unit[0][1]} · {view.t['record_sha256']}{view.t['colon']}", view.lang
+        )
         + f'<font name="{MONO_FONT}">{view.record_sha256}</font>'
     )
 

@@ -212,5 +212,5 @@ def verify(
             if len(diffs) > _MAX_DIFFERENCES:
                 result.problems.append(f"store: ... and {len(diffs) - _MAX_DIFFERENCES} more differences")
     else:
-        result.notes.append("not compared with the result store (no store record given)")
+        result.notes.append("not compared with the result store's record of the run (hil verify --db)")
     return result
