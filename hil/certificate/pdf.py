@@ -98,7 +98,7 @@ class _Styles:
 
 
 def _grid(data: list[list], widths: list[float], extra: list | None = None) -> Table:
-    table = Table(data, colWidths=widths, repeatRows=1)
+    table = Table(data, colWidths=widths, repeatRows=1, splitInRow=1)
     table.setStyle(
         TableStyle(
             [
@@ -116,7 +116,7 @@ def _grid(data: list[list], widths: list[float], extra: list | None = None) -> T
 
 def _key_values(s: _Styles, rows: tuple[tuple[str, str], ...]) -> Table:
     data = [[s.p(label, s.head), s.p(value, s.cell)] for label, value in rows]
-    table = Table(data, colWidths=[55 * mm, 120 * mm], hAlign="LEFT")
+    table = Table(data, colWidths=[55 * mm, 120 * mm], hAlign="LEFT", splitInRow=1)
     table.setStyle(
         TableStyle(
             [

@@ -170,15 +170,13 @@ def verify(
                 f"{MANIFEST_FILE} lists {manifest['files'][name]})"
             )
 
-    record = None
-    if RECORD_FILE in contents:
-        try:
-            record = json.loads(contents[RECORD_FILE].decode("utf-8"))
-            digest = record_hash(record)
-        except (UnicodeDecodeError, ValueError, TypeError) as exc:
-            result.problems.append(f"{RECORD_FILE}: not a record ({exc})")
-            record = None
-    if record is None:
+    if RECORD_FILE not in contents:
+        return result
+    try:
+        record = json.loads(contents[RECORD_FILE].decode("utf-8"))
+        digest = record_hash(record)
+    except (UnicodeDecodeError, ValueError) as exc:
+        result.problems.append(f"{RECORD_FILE}: not a record ({exc})")
         return result
     result.record_sha256 = digest
     if sha256(contents[RECORD_FILE]) != digest:

@@ -33,7 +33,7 @@ class Row:
 
 
 @dataclass(frozen=True)
-class TestBlock:
+class ScenarioBlock:
     scenario: str
     node_id: str
     outcome_code: str
@@ -58,7 +58,7 @@ class View:
     run: tuple[tuple[str, str], ...]
     bench: tuple[tuple[str, str], ...]
     instruments: tuple[tuple[str, ...], ...]
-    tests: tuple[TestBlock, ...]
+    tests: tuple[ScenarioBlock, ...]
 
 
 def _need(mapping: Any, key: str, where: str) -> Any:
@@ -104,22 +104,24 @@ def build(record: dict[str, Any], record_sha256: str, lang: str) -> View:
     t = words(lang)
     run = _need(record, "run", "record")
     unit = _need(record, "unit", "record")
+    for key in ("attempt", "started", "kind"):
+        _need(run, key, "run")
+    _need(unit, "serial", "unit")
     if run.get("complete") is not True:
         raise CertificateError(
             f"record: run {run.get('id')}: not complete (outcome {run.get('outcome')}): no certificate"
         )
-    for key in ("attempt", "started", "kind"):
-        _need(run, key, "run")
-    _need(unit, "serial", "unit")
 
     failed_measurements: list[str] = []
     failed_tests: list[str] = []
-    blocks: list[TestBlock] = []
+    blocks: list[ScenarioBlock] = []
     for i, test in enumerate(_list(record, "tests", "record")):
         where = f"tests[{i}]"
-        node_id = _need(test, "node_id", where)
-        scenario = test.get("scenario") or node_id
+        node_id = text(_need(test, "node_id", where))
+        scenario = text(test.get("scenario") or node_id)
         outcome = _need(test, "outcome", where)
+        if not isinstance(outcome, str):
+            raise CertificateError(f"record: {where}.outcome: {outcome!r} is not a test outcome")
         rows = []
         for j, m in enumerate(_list(test, "measurements", where)):
             mwhere = f"{where}.measurements[{j}]"
@@ -131,7 +133,7 @@ def build(record: dict[str, Any], record_sha256: str, lang: str) -> View:
                 failed_measurements.append(_failure(scenario, m))
             rows.append(
                 Row(
-                    name=m["name"],
+                    name=text(m["name"]),
                     value=text(m.get("value")),
                     unit=text(m.get("unit")),
                     low=text(m.get("low")),
@@ -145,8 +147,10 @@ def build(record: dict[str, Any], record_sha256: str, lang: str) -> View:
         if outcome in _FAILED_OUTCOMES and not any(row.verdict_code == "fail" for row in rows):
             failed_tests.append(f"{scenario} ({term(t, 'outcome', outcome)})")
         duration = test.get("duration_s")
+        if duration is not None and (isinstance(duration, bool) or not isinstance(duration, int | float)):
+            raise CertificateError(f"record: {where}.duration_s: {duration!r} is not a number of seconds")
         blocks.append(
-            TestBlock(
+            ScenarioBlock(
                 scenario=scenario,
                 node_id=node_id,
                 outcome_code=outcome,
@@ -184,12 +188,11 @@ def build(record: dict[str, Any], record_sha256: str, lang: str) -> View:
         (t["bench_file"], text(run.get("bench_file"))),
         (t["bench_sha256"], text(run.get("bench_sha256"))),
     )
-    instruments = tuple(
-        tuple(
-            text(inst.get(key)) for key in ("name", "kind", "driver", "identity", "serial", "calibration_due")
-        )
-        for inst in _list(record, "instruments", "record")
-    )
+    instruments = []
+    for i, inst in enumerate(_list(record, "instruments", "record")):
+        _need(inst, "name", f"instruments[{i}]")
+        keys = ("name", "kind", "driver", "identity", "serial", "calibration_due")
+        instruments.append(tuple(text(inst.get(key)) for key in keys))
     return View(
         lang=lang,
         t=t,
@@ -201,6 +204,6 @@ def build(record: dict[str, Any], record_sha256: str, lang: str) -> View:
         unit=unit_rows,
         run=tuple(run_rows),
         bench=bench_rows,
-        instruments=instruments,
+        instruments=tuple(instruments),
         tests=tuple(blocks),
     )

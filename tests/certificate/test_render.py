@@ -166,3 +166,11 @@ def test_rendering_a_13_scenario_eol_record_takes_under_a_second(tmp_path: Path)
     write_certificates(record, tmp_path / "timed")
     elapsed = time.perf_counter() - started
     assert elapsed < 1.0, f"{elapsed:.2f} s"
+
+
+def test_a_string_taller_than_a_page_splits_over_pages(record: dict, write) -> None:
+    record["run"]["operator"] = "word " * 3000
+    record["tests"][0]["measurements"][0]["clause"] = "条" * 20000
+    out = write(record)
+    for lang in ("en", "zh"):
+        assert len(pypdf.PdfReader(out / f"certificate.{lang}.pdf").pages) > 5

@@ -174,3 +174,40 @@ def test_cli_without_a_store_module_says_so(record: dict, write, monkeypatch: py
     result = CliRunner().invoke(cli.main, ["verify", str(out), "--db", "results/x.sqlite"])
     assert result.exit_code == 2
     assert "--db results/x.sqlite: the result store cannot be opened here" in result.output
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"\xff\xfe", b"NaN", b"[]", b'{"run": 1, "unit": {}}', b'{"run": {}, "unit": 1}'],
+    ids=["not-utf8", "nan", "list", "run-not-mapping", "unit-not-mapping"],
+)
+def test_a_record_json_that_is_no_record_is_a_mismatch_not_a_crash(
+    record: dict, write, content: bytes
+) -> None:
+    out = write(record)
+    (out / "record.json").write_bytes(content)
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["files"]["record.json"] = hashlib.sha256(content).hexdigest()
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    result = verify(out, record)
+    assert not result.ok
+    assert any(p.startswith("record.json") or "SHA-256" in p for p in result.problems), result.problems
+
+
+def test_a_malformed_record_from_a_test_or_instrument_entry_is_named(record: dict, write) -> None:
+    out = write(record)
+    for where, damage in (
+        ("tests[2].duration_s", ("tests", 2, "duration_s", "12 s")),
+        ("instruments[1]", None),
+    ):
+        forged = copy.deepcopy(record)
+        if damage:
+            forged[damage[0]][damage[1]][damage[2]] = damage[3]
+        else:
+            forged["instruments"][1] = "SIM-PA-0001"
+        data = json.dumps(forged, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+        (out / "record.json").write_bytes(data)
+        result = verify(out)
+        assert any(p.startswith("record.json: cannot be rendered") and where in p for p in result.problems), (
+            result.problems
+        )
