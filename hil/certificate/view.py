@@ -1,4 +1,9 @@
-"""What a certificate shows, worked out once from the run record for both the HTML and the PDF."""
+"""What a certificate shows, worked out once from the run record for both the HTML and the PDF.
+
+The verdict is PASS only when the run's outcome is pass, no measurement's verdict is fail and no test
+failed or errored; a marginal measurement passes. A FAIL names every failed measurement (scenario, name,
+value, limits) and every failed test that has no failed measurement to name it.
+"""
 
 from __future__ import annotations
 
