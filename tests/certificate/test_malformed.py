@@ -12,8 +12,7 @@ from hypothesis import strategies as st
 from hil.certificate.html import render_html
 from hil.certificate.pdf import render_pdf
 from hil.certificate.view import CertificateError, build
-
-from .conftest import make_record
+from tests.certificate.conftest import make_record
 
 RECORD = make_record(scenarios=3)
 JSON = st.recursive(

@@ -15,8 +15,7 @@ import pytest
 from hil.certificate import CertificateError, write_certificates
 from hil.certificate.i18n import words
 from hil.results.record import record_hash
-
-from .conftest import SERIAL, fail, make_record
+from tests.certificate.conftest import SERIAL, fail, make_record
 
 FILES = [
     "certificate.en.html",

@@ -13,8 +13,7 @@ from click.testing import CliRunner
 from hil import cli
 from hil.certificate import CERTIFICATE_FILES, verify
 from hil.results.record import record_hash
-
-from .conftest import fail
+from tests.certificate.conftest import fail
 
 ALL_FILES = [*CERTIFICATE_FILES, "record.json", "manifest.json"]
 
