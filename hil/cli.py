@@ -312,3 +312,47 @@ def soak(
         sys.exit(2)
     click.echo(result.report())
     sys.exit(0 if result.clean else 1)
+
+
+def _store_record(db_url: str, run_id: int) -> dict:
+    """The store's record of run ``run_id``, read the way a certificate is made (``Store.run_record``)."""
+    try:
+        from hil.results.store import Store
+    except ImportError as exc:
+        raise HilError(f"--db {db_url}: the result store cannot be opened here ({exc})") from exc
+    with Store(db_url) as store:
+        return store.run_record(run_id)
+
+
+def _certificate_run_id(certificate: Path) -> int | None:
+    import json
+
+    directory = certificate if certificate.is_dir() else certificate.parent
+    try:
+        run_id = json.loads((directory / "record.json").read_text(encoding="utf-8"))["run"]["id"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # verify reports the damaged record; there is no run to look up
+    return run_id if isinstance(run_id, int) else None
+
+
+@main.command("verify")
+@click.argument("certificate", type=click.Path(exists=True, path_type=Path))
+@click.option("--db", "db_url", default=None, help="result store to compare with (path or URL)")
+def verify_command(certificate: Path, db_url: str | None) -> None:
+    """Check a certificate (its directory or any file in it): every file against manifest.json, the record
+    hash each one prints against record.json, and with --db the store's record of the run.
+
+    Prints MATCH or MISMATCH with what differs; exit 0 on MATCH, 1 on MISMATCH, 2 when it cannot check.
+    """
+    from hil.certificate import verify
+
+    try:
+        run_id = _certificate_run_id(certificate) if db_url is not None else None
+        # a record.json naming no run is a mismatch verify reports; there is nothing to look up
+        store_record = _store_record(db_url, run_id) if db_url is not None and run_id is not None else None
+        result = verify(certificate, store_record)
+    except HilError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    click.echo(result.report())
+    sys.exit(0 if result.ok else 1)

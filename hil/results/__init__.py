@@ -1,0 +1,1 @@
+"""The result record and its store."""
