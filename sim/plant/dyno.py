@@ -57,6 +57,11 @@ class DynoModel:
     def update(self, dt_s: float, speed_rad_s: float) -> float:
         """The absorbed torque for the next step."""
         limit = self.rating.torque_nm
+        if self.alarms_enabled:
+            # the controller keeps its own torque inside the alarm level the bench programmed [E]: a
+            # speed step accelerates the shaft at that torque instead of tripping the alarm, which is
+            # left to flag what the dyno did not command (speed or power driven from the shaft)
+            limit = min(limit, self.alarm_torque_nm)
         if self.mode == SPEED:
             error = speed_rad_s - self.speed_set_rpm * math.pi / 30.0
             proportional = self.tuning.speed_kp_nm_per_rad_s * error

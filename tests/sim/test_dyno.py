@@ -9,6 +9,7 @@ import pytest
 from sim.bench import SimulatedBench
 from sim.emulators import emulator_class
 from sim.plant.drive_plant import DrivePlant
+from sim.plant.dyno import DynoModel, DynoRating, DynoTuning
 from sim.profile import load_profile
 from tests.sim.conftest import INSTRUMENTS, PACK_V, VCU_ADDRESS, wait_for
 
@@ -198,3 +199,21 @@ def test_unknown_and_out_of_rating_commands_are_ignored_and_logged(connect, benc
         ("Q1", ["abc"], -104),
     ]
     assert records[3]["header"] == "OD1"
+
+
+def test_speed_step_stays_inside_the_programmed_torque_alarm() -> None:
+    """A speed step from standstill saturates the speed loop; with alarms programmed at 1200 N·m
+    the controller accelerates at that torque and the alarm stays clear (without alarms, at the
+    rating, 1500 N·m)."""
+    inertia = 0.9  # kg·m², motor and output side
+    for enabled, ceiling in ((True, 1200.0), (False, 1500.0)):
+        dyno = DynoModel(DynoRating(8000.0, 1500.0, 250.0), DynoTuning(50.0, 500.0, 0.005))
+        dyno.alarm_torque_nm, dyno.alarms_enabled = 1200.0, enabled
+        dyno.hold_speed(-1500.0)  # absorbing torque brakes positive rotation: drive it negative
+        speed, peak = 0.0, 0.0
+        for _ in range(2000):
+            torque = dyno.update(1e-3, speed)
+            speed -= torque / inertia * 1e-3
+            dyno.check(speed * 30.0 / math.pi)
+            peak = max(peak, abs(torque))
+        assert peak == pytest.approx(ceiling) and not dyno.alarm
