@@ -108,6 +108,8 @@ def bench_safe(bench_file: str) -> None:
     config = _load_or_exit(bench_file)
     the_bench = Bench(config)
     click.echo(f"bench {config.name} ({config.path}): safe state")
+    # each step is reported below, once; the safe state's own log lines would repeat them
+    logging.getLogger("hil.safe_state").addHandler(logging.NullHandler())
 
     def report(name: str, error: str | None) -> None:
         click.echo(f"{name:<10} {'ok' if error is None else 'FAILED: ' + error}", err=error is not None)
