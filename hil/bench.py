@@ -134,7 +134,7 @@ class Bench:
                 self.instruments[name] = Guarded(driver, self.config.limits(name))
             self._install_signal_handlers()
             if self.config.safe_state.guardian:
-                self.guardian = Guardian(self.config, self.resources, self.record_dir)
+                self.guardian = Guardian(self.config, self.resources, self.record_dir, self._end_run)
                 self.guardian.start()
         except BaseException:
             self.close()
@@ -152,6 +152,15 @@ class Bench:
             # Ctrl-C stays Python's own KeyboardInterrupt, installed also where it was ignored
             handler = signal.default_int_handler if signum == signal.SIGINT else terminate
             self._previous_handlers[signum] = signal.signal(signum, handler)
+
+    def _end_run(self, reason: str) -> None:
+        """The run must not drive on against a bench the guardian made safe behind its back: end it
+        as SIGTERM does, in the main thread, where the test runs (a signal sent to the process may be
+        taken by any thread, and would not wake a main thread asleep in a dwell)."""
+        if self._previous_handlers:
+            signal.pthread_kill(threading.main_thread().ident, signal.SIGTERM)
+        else:
+            log.error("%s: this run cannot be stopped from here; stop it", reason)
 
     def add_safe_state_hook(self, hook: Callable[[], None]) -> Callable[[], None]:
         """Run ``hook`` first whenever the bench goes to its safe state (stop a plant-model loop, zero

@@ -9,9 +9,9 @@ its stdin every ``HEARTBEAT_S`` from a thread:
 - ``stop`` (the run closed the bench after its own safe state): the guardian exits without acting;
 - end of file (the run died: every copy of the pipe's write end is gone) or a new parent (the run
   died and the guardian was re-parented): it acts at once;
-- nothing for ``safe_state.heartbeat_timeout_s`` (the run is stopped or hung): it acts, then sends
-  the run SIGTERM, so that a run resumed later ends through its own safe state instead of driving
-  on against a bench that was made safe behind its back.
+- nothing for ``safe_state.heartbeat_timeout_s`` (the run is stopped or hung): it acts, and tells
+  the run so on its stdout; a run resumed later hears it and ends through its own safe state
+  instead of driving on against a bench that was made safe behind its back.
 
 Acting is ``hil.safe_state.run_safe_state`` (the same steps in the same order) over connections the
 guardian opens only then: until it acts it holds no session, so it never disturbs the run's
@@ -22,7 +22,8 @@ a second session to the instrument. It logs what it did to ``guardian.log`` and 
 
 Protocol: the run starts ``python -m hil.guardian`` and writes one JSON line to its stdin
 (``config``: the bench config as data, ``resources``, ``run_pid``, ``record_dir``); the guardian
-answers one JSON line on stdout, ``{"ready": {"pid": ...}}``, and then reads beats.
+answers one JSON line on stdout, ``{"ready": {"pid": ...}}``, and then reads beats; after acting it
+writes ``{"acted": {"reason": ..., "record": ...}}`` there and exits.
 """
 
 from __future__ import annotations
@@ -67,8 +68,17 @@ class Guardian:
     """The run's handle on its guardian: ``start()`` once the instruments are open, ``stop()`` after
     the run's own safe state."""
 
-    def __init__(self, config: BenchConfig, resources: dict[str, str], record_dir: Path) -> None:
+    def __init__(
+        self,
+        config: BenchConfig,
+        resources: dict[str, str],
+        record_dir: Path,
+        on_acted: Callable[[str], None] | None = None,
+    ) -> None:
+        """``on_acted`` hears, in the heartbeat thread, why the guardian made the bench safe while
+        this run was stopped or hung, once the run goes on."""
         self.config = config
+        self.on_acted = on_acted
         self.resources = dict(resources)
         self.record_dir = Path(record_dir).resolve()
         self._process: subprocess.Popen[bytes] | None = None
@@ -151,16 +161,40 @@ class Guardian:
         return True
 
     def _beat(self) -> None:
-        # a stop signal must reach the main thread, where it interrupts the test: one this thread
-        # took (a signal sent while the run was stopped goes to whichever thread runs first) would
-        # leave the main thread asleep
+        # a stop signal must be taken by the main thread, where it interrupts the test: one this
+        # thread took (a signal sent to a stopped run goes to whichever thread runs first) would
+        # leave the main thread asleep in its dwell
         signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
         while self._beating.is_set():
             if not self._send(b"beat\n"):
                 if self._beating.is_set():
-                    log.error("guardian pid %s no longer listens: the bench is unguarded", self.pid)
+                    self._gone()
                 return
             time.sleep(HEARTBEAT_S)
+
+    def _gone(self) -> None:
+        """The guardian stopped listening: it acted on a run it took for hung, or it died."""
+        assert self._process is not None and self._process.stdout is not None
+        said = b""
+        with selectors.DefaultSelector() as selector:
+            selector.register(self._process.stdout, selectors.EVENT_READ)
+            deadline = time.monotonic() + STOP_TIMEOUT_S
+            while time.monotonic() < deadline and selector.select(deadline - time.monotonic()):
+                chunk = os.read(self._process.stdout.fileno(), 4096)
+                if not chunk:
+                    break
+                said += chunk
+        acted = None
+        for line in said.splitlines():
+            with contextlib.suppress(json.JSONDecodeError, AttributeError):
+                acted = json.loads(line).get("acted") or acted
+        if not isinstance(acted, dict):
+            log.error("guardian pid %s exited: the bench is unguarded for the rest of this run", self.pid)
+            return
+        reason = f"the guardian made the bench safe while this run was stopped ({acted.get('reason')})"
+        log.error("%s; record %s", reason, acted.get("record"))
+        if self.on_acted is not None:
+            self.on_acted(reason)
 
     def stop(self) -> None:
         """Tell the guardian the run ended through its own safe state; it exits without acting."""
@@ -320,9 +354,10 @@ def main() -> int:
         log.error("safe state incomplete (%s); record %s", "; ".join(failed), path)
     else:
         log.warning("bench %s in its safe state; record %s", config.name, path)
-    if hung:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(run_pid, signal.SIGTERM)
+    if hung:  # a run resumed hears it (see Guardian._gone); a dead one has closed the pipe
+        said = json.dumps({"acted": {"reason": reason, "record": str(path)}}) + "\n"
+        with contextlib.suppress(OSError):
+            os.write(sys.stdout.fileno(), said.encode())
     return 1
 
 

@@ -104,7 +104,7 @@ def test_sigstop_of_the_run_makes_the_guardian_act_within_the_heartbeat_timeout(
             record = _record(tmp_path)
             assert record["complete"] and "no heartbeat" in record["reason"], record
             wait_for(lambda: not alive(guardian), 30, "guardian exits after acting")
-            # resumed, the run does not drive on: the guardian's SIGTERM ends it through its own safe state
+            # resumed, the run does not drive on: told what the guardian did, it ends by its own safe state
             os.killpg(run.pid, signal.SIGCONT)
             out, _ = run.communicate(timeout=120)
             assert "BenchTerminated" in out, out
