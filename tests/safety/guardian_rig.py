@@ -113,7 +113,9 @@ def bench_copy(source: str, target: Path, safe_state: dict[str, Any], free: bool
 
 @contextlib.contextmanager
 def served(bench: Path, log: Path) -> Iterator[subprocess.Popen]:
-    """``hil-sim serve`` on ``bench``: instruments that outlive any run, as a lab bench's do."""
+    """``hil-sim serve`` on ``bench``: instruments that outlive any run, as a lab bench's do. A
+    connection to the analyzer (which no safe state touches) is held throughout: a served bench
+    power-cycles itself when its last client leaves, which a lab bench whose run died does not."""
     server = subprocess.Popen(
         [sys.executable, "-m", "sim", "serve", "--bench", str(bench), "--log", str(log)],
         cwd=ROOT,
@@ -130,7 +132,9 @@ def served(bench: Path, log: Path) -> Iterator[subprocess.Popen]:
             assert line or server.poll() is None, "".join(seen)
             seen.append(line)
             assert time.monotonic() < deadline, "".join(seen)
-        yield server
+        analyzer = yaml.safe_load(bench.read_text(encoding="utf-8"))["instruments"]["analyzer"]["resource"]
+        with socket.create_connection(("127.0.0.1", int(analyzer.split("::")[2])), timeout=10):
+            yield server
     finally:
         server.send_signal(signal.SIGTERM)
         try:

@@ -31,8 +31,8 @@ def _hil(*args: str) -> subprocess.CompletedProcess:
     )
 
 
-def _energise(bench) -> None:
-    """As a run killed mid-scenario leaves it (sessions of its own, then dropped)."""
+def _energise(bench) -> dict:
+    """As a run stopped mid-scenario leaves it; its sessions stay open (closed by the caller)."""
     config = load_bench(bench)
     drivers, failed = open_drivers(config, {})
     assert not failed, failed
@@ -50,43 +50,52 @@ def _energise(bench) -> None:
         while supply.measure_voltage() < 590 or dyno.read().speed_rpm < 1400:
             assert time.monotonic() < deadline, "bench not energised within 30 s"
             time.sleep(0.05)
-    finally:
-        for driver in drivers.values():
-            driver.close()
+    except BaseException:
+        _close(drivers)
+        raise
+    return drivers
+
+
+def _close(drivers: dict) -> None:
+    for driver in drivers.values():
+        driver.close()
 
 
 def test_check_reports_an_energised_bench_and_safe_brings_it_down(tmp_path):
     bench = bench_copy("sim-remote.yaml", tmp_path / "bench.yaml", {}, free=True)
     log = tmp_path / "commands.jsonl"
     with served(bench, log):
-        _energise(bench)
-        check = _hil("check", "--bench", str(bench))
-        assert check.returncode == 1, check.stdout + check.stderr
-        energised = {
-            line.split(":")[0].removeprefix("ENERGISED "): line
-            for line in check.stderr.splitlines()
-            if line.startswith("ENERGISED ")
-        }
-        assert set(energised) == {"supply", "eload", "dyno"}, check.stderr
-        assert "output on" in energised["supply"] and " V at the output" in energised["supply"]
-        assert "shaft turning at 1" in energised["dyno"] and "load on" in energised["eload"]
-        assert f"hil bench safe --bench {bench}" in check.stderr
-        row = next(line for line in check.stdout.splitlines() if line.startswith("supply "))
-        assert "ENERGISED" in row
+        drivers = _energise(bench)
+        try:
+            check = _hil("check", "--bench", str(bench))
+            assert check.returncode == 1, check.stdout + check.stderr
+            energised = {
+                line.split(":")[0].removeprefix("ENERGISED "): line
+                for line in check.stderr.splitlines()
+                if line.startswith("ENERGISED ")
+            }
+            assert set(energised) == {"supply", "eload", "dyno"}, check.stderr
+            assert "output on" in energised["supply"] and " V at the output" in energised["supply"]
+            assert "shaft turning at 1" in energised["dyno"] and "load on" in energised["eload"]
+            assert f"hil bench safe --bench {bench}" in check.stderr
+            row = next(line for line in check.stdout.splitlines() if line.startswith("supply "))
+            assert "ENERGISED" in row
 
-        before = len(records(log))
-        safe = _hil("safe", "--bench", str(bench))
-        assert safe.returncode == 0, safe.stdout + safe.stderr
-        reported = [line.split()[0] for line in safe.stdout.splitlines()[1:-1]]
-        assert reported == ["dyno", "eload", "isofault", "tempsim", "supply", "cellsim"], safe.stdout
-        assert all(line.split()[1] == "ok" for line in safe.stdout.splitlines()[1:-1]), safe.stdout
-        assert safe.stdout.rstrip().endswith("safe state reached")
-        assert first_sequence(state_changes(records(log)[before:])) == SAFE_STATE_TAIL
-        outputs_off(state_changes(records(log)))
+            before = len(records(log))
+            safe = _hil("safe", "--bench", str(bench))
+            assert safe.returncode == 0, safe.stdout + safe.stderr
+            reported = [line.split()[0] for line in safe.stdout.splitlines()[1:-1]]
+            assert reported == ["dyno", "eload", "isofault", "tempsim", "supply", "cellsim"], safe.stdout
+            assert all(line.split()[1] == "ok" for line in safe.stdout.splitlines()[1:-1]), safe.stdout
+            assert safe.stdout.rstrip().endswith("safe state reached")
+            assert first_sequence(state_changes(records(log)[before:])) == SAFE_STATE_TAIL
+            outputs_off(state_changes(records(log)))
 
-        again = _hil("check", "--bench", str(bench))
-        assert again.returncode == 0, again.stdout + again.stderr
-        assert "ENERGISED" not in again.stdout + again.stderr
+            again = _hil("check", "--bench", str(bench))
+            assert again.returncode == 0, again.stdout + again.stderr
+            assert "ENERGISED" not in again.stdout + again.stderr
+        finally:
+            _close(drivers)
 
 
 def test_safe_names_each_instrument_it_cannot_reach(tmp_path):
