@@ -22,7 +22,8 @@ import pyvisa
 
 from hil.config import BenchConfig, load_bench
 from hil.errors import BenchConfigError, CanOpenError, HilError
-from hil.safe_state import run_safe_state
+from hil.guardian import Guardian
+from hil.safe_state import energised, run_safe_state, shielded
 from hil.safety import Guarded
 from instruments.base import Identity, Instrument
 from instruments.errors import InstrumentError
@@ -39,7 +40,11 @@ def _resource_manager() -> pyvisa.ResourceManager:
 
 
 class BenchTerminated(KeyboardInterrupt):
-    """SIGTERM, handled like Ctrl-C so every path out runs the safe state."""
+    """SIGTERM or SIGHUP, handled like Ctrl-C so every path out runs the safe state."""
+
+
+# SIGINT too: a background job of a non-interactive shell starts with SIGINT ignored
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
 
 
 @dataclass
@@ -49,6 +54,7 @@ class InstrumentStatus:
     resource: str
     identity: Identity | None
     error: str | None
+    energised: str | None = None  # what holds it out of its safe state
 
 
 def start_service(config: BenchConfig, options: dict[str, Any]) -> Any:
@@ -77,8 +83,16 @@ def start_service(config: BenchConfig, options: dict[str, Any]) -> Any:
 class Bench:
     """Open with ``with Bench.from_file("benches/sim.yaml") as bench:``; instruments are attributes."""
 
-    def __init__(self, config: BenchConfig, *, service_options: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        config: BenchConfig,
+        *,
+        service_options: dict[str, Any] | None = None,
+        record_dir: str | Path = Path("reports") / "guardian",
+    ) -> None:
         self.config = config
+        self.record_dir = Path(record_dir)
+        self.guardian: Guardian | None = None
         self.service_options = {
             **(config.simulator.options if config.simulator else {}),
             **(service_options or {}),
@@ -88,7 +102,7 @@ class Bench:
         self.can_kwargs = dict(config.can)
         self._drivers: dict[str, Instrument] = {}
         self.instruments: dict[str, Guarded] = {}
-        self._previous_sigterm: Any = None
+        self._previous_handlers: dict[int, Any] = {}
         self._buses: list[can.BusABC] = []
         self._safe_state_hooks: list[Callable[[], None]] = []
 
@@ -118,20 +132,35 @@ class Bench:
                 )
                 self._drivers[name] = driver
                 self.instruments[name] = Guarded(driver, self.config.limits(name))
-            self._install_sigterm()
+            self._install_signal_handlers()
+            if self.config.safe_state.guardian:
+                self.guardian = Guardian(self.config, self.resources, self.record_dir, self._end_run)
+                self.guardian.start()
         except BaseException:
             self.close()
             raise
         return self
 
-    def _install_sigterm(self) -> None:
+    def _install_signal_handlers(self) -> None:
         if threading.current_thread() is not threading.main_thread():
             return
 
         def terminate(signum: int, frame: Any) -> None:
-            raise BenchTerminated(f"signal {signum}")
+            raise BenchTerminated(f"signal {signum} ({signal.Signals(signum).name})")
 
-        self._previous_sigterm = signal.signal(signal.SIGTERM, terminate)
+        for signum in STOP_SIGNALS:
+            # Ctrl-C stays Python's own KeyboardInterrupt, installed also where it was ignored
+            handler = signal.default_int_handler if signum == signal.SIGINT else terminate
+            self._previous_handlers[signum] = signal.signal(signum, handler)
+
+    def _end_run(self, reason: str) -> None:
+        """The run must not drive on against a bench the guardian made safe behind its back: end it
+        as SIGTERM does, in the main thread, where the test runs (a signal sent to the process may be
+        taken by any thread, and would not wake a main thread asleep in a dwell)."""
+        if self._previous_handlers:
+            signal.pthread_kill(threading.main_thread().ident, signal.SIGTERM)
+        else:
+            log.error("%s: this run cannot be stopped from here; stop it", reason)
 
     def add_safe_state_hook(self, hook: Callable[[], None]) -> Callable[[], None]:
         """Run ``hook`` first whenever the bench goes to its safe state (stop a plant-model loop, zero
@@ -141,24 +170,29 @@ class Bench:
         return lambda: self._safe_state_hooks.remove(hook) if hook in self._safe_state_hooks else None
 
     def safe_state(self) -> None:
-        for hook in list(self._safe_state_hooks):
-            try:
-                hook()
-            except Exception as exc:  # the instruments' own safe state matters more than this hook
-                log.error("safe state: hook %s failed: %s", getattr(hook, "__qualname__", hook), exc)
-        if self._drivers:
-            locks = {name: guarded.lock for name, guarded in self.instruments.items()}
-            try:
-                run_safe_state(self._drivers, self.config.safe_state, locks)
-            finally:
-                for guarded in self.instruments.values():
-                    guarded.rearm()
+        with shielded():  # a second Ctrl-C or SIGTERM waits until every instrument is safe
+            for hook in list(self._safe_state_hooks):
+                try:
+                    hook()
+                except Exception as exc:  # the instruments' own safe state matters more than this hook
+                    log.error("safe state: hook %s failed: %s", getattr(hook, "__qualname__", hook), exc)
+            if self._drivers:
+                locks = {name: guarded.lock for name, guarded in self.instruments.items()}
+                try:
+                    run_safe_state(self._drivers, self.config.safe_state, locks)
+                finally:
+                    for guarded in self.instruments.values():
+                        guarded.rearm()
 
     def close(self) -> None:
-        """Safe state, then release everything; safe to call twice."""
+        """Safe state, then the guardian told to stand down, then release everything; safe to call
+        twice."""
         try:
             self.safe_state()
         finally:
+            if self.guardian is not None:
+                self.guardian.stop()
+                self.guardian = None
             for bus in self._buses:
                 bus.shutdown()
             self._buses.clear()
@@ -172,9 +206,10 @@ class Bench:
             if self.service is not None:
                 self.service.stop()
                 self.service = None
-            if self._previous_sigterm is not None:
-                signal.signal(signal.SIGTERM, self._previous_sigterm)
-                self._previous_sigterm = None
+            for signum, handler in self._previous_handlers.items():
+                if handler is not None:  # None: a handler not set from Python, which cannot be put back
+                    signal.signal(signum, handler)
+            self._previous_handlers.clear()
 
     def __enter__(self) -> Bench:
         return self.open()
@@ -243,7 +278,8 @@ class Bench:
         try:
             identity = driver.identify()
             driver.check_errors()
-            return InstrumentStatus(name, cfg.driver, resource, identity, None)
+            state = energised(driver, self.config.safe_state)
+            return InstrumentStatus(name, cfg.driver, resource, identity, None, state)
         except InstrumentError as exc:
             return InstrumentStatus(name, cfg.driver, resource, None, exc.detail)
         finally:

@@ -45,7 +45,9 @@ def _table(rows: list[list[str]]) -> str:
 def bench_check(bench_file: str) -> None:
     """Connect to every instrument and the CAN bus; print who answers.
 
-    Exit 0 when all answer, 1 with one line per failing instrument otherwise, 2 on a bad bench file.
+    Exit 0 when all answer and the bench is in its safe state; 1 with one line per failing or
+    energised instrument otherwise (supply output on or charged, shaft turning, load on ...); 2 on a
+    bad bench file.
     """
     try:
         config = load_bench(bench_file)
@@ -62,7 +64,7 @@ def bench_check(bench_file: str) -> None:
         sys.exit(2)
     finally:
         the_bench.close()
-    rows = [["instrument", "driver", "identity", "serial", "calibration due", "envelope"]]
+    rows = [["instrument", "driver", "identity", "serial", "calibration due", "state", "envelope"]]
     for status in statuses:
         cfg = config.instruments[status.name]
         rows.append(
@@ -72,6 +74,7 @@ def bench_check(bench_file: str) -> None:
                 _identity(status),
                 _serial(status, cfg.serial),
                 f"{cfg.calibration_due}" + ("  PAST DUE" if cfg.calibration_due < today else ""),
+                "-" if status.identity is None else ("ENERGISED" if status.energised else "safe"),
                 _envelope(config, status.name),
             ]
         )
@@ -83,7 +86,45 @@ def bench_check(bench_file: str) -> None:
         click.echo(f"FAILED {status.name} ({status.resource}): {status.error}", err=True)
     if can_error is not None:
         click.echo(f"FAILED can ({_can_line(the_bench.can_kwargs)}): {can_error}", err=True)
-    sys.exit(1 if failures or can_error else 0)
+    live = [s for s in statuses if s.energised]
+    for status in live:
+        click.echo(f"ENERGISED {status.name}: {status.energised}", err=True)
+    if live:
+        click.echo(f"the bench is not in its safe state: hil bench safe --bench {bench_file}", err=True)
+    sys.exit(1 if failures or can_error or live else 0)
+
+
+@bench.command("safe")
+@click.option("--bench", "bench_file", default=DEFAULT_BENCH, show_default=True, help="bench file")
+def bench_safe(bench_file: str) -> None:
+    """Bring the bench to its safe state by hand: the sequence every run ends with, in its order
+    (dyno braked and free, load off, faults out, thermistor neutral, supply down and off, cells off).
+
+    Each instrument's step is reported as it ends. Exit 0 when every instrument reached its safe
+    state, 1 otherwise, 2 on a bad bench file.
+    """
+    from hil.guardian import bring_to_safe_state
+
+    config = _load_or_exit(bench_file)
+    the_bench = Bench(config)
+    click.echo(f"bench {config.name} ({config.path}): safe state")
+    # each step is reported below, once; the safe state's own log lines would repeat them
+    logging.getLogger("hil.safe_state").addHandler(logging.NullHandler())
+
+    def report(name: str, error: str | None) -> None:
+        click.echo(f"{name:<10} {'ok' if error is None else 'FAILED: ' + error}", err=error is not None)
+
+    try:
+        the_bench.start_service()
+        steps = bring_to_safe_state(config, the_bench.resources, report)
+    except HilError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    finally:
+        the_bench.close()
+    failed = [s for s in steps if s["error"] is not None]
+    click.echo("safe state incomplete" if failed else "safe state reached", err=bool(failed))
+    sys.exit(1 if failed else 0)
 
 
 def _identity(status: InstrumentStatus) -> str:

@@ -97,15 +97,51 @@ class SimulatorConfig(_Strict):
 
 
 class SafeStateConfig(_Strict):
-    supply_ramp_v_per_s: float = Field(default=500.0, gt=0)
-    discharged_below_v: float = Field(default=60.0, ge=0)  # class A boundary [S: GB 18384]
-    dyno_stopped_below_rpm: float = Field(default=30.0, ge=0)
+    # every figure finite: an infinite step timeout waits for ever, a NaN compares false everywhere
+    supply_ramp_v_per_s: float = Field(default=500.0, gt=0, allow_inf_nan=False)
+    # class A boundary [S: GB 18384]
+    discharged_below_v: float = Field(default=60.0, ge=0, allow_inf_nan=False)
+    dyno_stopped_below_rpm: float = Field(default=30.0, ge=0, allow_inf_nan=False)
     # the shaft is braked along a ramp, not a step, so the dyno's speed loop stays inside its
     # torque alarm [E: ~250 N·m for the drivetrain's reflected inertia]
     dyno_ramp_rpm_per_s: float = Field(default=1500.0, gt=0, allow_inf_nan=False)
-    step_timeout_s: float = Field(default=10.0, gt=0)
+    step_timeout_s: float = Field(default=10.0, gt=0, allow_inf_nan=False)
     # a thermistor emulator's channels go back to the NTC's resistance at 25 °C [E: R25 of a 10 kΩ NTC]
     thermistor_neutral_ohm: float = Field(default=10_000.0, gt=0, allow_inf_nan=False)
+    # a guardian process holds the safe state while a run is open (hil/guardian.py); off only for a
+    # bench whose instruments live and die inside the run's own process
+    guardian: bool = True
+    # the run beats every 0.2 s; this long without a beat, the guardian takes the run for hung
+    heartbeat_timeout_s: float = Field(default=2.0, ge=0.5, le=600, allow_inf_nan=False)
+
+
+def _check_safe_state(config: BenchConfig) -> None:
+    """Each ramp of the safe state must end inside its step's timeout from the highest the envelope
+    allows: one that cannot times out with the output still on."""
+    cfg, path = config.safe_state, config.path
+    for name, instrument in config.instruments.items():
+        kind, limits = instrument.driver_class.kind, config.limits(name)
+        if kind == "supply" and "voltage_v" in limits:
+            top, bottom = limits["voltage_v"].high, cfg.discharged_below_v
+            rate, unit, field = cfg.supply_ramp_v_per_s, "V", "safe_state.supply_ramp_v_per_s"
+            rated = instrument.driver_class.ratings(instrument.model_name).get("slew_v_per_s")
+            rate = min(rate, rated[1]) if rated else rate  # the safe state asks no more than the rating
+            where = f"envelope.{name}.voltage_v"
+        elif kind == "dyno" and "speed_rpm" in limits:
+            top = max(abs(limits["speed_rpm"].low), abs(limits["speed_rpm"].high))
+            bottom = cfg.dyno_stopped_below_rpm
+            rate, unit, field = cfg.dyno_ramp_rpm_per_s, "rpm", "safe_state.dyno_ramp_rpm_per_s"
+            where = f"envelope.{name}.speed_rpm"
+        else:
+            continue
+        needed = max(top - bottom, 0.0) / rate
+        if needed >= cfg.step_timeout_s:
+            raise BenchConfigError(
+                path,
+                field,
+                f"{rate:g} {unit}/s takes {needed:.3g} s from {top:g} {unit} ({where}) to {bottom:g} {unit}, "
+                f"not within safe_state.step_timeout_s {cfg.step_timeout_s:g} s",
+            )
 
 
 class BenchConfig(_Strict):
@@ -226,3 +262,4 @@ def _check_semantics(config: BenchConfig) -> None:
             )
     if "interface" not in config.can:
         raise BenchConfigError(path, "can.interface", "missing (required): the python-can interface name")
+    _check_safe_state(config)
