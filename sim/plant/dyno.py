@@ -7,6 +7,7 @@ import math
 from dataclasses import dataclass
 
 FREE, TORQUE, SPEED = "free", "torque", "speed"
+ALARM_MARGIN = 0.99
 
 
 @dataclass(frozen=True)
@@ -56,12 +57,16 @@ class DynoModel:
 
     def update(self, dt_s: float, speed_rad_s: float) -> float:
         """The absorbed torque for the next step."""
-        limit = self.rating.torque_nm
+        # the load machine's envelope: its rated torque, and above base speed its rated power
+        torque_nm, power_kw = self.rating.torque_nm, self.rating.power_kw
         if self.alarms_enabled:
-            # the controller keeps its own torque inside the alarm level the bench programmed [E]: a
+            # the controller keeps its own torque inside the alarm levels the bench programmed [E]: a
             # speed step accelerates the shaft at that torque instead of tripping the alarm, which is
-            # left to flag what the dyno did not command (speed or power driven from the shaft)
-            limit = min(limit, self.alarm_torque_nm)
+            # left to flag what the dyno did not command (a shaft driven past a limit); 1 % inside, as
+            # the speed, and so the power, moves on within a step
+            torque_nm = min(torque_nm, ALARM_MARGIN * self.alarm_torque_nm)
+            power_kw = min(power_kw, ALARM_MARGIN * self.alarm_power_kw)
+        limit = min(torque_nm, power_kw * 1000.0 / max(abs(speed_rad_s), 1e-9))
         if self.mode == SPEED:
             error = speed_rad_s - self.speed_set_rpm * math.pi / 30.0
             proportional = self.tuning.speed_kp_nm_per_rad_s * error

@@ -203,10 +203,10 @@ def test_unknown_and_out_of_rating_commands_are_ignored_and_logged(connect, benc
 
 def test_speed_step_stays_inside_the_programmed_torque_alarm() -> None:
     """A speed step from standstill saturates the speed loop; with alarms programmed at 1200 N·m
-    the controller accelerates at that torque and the alarm stays clear (without alarms, at the
-    rating, 1500 N·m)."""
+    the controller accelerates just inside that torque and the alarm stays clear (without alarms, at
+    the rating, 1500 N·m)."""
     inertia = 0.9  # kg·m², motor and output side
-    for enabled, ceiling in ((True, 1200.0), (False, 1500.0)):
+    for enabled, ceiling in ((True, 0.99 * 1200.0), (False, 1500.0)):
         dyno = DynoModel(DynoRating(8000.0, 1500.0, 250.0), DynoTuning(50.0, 500.0, 0.005))
         dyno.alarm_torque_nm, dyno.alarms_enabled = 1200.0, enabled
         dyno.hold_speed(-1500.0)  # absorbing torque brakes positive rotation: drive it negative
@@ -217,3 +217,20 @@ def test_speed_step_stays_inside_the_programmed_torque_alarm() -> None:
             dyno.check(speed * 30.0 / math.pi)
             peak = max(peak, abs(torque))
         assert peak == pytest.approx(ceiling) and not dyno.alarm
+
+
+def test_above_base_speed_the_torque_is_power_limited() -> None:
+    """A 250 kW dyno cannot hold 1200 N·m at 7000 rpm (880 kW): a step from 6400 to 7200 rpm
+    accelerates within the programmed power alarm and latches nothing."""
+    dyno = DynoModel(DynoRating(8000.0, 1500.0, 250.0), DynoTuning(50.0, 1250.0, 0.005))
+    dyno.alarm_torque_nm, dyno.alarm_speed_rpm, dyno.alarms_enabled = 1200.0, 7500.0, True
+    inertia, speed = 0.9, 6400.0 * math.pi / 30.0
+    dyno.hold_speed(7200.0)
+    peak_kw = 0.0
+    for _ in range(3000):
+        torque = dyno.update(1e-3, speed)
+        speed -= torque / inertia * 1e-3  # absorbed torque brakes positive rotation
+        dyno.check(speed * 30.0 / math.pi)
+        peak_kw = max(peak_kw, abs(torque * speed) / 1000.0)
+    assert speed * 30.0 / math.pi == pytest.approx(7200.0, abs=1.0)
+    assert peak_kw <= 250.0 and not dyno.alarm
