@@ -3,6 +3,7 @@
 pytest_plugins = [
     "fixtures.bench",
     "fixtures.measure",
+    "fixtures.record",
     "fixtures.dut",
     "fixtures.suite",
     "fixtures.models",

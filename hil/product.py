@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from pathlib import Path
 from typing import Literal, TypeVar
 
@@ -18,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from hil.specs import SpecError
 
 PRODUCT_FILE = "product.yaml"
-SECTIONS = ("product", "identity", "dtcs")
+SECTIONS = ("product", "identity", "dtcs", "unit")
 
 
 class Figure(BaseModel):
@@ -57,11 +58,13 @@ class Product:
         path: str,
         identity: dict[str, IdentityValue] | None = None,
         dtcs: dict[str, ProductDtc] | None = None,
+        unit: dict[str, IdentityValue] | None = None,
     ) -> None:
         self.figures = figures
         self.path = path
         self.identities = identity or {}
         self.dtcs = dtcs or {}
+        self.unit = unit or {}
 
     def value(self, name: str, unit: str) -> float:
         """The figure ``name`` in ``unit``; a missing figure or another unit is an error naming both."""
@@ -95,6 +98,24 @@ class Product:
             known = ", ".join(sorted(self.identities)) or "none"
             raise SpecError(self.path, f"identity.{name}", f"missing; known: {known}")
         return entry.value
+
+    def unit_value(self, name: str) -> str:
+        """How the line names a unit: ``model``, ``serial_pattern`` (a regular expression)."""
+        entry = self.unit.get(name)
+        if entry is None:
+            known = ", ".join(sorted(self.unit)) or "none"
+            raise SpecError(self.path, f"unit.{name}", f"missing; known: {known}")
+        return entry.value
+
+    def check_serial(self, serial: str) -> None:
+        """A serial number the product's ``unit.serial_pattern`` does not match fully is refused."""
+        pattern = self.unit_value("serial_pattern")
+        try:
+            matched = re.fullmatch(pattern, serial)
+        except re.error as exc:
+            raise SpecError(self.path, "unit.serial_pattern", f"not a regular expression: {exc}") from None
+        if matched is None:
+            raise SpecError(self.path, "unit.serial_pattern", f"serial {serial!r} does not match {pattern}")
 
     def dtc(self, fault: str) -> ProductDtc:
         """The DTC the product sets for ``fault`` (``cell_undervoltage``, ``command_timeout`` ...)."""
@@ -145,4 +166,5 @@ def load_product(directory: str | Path) -> Product:
             raise SpecError(shown, f"product.{name}.value", "not a finite number")
     identity = _section(raw, "identity", IdentityValue, shown)
     dtcs = _section(raw, "dtcs", ProductDtc, shown)
-    return Product(figures, shown, identity, dtcs)
+    unit = _section(raw, "unit", IdentityValue, shown)
+    return Product(figures, shown, identity, dtcs, unit)

@@ -81,11 +81,11 @@ def engine_for(url: str) -> Engine:
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
-        raise StoreError(f"--db {url}: not a database URL ({exc})") from None
+        raise StoreError(f"not a database URL ({exc})") from None
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         if not parsed.database or parsed.database == ":memory:":
-            raise StoreError(f"--db {url}: a SQLite store needs a file (sqlite:///results/hil.sqlite)")
+            raise StoreError("a SQLite store needs a file (sqlite:///results/hil.sqlite)")
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
 
@@ -110,7 +110,7 @@ def engine_for(url: str) -> Engine:
         if parsed.get_driver_name() in ("", "psycopg2") and parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
         return create_engine(parsed, pool_pre_ping=True)
-    raise StoreError(f"--db {url}: unsupported database {backend!r} (sqlite:///FILE or postgresql://…)")
+    raise StoreError(f"unsupported database {backend!r} (sqlite:///FILE or postgresql://…)")
 
 
 class Store:
@@ -215,6 +215,17 @@ class Store:
             except IntegrityError:
                 continue  # another bench took this attempt number of the serial at the same moment
         raise StoreError(f"serial {serial}: could not take an attempt number ({_ATTEMPT_RETRIES} tries)")
+
+    def check_run(self, run_id: int) -> int:
+        """``run_id`` if the store holds that run and it has not ended yet."""
+        runs = schema.runs
+        with self.engine.connect() as conn:
+            row = conn.execute(select(runs.c.outcome).where(runs.c.id == run_id)).first()
+        if row is None:
+            raise StoreError(f"no run {run_id}")
+        if row.outcome is not None:
+            raise StoreError(f"run {run_id} has ended ({row.outcome})")
+        return run_id
 
     def end_run(self, run_id: int, outcome: str) -> None:
         """The run's outcome (pass, fail, error: complete; aborted: not)."""

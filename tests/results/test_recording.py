@@ -1,0 +1,150 @@
+"""Recording a pytest run (``--db``): the run, its instruments, each test and each measurement as it
+is taken, under pytest-xdist too, and nothing lost when the process is killed mid-test."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from hil.results import Store
+
+pytest_plugins = ["pytester"]
+
+REPO = Path(__file__).parents[2]
+BENCH = REPO / "benches" / "sim-inprocess.yaml"
+
+SPEC = """
+measurements:
+  demo.voltage_v: {unit: V, low: 10, high: 20, marginal: 1, clause: "demo 1.1", source: E}
+  demo.time_s: {unit: s, high: 1, clause: "demo 1.2", source: E}
+"""
+
+SUITE = """
+import os, signal
+from hil.scenario import scenario
+
+@scenario("INV-01", "voltage", feature="F", measures=["demo.voltage_v"], eol=True)
+def test_inv01_voltage(measure):
+    measure("demo.voltage_v", 15.0)
+    measure("demo.voltage_v", 19.5)
+
+@scenario("INV-02", "time", feature="F", measures=["demo.time_s"])
+def test_inv02_time(measure):
+    measure("demo.time_s", 2.0)
+
+def test_plain():
+    pass
+
+def test_killed(measure):
+    if os.environ.get("KILL_MID_TEST"):
+        measure("demo.voltage_v", 12.5)
+        os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def _suite(pytester):
+    pytester.makefile(".yaml", **{"specs/demo": SPEC})
+    pytester.makeconftest(
+        'pytest_plugins = ["fixtures.bench", "fixtures.measure", "fixtures.record", "fixtures.suite"]'
+    )
+    pytester.mkdir("test_suites")
+    (pytester.path / "test_suites" / "test_demo.py").write_text(SUITE)
+
+
+def _run(pytester, db: str, *args):
+    return pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "test_suites", f"--bench={BENCH}", f"--db={db}", *args
+    )
+
+
+def test_a_run_is_recorded_with_its_bench_tests_and_measurements(pytester):
+    _suite(pytester)
+    db = f"sqlite:///{pytester.path / 'results' / 'hil.sqlite'}"
+    result = _run(
+        pytester, db, "--operator", "Li Wei", "--unit-serial", "EDS200-2026-0007", "--run-kind", "nightly"
+    )
+    result.assert_outcomes(passed=3, failed=1)
+    with Store(db) as store:
+        (run,) = store.runs()
+        record = store.run_record(run["id"])
+    assert record["run"]["kind"] == "nightly"
+    assert record["run"]["operator"] == "Li Wei"
+    assert (record["run"]["outcome"], record["run"]["complete"]) == ("fail", True)
+    assert record["run"]["bench_sha256"] == hashlib.sha256(BENCH.read_bytes()).hexdigest()
+    assert record["run"]["specs_sha256"] is not None and record["run"]["seed"] is not None
+    assert record["unit"]["serial"] == "EDS200-2026-0007"
+    assert record["instruments"][0] | {"identity": None} == {
+        "name": "supply", "kind": "supply", "driver": "itech.it6000c", "identity": None,
+        "serial": "SIM-PS-0001", "calibration_due": "2027-06-30",
+    }  # fmt: skip
+    tests = {t["node_id"].split("::")[1]: t for t in record["tests"]}
+    assert {n: (t["scenario"], t["outcome"], t["attempt"]) for n, t in tests.items()} == {
+        "test_inv01_voltage": ("INV-01", "passed", 1),
+        "test_inv02_time": ("INV-02", "failed", 1),
+        "test_plain": (None, "passed", 1),
+        "test_killed": (None, "passed", 1),
+    }
+    assert [(m["value"], m["verdict"]) for m in tests["test_inv01_voltage"]["measurements"]] == [
+        (15.0, "pass"), (19.5, "marginal"),
+    ]  # fmt: skip
+    failed = tests["test_inv02_time"]["measurements"][0]
+    assert (failed["value"], failed["high"], failed["low"], failed["clause"]) == (
+        2.0,
+        1.0,
+        "-inf",
+        "demo 1.2",
+    )
+
+
+def test_xdist_workers_write_into_the_controllers_run(pytester):
+    _suite(pytester)
+    db = f"sqlite:///{pytester.path / 'hil.sqlite'}"
+    result = _run(pytester, db, "-n", "2")
+    result.assert_outcomes(passed=3, failed=1)
+    with Store(db) as store:
+        (run,) = store.runs()
+        record = store.run_record(run["id"])
+    assert (run["kind"], run["outcome"]) == ("adhoc", "fail")
+    assert sorted(t["node_id"].split("::")[1] for t in record["tests"]) == [
+        "test_inv01_voltage", "test_inv02_time", "test_killed", "test_plain",
+    ]  # fmt: skip
+    assert sum(len(t["measurements"]) for t in record["tests"]) == 3
+
+
+def test_a_killed_session_keeps_what_it_measured_and_is_aborted(pytester, monkeypatch):
+    _suite(pytester)
+    db = f"sqlite:///{pytester.path / 'hil.sqlite'}"
+    monkeypatch.setenv("KILL_MID_TEST", "1")
+    result = _run(pytester, db, "-k", "killed")
+    assert result.ret < 0  # killed by its signal
+    with Store(db) as store:
+        (run,) = store.runs()
+        assert run["id"] in store.aborted
+        record = store.run_record(run["id"])
+    (test,) = record["tests"]
+    assert test["outcome"] is None  # never ended
+    assert [m["value"] for m in test["measurements"]] == [12.5]
+    assert (record["run"]["outcome"], record["run"]["complete"]) == ("aborted", False)
+
+
+def test_recording_into_a_run_another_process_owns(pytester):
+    _suite(pytester)
+    db = f"sqlite:///{pytester.path / 'hil.sqlite'}"
+    with Store(db) as store:
+        run = store.start_run("certification", serial="EDS200-2026-0001")
+    _run(pytester, db, f"--db-run={run}", "-k", "inv01").assert_outcomes(passed=1, deselected=3)
+    with Store(db) as store:
+        record = store.run_record(run)
+        assert record["run"]["outcome"] is None  # the owner ends it
+        assert [t["scenario"] for t in record["tests"]] == ["INV-01"]
+        store.end_run(run, "pass")
+    result = _run(pytester, db, f"--db-run={run}")
+    assert result.ret == 4
+    result.stderr.fnmatch_lines([f"ERROR: --db {db}: run {run} has ended (pass)"])
+
+
+def test_a_store_that_cannot_be_opened_stops_the_run(pytester):
+    _suite(pytester)
+    result = _run(pytester, "mysql://nowhere/db")
+    assert result.ret == 4
+    result.stderr.fnmatch_lines(["ERROR: --db mysql://nowhere/db: unsupported database*"])
