@@ -77,5 +77,5 @@ def test_a_bad_serial_pattern_is_named(tmp_path):
     (tmp_path / "product.yaml").write_text(
         "product: {}\nunit:\n  serial_pattern: {value: '(', source: E, doc: d}\n", encoding="utf-8"
     )
-    with pytest.raises(SpecError, match="unit.serial_pattern: not a regular expression"):
+    with pytest.raises(SpecError, match=r"unit\.serial_pattern: not a regular expression"):
         load_product(tmp_path).check_serial("EDS200-2026-0001")
