@@ -4,8 +4,14 @@ is taken, under pytest-xdist too, and nothing lost when the process is killed mi
 from __future__ import annotations
 
 import hashlib
+import subprocess
+import sys
+import time
 from pathlib import Path
 
+from hil.dut.can_link import CanLink
+from hil.dut.identity import read_unit_identity
+from hil.product import load_product
 from hil.results import Store
 
 pytest_plugins = ["pytester"]
@@ -96,9 +102,9 @@ def test_a_run_is_recorded_with_its_bench_tests_and_measurements(pytester):
     )
 
 
-def test_xdist_workers_write_into_the_controllers_run(pytester):
+def test_xdist_workers_write_into_the_controllers_run(pytester, store_url):
     _suite(pytester)
-    db = f"sqlite:///{pytester.path / 'hil.sqlite'}"
+    db = store_url
     result = _run(pytester, db, "-n", "2")
     result.assert_outcomes(passed=3, failed=1)
     with Store(db) as store:
@@ -148,3 +154,35 @@ def test_a_store_that_cannot_be_opened_stops_the_run(pytester):
     result = _run(pytester, "mysql://nowhere/db")
     assert result.ret == 4
     result.stderr.fnmatch_lines(["ERROR: --db mysql://nowhere/db: unsupported database*"])
+
+
+def test_the_unit_identity_is_read_over_uds_with_the_vin_it_leaves_with(tmp_path):
+    db = f"sqlite:///{tmp_path / 'hil.sqlite'}"
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "test_suites/diagnostics",
+         "-k", "diag06_eol", "--bench=benches/sim-inprocess.yaml", f"--db={db}"],
+        cwd=REPO, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:]
+    product = load_product(REPO / "specs")
+    with Store(db) as store:
+        unit = store.run_record(store.runs()[0]["id"])["unit"]
+    assert unit == {
+        "serial": "EDS200-SIM-0001",
+        "model": "EDS200",
+        "part_number": product.identity("part_number"),
+        "firmware": product.identity("software_version"),
+        "vin": product.identity("eol_vin"),
+    }
+
+
+def test_a_unit_that_does_not_answer_costs_one_timeout():
+    link = CanLink(interface="virtual", channel="hil-identity-silent", receive_own_messages=False)
+    try:
+        started = time.monotonic()
+        identity = read_unit_identity(link.bus, link.notifier, 0x00, timeout_s=0.3)
+        elapsed = time.monotonic() - started
+    finally:
+        link.close()
+    assert identity == {"part_number": None, "firmware": None, "vin": None}
+    assert elapsed < 1.0
