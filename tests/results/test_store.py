@@ -263,8 +263,10 @@ def test_a_live_run_is_not_taken_for_dead(store_url: str) -> None:
         assert store.run_record(run)["run"]["outcome"] is None
 
 
-def test_two_benches_write_at_once(store_url: str) -> None:
-    Store(store_url).close()
+@pytest.mark.parametrize("new_store", [True, False], ids=["new-store", "existing-store"])
+def test_two_benches_write_at_once(store_url: str, new_store: bool) -> None:
+    if not new_store:
+        Store(store_url).close()
     count = 200
     writers = [_writer(store_url, "certification", f"EDS200-2026-000{n}", count) for n in (1, 2)]
     for writer in writers:
