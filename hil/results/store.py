@@ -109,7 +109,10 @@ def engine_for(url: str) -> Engine:
     if backend == "postgresql":
         if parsed.get_driver_name() in ("", "psycopg2") and parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
-        return create_engine(parsed, pool_pre_ping=True)
+        try:
+            return create_engine(parsed, pool_pre_ping=True)
+        except ImportError as exc:
+            raise StoreError(f"no driver for {parsed.drivername} ({exc.name}); postgresql:// uses psycopg") from None
     raise StoreError(f"unsupported database {backend!r} (sqlite:///FILE or postgresql://…)")
 
 

@@ -221,6 +221,8 @@ def test_a_bad_url_is_one_line_naming_it() -> None:
         Store("mysql://x/y")
     with pytest.raises(StoreError, match="needs a file"):
         Store("sqlite://")
+    with pytest.raises(StoreError, match=r"no driver for postgresql\+pg8000"):
+        Store("postgresql+pg8000://hil@127.0.0.1/hil")
 
 
 def _writer(url: str, kind: str, serial: str, count: int) -> subprocess.Popen[str]:
