@@ -3,9 +3,9 @@
 pytest_plugins = [
     "fixtures.bench",
     "fixtures.measure",
-    "fixtures.record",
     "fixtures.dut",
     "fixtures.suite",
+    "fixtures.record",
     "fixtures.models",
     "hil.waveform.pytest_plugin",
 ]

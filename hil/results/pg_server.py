@@ -75,8 +75,6 @@ class PostgresServer:
         return self.url(name)
 
 
-
-
 @contextmanager
 def throwaway_server(bindir: Path) -> Iterator[PostgresServer]:
     root = Path(tempfile.mkdtemp(prefix="hil-pg-"))

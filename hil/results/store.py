@@ -112,7 +112,9 @@ def engine_for(url: str) -> Engine:
         try:
             return create_engine(parsed, pool_pre_ping=True)
         except ImportError as exc:
-            raise StoreError(f"no driver for {parsed.drivername} ({exc.name}); postgresql:// uses psycopg") from None
+            raise StoreError(
+                f"no driver for {parsed.drivername} ({exc.name}); postgresql:// uses psycopg"
+            ) from None
     raise StoreError(f"unsupported database {backend!r} (sqlite:///FILE or postgresql://…)")
 
 

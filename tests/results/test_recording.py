@@ -186,3 +186,54 @@ def test_a_unit_that_does_not_answer_costs_one_timeout():
         link.close()
     assert identity == {"part_number": None, "firmware": None, "vin": None}
     assert elapsed < 1.0
+
+
+EVIDENCE = """
+import can
+import numpy as np
+import pytest
+from hil import acquisition
+from hil.dut.dbc import load_drive_dbc
+from hil.dut.monitor import CanMonitor
+from fixtures.dut import MONITOR
+from instruments.analyzer import WaveformData
+
+class Analyzer:
+    def capture(self, traces, rate, samples):
+        data = np.vstack([np.sin(np.arange(samples) / 10.0)] * len(traces)).astype(np.float32)
+        return WaveformData(data, rate, 0.0, tuple(traces), ("V",) * len(traces))
+
+@pytest.fixture
+def monitor(request):
+    m = CanMonitor(load_drive_dbc())
+    request.config.stash[MONITOR] = m
+    return m
+
+def test_inv04_trip(monitor):
+    status = monitor.db.get_message_by_name("INV_Status")
+    data = status.encode({s.name: 0 for s in status.signals})
+    monitor.on_message_received(can.Message(arbitration_id=status.frame_id, data=data, is_extended_id=True))
+    acquisition.acquire(Analyzer(), ["U4", "I1"], 1000.0, 500)
+    assert False, "trip not seen"
+"""
+
+
+def test_a_failing_scenarios_evidence_is_kept_by_path_and_hash(pytester):
+    _suite(pytester)
+    (pytester.path / "test_suites" / "test_demo.py").write_text(EVIDENCE)
+    db = f"sqlite:///{pytester.path / 'results' / 'hil.sqlite'}"
+    _run(pytester, db).assert_outcomes(failed=1)
+    with Store(db) as store:
+        record = store.run_record(store.runs()[0]["id"])
+    paths = [Path(a["path"]) for a in record["attachments"]]
+    assert [p.name.split("-", 2)[2] for p in paths] == [
+        "can-frames-before-the-failure.txt",
+        "capture-1-u4-i1.png",
+    ]
+    assert all(
+        p.parent == pytester.path / "results" / "attachments" / f"run-{record['run']['id']}" for p in paths
+    )
+    for attachment, path in zip(record["attachments"], paths, strict=True):
+        assert attachment["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert "INV_Status" in paths[0].read_text()
+    assert paths[1].read_bytes().startswith(b"\x89PNG")
