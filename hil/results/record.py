@@ -15,9 +15,12 @@ def record_hash(record: dict[str, Any]) -> str:
 
 
 def finite_or_text(value: float | None) -> float | str | None:
-    """A float for the record: non-finite values as "nan"/"inf"/"-inf", so the JSON stays strict."""
-    if value is None or math.isfinite(value):
-        return value
+    """A float for the record: non-finite values as "nan"/"inf"/"-inf", so the JSON stays strict;
+    -0.0 as 0.0 (SQLite keeps no sign on a zero, PostgreSQL does: the hash must not depend on which)."""
+    if value is None:
+        return None
+    if math.isfinite(value):
+        return value + 0.0
     if math.isnan(value):
         return "nan"
     return "inf" if value > 0 else "-inf"

@@ -282,3 +282,34 @@ def test_two_benches_write_at_once(store_url: str, new_store: bool) -> None:
             assert record["run"]["outcome"] == "pass"
             values = [m["value"] for m in record["tests"][0]["measurements"]]
             assert values == [float(n) for n in range(1, count + 1)]
+
+
+def test_the_same_run_gives_the_same_record_and_hash_on_both_databases(tmp_path: Path, request) -> None:
+    postgres = request.getfixturevalue("postgres")
+    records = []
+    for url in (f"sqlite:///{tmp_path / 'hil.sqlite'}", postgres.new_database()):
+        with Store(url) as store:
+            run = _certification(store)
+            test = store.start_test(run, "test_suites/x.py::test_times", scenario="X-01")
+            for n, value in enumerate([1e-300, 123456.789012345, -0.0, 5e-324, float("inf")]):
+                store.add_measurement(
+                    test, name=f"x.{n}", value=value, unit="V", low=float("-inf"), high=float("inf"),
+                    marginal=0.0, verdict="pass", clause="X", source="S",
+                    taken=f"2026-12-02T06:31:0{n}.000+00:00",
+                )  # fmt: skip
+            store.end_test(test, "passed", 0.25)
+            store.end_run(run, "pass")
+            record = store.run_record(run)
+        # what differs between two runs anyway: when they started and ended, when the fixture measured
+        for key in ("started", "ended", "host"):
+            record["run"][key] = None
+        for t in record["tests"][:2]:
+            for m in t["measurements"]:
+                m["taken"] = None
+        records.append(record)
+    sqlite, postgresql = records
+    assert postgresql == sqlite
+    assert record_hash(postgresql) == record_hash(sqlite)
+    values = [m["value"] for m in sqlite["tests"][2]["measurements"]]
+    assert values == [1e-300, 123456.789012345, 0.0, 5e-324, "inf"]
+    assert json.dumps(values[2]) == "0.0"
