@@ -16,9 +16,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from hil.results import Store
 from hil.results.pg_server import pg_bin, throwaway_server
 from hil.results.provenance import open_run
+from hil.results.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -16,10 +16,18 @@ from typing import Literal, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from hil.errors import HilError
 from hil.specs import SpecError
 
 PRODUCT_FILE = "product.yaml"
-SECTIONS = ("product", "identity", "dtcs", "unit")
+SECTIONS = ("product", "identity", "dtcs", "serial_number")
+# whatever the product's pattern says, a serial number names files: it never holds a path separator,
+# a leading dot or dash, or anything outside these characters
+_FILE_SAFE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+
+
+class SerialNumberError(HilError):
+    """A serial number the product's pattern refuses; nothing was written for it."""
 
 
 class Figure(BaseModel):
@@ -35,6 +43,14 @@ class IdentityValue(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     value: str = Field(min_length=1)
+    source: str = Field(pattern=r"^[SRE]$")
+    doc: str = Field(min_length=1)
+
+
+class SerialPattern(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    pattern: str = Field(min_length=1)
     source: str = Field(pattern=r"^[SRE]$")
     doc: str = Field(min_length=1)
 
@@ -58,13 +74,29 @@ class Product:
         path: str,
         identity: dict[str, IdentityValue] | None = None,
         dtcs: dict[str, ProductDtc] | None = None,
-        unit: dict[str, IdentityValue] | None = None,
+        serial_number: SerialPattern | None = None,
     ) -> None:
         self.figures = figures
         self.path = path
         self.identities = identity or {}
         self.dtcs = dtcs or {}
-        self.unit = unit or {}
+        self.serial_number = serial_number
+
+    def check_serial(self, serial: str) -> str:
+        """``serial`` if it matches the product's serial-number pattern; else ``SerialNumberError``."""
+        if self.serial_number is None:
+            raise SpecError(
+                self.path, "serial_number", "missing: the pattern of the product's serial numbers"
+            )
+        if not isinstance(serial, str):
+            raise SerialNumberError(f"serial number {serial!r}: not text")
+        shown = repr(serial[:40]) + ("..." if len(serial) > 40 else "")
+        if not (re.fullmatch(self.serial_number.pattern, serial) and _FILE_SAFE.fullmatch(serial)):
+            raise SerialNumberError(
+                f"serial number {shown}: does not match the product's pattern "
+                f"{self.serial_number.pattern} ({self.path}: serial_number.pattern)"
+            )
+        return serial
 
     def value(self, name: str, unit: str) -> float:
         """The figure ``name`` in ``unit``; a missing figure or another unit is an error naming both."""
@@ -98,24 +130,6 @@ class Product:
             known = ", ".join(sorted(self.identities)) or "none"
             raise SpecError(self.path, f"identity.{name}", f"missing; known: {known}")
         return entry.value
-
-    def unit_value(self, name: str) -> str:
-        """How the line names a unit: ``model``, ``serial_pattern`` (a regular expression)."""
-        entry = self.unit.get(name)
-        if entry is None:
-            known = ", ".join(sorted(self.unit)) or "none"
-            raise SpecError(self.path, f"unit.{name}", f"missing; known: {known}")
-        return entry.value
-
-    def check_serial(self, serial: str) -> None:
-        """A serial number the product's ``unit.serial_pattern`` does not match fully is refused."""
-        pattern = self.unit_value("serial_pattern")
-        try:
-            matched = re.fullmatch(pattern, serial)
-        except re.error as exc:
-            raise SpecError(self.path, "unit.serial_pattern", f"not a regular expression: {exc}") from None
-        if matched is None:
-            raise SpecError(self.path, "unit.serial_pattern", f"serial {serial!r} does not match {pattern}")
 
     def dtc(self, fault: str) -> ProductDtc:
         """The DTC the product sets for ``fault`` (``cell_undervoltage``, ``command_timeout`` ...)."""
@@ -166,5 +180,20 @@ def load_product(directory: str | Path) -> Product:
             raise SpecError(shown, f"product.{name}.value", "not a finite number")
     identity = _section(raw, "identity", IdentityValue, shown)
     dtcs = _section(raw, "dtcs", ProductDtc, shown)
-    unit = _section(raw, "unit", IdentityValue, shown)
-    return Product(figures, shown, identity, dtcs, unit)
+    return Product(figures, shown, identity, dtcs, _serial_pattern(raw, shown))
+
+
+def _serial_pattern(raw: dict, shown: str) -> SerialPattern | None:
+    if "serial_number" not in raw:
+        return None
+    try:
+        found = SerialPattern.model_validate(raw["serial_number"])
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"])
+        raise SpecError(shown, "serial_number" + (f".{field}" if field else ""), first["msg"]) from None
+    try:
+        re.compile(found.pattern)
+    except re.error as exc:
+        raise SpecError(shown, "serial_number.pattern", f"not a regular expression: {exc}") from None
+    return found

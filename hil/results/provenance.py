@@ -64,7 +64,7 @@ def open_run(
     except HilError:
         bench_config = None  # whatever opens the bench says what is wrong with it
     try:
-        model: str | None = load_product(specs).unit_value("model")
+        model: str | None = load_product(specs).identity("model")
     except HilError:
         model = None
     simulator = bench_config.simulator if bench_config is not None else None

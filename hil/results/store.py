@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 import os
 import socket
 from collections.abc import Iterable, Mapping
@@ -21,11 +22,10 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, func, select, text
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import ArgumentError, IntegrityError
+from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 
 from hil.errors import HilError
 from hil.results import schema
-from hil.results.record import finite_or_text
 
 DEFAULT_DB = "results/hil.sqlite"
 KINDS = ("nightly", "certification", "adhoc")
@@ -40,6 +40,18 @@ _ATTEMPT_RETRIES = 5
 
 class StoreError(HilError):
     """A store URL that cannot be opened, or a write the store refuses (unknown run, bad outcome)."""
+
+
+def finite_or_text(value: float | None) -> float | str | None:
+    """A float for the record: non-finite values as "nan"/"inf"/"-inf", so the JSON stays strict;
+    -0.0 as 0.0 (SQLite keeps no sign on a zero, PostgreSQL does: the hash must not depend on which)."""
+    if value is None:
+        return None
+    if math.isfinite(value):
+        return value + 0.0
+    if math.isnan(value):
+        return "nan"
+    return "inf" if value > 0 else "-inf"
 
 
 def now(timespec: str = "milliseconds") -> str:
@@ -125,8 +137,15 @@ class Store:
         self.url = url
         self.engine = engine_for(url)
         self.host = socket.gethostname()
-        self._migrate()
-        self.aborted = self.mark_dead_runs_aborted()
+        try:
+            self._migrate()
+            self.aborted = self.mark_dead_runs_aborted()
+        except SQLAlchemyError as exc:
+            self.engine.dispose()
+            # the driver's first line says it (connection refused, no such database, not a database file)
+            raise StoreError(
+                f"cannot open the store: {str(exc.orig or exc).strip().splitlines()[0]}"
+            ) from None
 
     def _migrate(self) -> None:
         config = Config()

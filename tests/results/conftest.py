@@ -8,8 +8,12 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg  # noqa: F401  (see below)
 import pytest
 
+# psycopg is imported before any test: pytester drops the modules a test imported first, and psycopg's
+# compiled core would go on raising the dropped module's exception classes, which SQLAlchemy no
+# longer recognises (a refused connection then escapes unwrapped)
 from hil.results.pg_server import PostgresServer, pg_bin, throwaway_server
 
 

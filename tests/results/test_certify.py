@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from hil.results import Store
+from hil.results.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
 HIL = [sys.executable, "-m", "hil"]
@@ -35,15 +35,15 @@ def _bench_with(tmp_path: Path, source: str, **changes: object) -> Path:
     return path
 
 
-@pytest.mark.parametrize("serial", ["EDS200-26-0001", "EDS200-2026-0001; rm -rf /", ""])
+@pytest.mark.parametrize("serial", ["eds200-2026-0001", "EDS200-2026-0001; rm -rf /", "../EDS200", ""])
 def test_a_serial_of_another_form_is_refused_in_one_line(tmp_path, serial):
     db = tmp_path / "hil.sqlite"
     done = _certify("--serial", serial, "--db", str(db), timeout=60)
     assert done.returncode == 2
-    assert done.stderr.splitlines() == [
-        f"error: --serial: specs/product.yaml: unit.serial_pattern: serial {serial!r} does not match "
-        r"^EDS200-\d{4}-\d{4}$"
-    ]
+    (line,) = done.stderr.splitlines()
+    assert line.startswith(
+        f"error: --serial: serial number {serial!r}: does not match the product's pattern "
+    )
     assert not db.exists()
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from hil.dut.can_link import CanLink
 from hil.dut.identity import read_unit_identity
 from hil.product import load_product
-from hil.results import Store
+from hil.results.store import Store
 
 pytest_plugins = ["pytester"]
 

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from hil.results import Store
+from hil.results.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
 SERIAL = "EDS200-2026-0005"

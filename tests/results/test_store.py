@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from hil.results import Store, StoreError, record_hash
+from hil.results.record import record_hash
+from hil.results.store import Store, StoreError
 
 WRITER = Path(__file__).parent / "writer.py"
 SERIAL = "EDS200-2026-0001"
@@ -214,6 +215,15 @@ def test_refuses_what_it_cannot_store(store_url: str) -> None:
             store.end_run(run, "done")
         with pytest.raises(StoreError, match="no run"):
             store.run_record(run + 1000)
+
+
+def test_a_store_that_cannot_be_opened_is_one_line(tmp_path: Path) -> None:
+    not_a_database = tmp_path / "notes.sqlite"
+    not_a_database.write_text("just text, not SQLite " * 100)
+    with pytest.raises(StoreError, match=r"^cannot open the store: file is not a database$"):
+        Store(str(not_a_database))
+    with pytest.raises(StoreError, match=r"^cannot open the store: .*(refused|failed)"):
+        Store("postgresql://hil@127.0.0.1:1/none")
 
 
 def test_a_bad_url_is_one_line_naming_it() -> None:

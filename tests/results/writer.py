@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import sys
 
-from hil.results import Store
+from hil.results.store import Store
 
 
 def main() -> None:

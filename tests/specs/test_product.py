@@ -58,24 +58,3 @@ def test_a_gear_is_told_by_its_nearest_ratio():
     assert product.gear_ratios() == {1: 1.65, 2: 1.28, 3: 1.0}
     # ratios as the TCU measures them: between two gears, the nearer wins
     assert [product.gear_of_ratio(r) for r in (1.70, 1.47, 1.45, 1.2, 0.9)] == [1, 1, 2, 2, 3]
-
-
-@pytest.mark.parametrize("serial", ["EDS200-2026-0001", "EDS200-2031-9999"])
-def test_a_serial_of_the_products_form_is_accepted(serial):
-    load_product(ROOT / "specs").check_serial(serial)
-
-
-@pytest.mark.parametrize(
-    "serial", ["", "EDS200-2026-001", "EDS200-2026-00011", "eds200-2026-0001", "EDS200-2026-0001\n", "X"]
-)
-def test_a_serial_of_another_form_is_refused_naming_the_pattern(serial):
-    with pytest.raises(SpecError, match=r"product.yaml: unit.serial_pattern: serial .* does not match"):
-        load_product(ROOT / "specs").check_serial(serial)
-
-
-def test_a_bad_serial_pattern_is_named(tmp_path):
-    (tmp_path / "product.yaml").write_text(
-        "product: {}\nunit:\n  serial_pattern: {value: '(', source: E, doc: d}\n", encoding="utf-8"
-    )
-    with pytest.raises(SpecError, match=r"unit\.serial_pattern: not a regular expression"):
-        load_product(tmp_path).check_serial("EDS200-2026-0001")
