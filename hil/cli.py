@@ -167,163 +167,6 @@ def nightly(
     )
 
 
-def _load_or_exit(bench_file: str) -> BenchConfig:
-    try:
-        return load_bench(bench_file)
-    except HilError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
-
-
-@main.command()
-@click.option("--bench", "bench_file", default=DEFAULT_BENCH, show_default=True, help="simulated bench file")
-@click.option(
-    "--profiles",
-    "profiles_dir",
-    default="sim/profiles/defects",
-    show_default=True,
-    type=click.Path(path_type=Path),
-    help="directory of defect unit profiles",
-)
-@click.option("--unit", "units", multiple=True, help="only this defect unit (repeatable)")
-@click.option("--all", "with_long", is_flag=True, help="add the long scenarios (whole drive cycles)")
-@click.option(
-    "--only-expected",
-    is_flag=True,
-    help="run, for each unit, only the scenarios that record its expected failures",
-)
-@click.option("--parallel", type=click.IntRange(min=1), default=2, show_default=True, help="benches at once")
-@click.option("--json", "json_path", type=click.Path(path_type=Path), help="write the results here")
-def defects(
-    bench_file: str,
-    profiles_dir: Path,
-    units: tuple[str, ...],
-    with_long: bool,
-    only_expected: bool,
-    parallel: int,
-    json_path: Path | None,
-) -> None:
-    """Run each defect unit through the nightly on its own simulated bench; print which measurement
-    each one failed. Exit 0 when every unit fails exactly its expected_failures, 1 otherwise."""
-    import json as json_module
-    import time
-
-    from hil import defects as matrix
-    from hil.specs import load_specs
-
-    config = _load_or_exit(bench_file)
-    if config.simulator is None:
-        click.echo(
-            f"error: {bench_file}: defect units live on a simulated bench (no simulator: section)", err=True
-        )
-        sys.exit(2)
-    try:
-        chosen = matrix.load_units(profiles_dir, units)
-    except HilError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
-    started = time.monotonic()
-    results = matrix.run_all(
-        chosen,
-        bench=Path(bench_file),
-        suites=Path("test_suites"),
-        long=with_long,
-        only_expected=only_expected,
-        parallel=parallel,
-    )
-    wall = time.monotonic() - started
-    names = [n for n in load_specs("specs") if not n.startswith("bench.")]
-    click.echo(matrix.table(results, names))
-    for result in results:
-        for error in result.errors:
-            click.echo(f"ERROR {result.unit.name}: {error}", err=True)
-    if json_path is not None:
-        json_path.parent.mkdir(parents=True, exist_ok=True)
-        json_path.write_text(json_module.dumps(matrix.document(results), indent=1), encoding="utf-8")
-    bad = [r.unit.name for r in results if not r.as_expected]
-    click.echo(
-        f"hil defects: {len(results) - len(bad)} of {len(results)} units failed exactly their expected "
-        f"measurements; {wall:.0f} s wall with {parallel} benches at once"
-    )
-    sys.exit(1 if bad else 0)
-
-
-@main.command()
-@click.option("--bench", "bench_file", default=DEFAULT_BENCH, show_default=True, help="simulated bench file")
-@click.option("--count", type=click.IntRange(min=1), default=20, show_default=True, help="serials to run")
-@click.option("--prefix", default="EDS200-2026-", show_default=True, help="serial number prefix")
-@click.option("-m", "marker", default="eol", show_default=True, help="run set (pytest marker expression)")
-@click.option("--parallel", type=click.IntRange(min=1), default=2, show_default=True, help="benches at once")
-def serials(bench_file: str, count: int, prefix: str, marker: str, parallel: int) -> None:
-    """Run a run set (default the eol subset) on COUNT serials of the golden unit, each on its own
-    simulated bench. Exit 0 when every serial passes, 1 otherwise."""
-    import time
-
-    from hil.serials import run_serials, serial_numbers
-
-    config = _load_or_exit(bench_file)
-    if config.simulator is None:
-        click.echo(
-            f"error: {bench_file}: serials are drawn on a simulated bench (no simulator: section)", err=True
-        )
-        sys.exit(2)
-    started = time.monotonic()
-    results = run_serials(
-        serial_numbers(prefix, count),
-        bench=Path(bench_file),
-        suites=Path("test_suites"),
-        marker=marker,
-        parallel=parallel,
-    )
-    passed = sum(r.passed for r in results)
-    click.echo(
-        f"hil serials: {passed} of {len(results)} serials passed '{marker}' "
-        f"({time.monotonic() - started:.0f} s wall with {parallel} benches at once)"
-    )
-    sys.exit(0 if passed == len(results) else 1)
-
-
-@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
-@click.option("--bench", "bench_file", default=DEFAULT_BENCH, show_default=True, help="bench file")
-@click.option("--runs", type=click.IntRange(min=2), default=5, show_default=True, help="nightly runs")
-@click.option(
-    "--serve",
-    is_flag=True,
-    help="start one `hil-sim serve` for the bench file and keep it through every run (a remote "
-    "simulated bench, e.g. benches/sim-remote.yaml)",
-)
-@click.option(
-    "--benches", type=click.IntRange(min=1), default=1, show_default=True, help="benches side by side"
-)
-@click.option(
-    "--work", default="reports/soak", show_default=True, type=click.Path(path_type=Path), help="run files"
-)
-@click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
-def soak(
-    bench_file: str, runs: int, serve: bool, benches: int, work: Path, pytest_args: tuple[str, ...]
-) -> None:
-    """Run the nightly RUNS times back to back; report every test whose outcome differs between runs
-    and any growth of threads or file descriptors in the test process and in a served bench. Exit 0
-    when clean. Extra arguments go to pytest (``-m eol`` soaks the eol subset)."""
-    from hil.soak import run_soak
-
-    config = _load_or_exit(bench_file)
-    if serve and config.simulator is not None:
-        click.echo(
-            f"error: {bench_file}: --serve is for a bench another process serves; this one starts its own "
-            "simulated bench (simulator: section)",
-            err=True,
-        )
-        sys.exit(2)
-    try:
-        result = run_soak(Path(bench_file), runs, work, list(pytest_args), serve=serve, benches=benches)
-    except HilError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
-    click.echo(result.report())
-    sys.exit(0 if result.clean else 1)
-
-
 @main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.option("--serial", required=True, help="the unit's serial number (the form of specs/product.yaml)")
 @click.option("--bench", "bench_file", default=DEFAULT_BENCH, show_default=True, help="bench file")
@@ -479,3 +322,160 @@ def _history_table(serial: str, history: list[dict]) -> str:
         )
     lines.append(_table(rows))
     return "\n".join(lines)
+
+
+def _load_or_exit(bench_file: str) -> BenchConfig:
+    try:
+        return load_bench(bench_file)
+    except HilError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+
+
+@main.command()
+@click.option("--bench", "bench_file", default=DEFAULT_BENCH, show_default=True, help="simulated bench file")
+@click.option(
+    "--profiles",
+    "profiles_dir",
+    default="sim/profiles/defects",
+    show_default=True,
+    type=click.Path(path_type=Path),
+    help="directory of defect unit profiles",
+)
+@click.option("--unit", "units", multiple=True, help="only this defect unit (repeatable)")
+@click.option("--all", "with_long", is_flag=True, help="add the long scenarios (whole drive cycles)")
+@click.option(
+    "--only-expected",
+    is_flag=True,
+    help="run, for each unit, only the scenarios that record its expected failures",
+)
+@click.option("--parallel", type=click.IntRange(min=1), default=2, show_default=True, help="benches at once")
+@click.option("--json", "json_path", type=click.Path(path_type=Path), help="write the results here")
+def defects(
+    bench_file: str,
+    profiles_dir: Path,
+    units: tuple[str, ...],
+    with_long: bool,
+    only_expected: bool,
+    parallel: int,
+    json_path: Path | None,
+) -> None:
+    """Run each defect unit through the nightly on its own simulated bench; print which measurement
+    each one failed. Exit 0 when every unit fails exactly its expected_failures, 1 otherwise."""
+    import json as json_module
+    import time
+
+    from hil import defects as matrix
+    from hil.specs import load_specs
+
+    config = _load_or_exit(bench_file)
+    if config.simulator is None:
+        click.echo(
+            f"error: {bench_file}: defect units live on a simulated bench (no simulator: section)", err=True
+        )
+        sys.exit(2)
+    try:
+        chosen = matrix.load_units(profiles_dir, units)
+    except HilError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    started = time.monotonic()
+    results = matrix.run_all(
+        chosen,
+        bench=Path(bench_file),
+        suites=Path("test_suites"),
+        long=with_long,
+        only_expected=only_expected,
+        parallel=parallel,
+    )
+    wall = time.monotonic() - started
+    names = [n for n in load_specs("specs") if not n.startswith("bench.")]
+    click.echo(matrix.table(results, names))
+    for result in results:
+        for error in result.errors:
+            click.echo(f"ERROR {result.unit.name}: {error}", err=True)
+    if json_path is not None:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json_module.dumps(matrix.document(results), indent=1), encoding="utf-8")
+    bad = [r.unit.name for r in results if not r.as_expected]
+    click.echo(
+        f"hil defects: {len(results) - len(bad)} of {len(results)} units failed exactly their expected "
+        f"measurements; {wall:.0f} s wall with {parallel} benches at once"
+    )
+    sys.exit(1 if bad else 0)
+
+
+@main.command()
+@click.option("--bench", "bench_file", default=DEFAULT_BENCH, show_default=True, help="simulated bench file")
+@click.option("--count", type=click.IntRange(min=1), default=20, show_default=True, help="serials to run")
+@click.option("--prefix", default="EDS200-2026-", show_default=True, help="serial number prefix")
+@click.option("-m", "marker", default="eol", show_default=True, help="run set (pytest marker expression)")
+@click.option("--parallel", type=click.IntRange(min=1), default=2, show_default=True, help="benches at once")
+def serials(bench_file: str, count: int, prefix: str, marker: str, parallel: int) -> None:
+    """Run a run set (default the eol subset) on COUNT serials of the golden unit, each on its own
+    simulated bench. Exit 0 when every serial passes, 1 otherwise."""
+    import time
+
+    from hil.serials import run_serials, serial_numbers
+
+    config = _load_or_exit(bench_file)
+    if config.simulator is None:
+        click.echo(
+            f"error: {bench_file}: serials are drawn on a simulated bench (no simulator: section)", err=True
+        )
+        sys.exit(2)
+    started = time.monotonic()
+    results = run_serials(
+        serial_numbers(prefix, count),
+        bench=Path(bench_file),
+        suites=Path("test_suites"),
+        marker=marker,
+        parallel=parallel,
+    )
+    passed = sum(r.passed for r in results)
+    click.echo(
+        f"hil serials: {passed} of {len(results)} serials passed '{marker}' "
+        f"({time.monotonic() - started:.0f} s wall with {parallel} benches at once)"
+    )
+    sys.exit(0 if passed == len(results) else 1)
+
+
+@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.option("--bench", "bench_file", default=DEFAULT_BENCH, show_default=True, help="bench file")
+@click.option("--runs", type=click.IntRange(min=2), default=5, show_default=True, help="nightly runs")
+@click.option(
+    "--serve",
+    is_flag=True,
+    help="start one `hil-sim serve` for the bench file and keep it through every run (a remote "
+    "simulated bench, e.g. benches/sim-remote.yaml)",
+)
+@click.option(
+    "--benches", type=click.IntRange(min=1), default=1, show_default=True, help="benches side by side"
+)
+@click.option(
+    "--work", default="reports/soak", show_default=True, type=click.Path(path_type=Path), help="run files"
+)
+@click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
+def soak(
+    bench_file: str, runs: int, serve: bool, benches: int, work: Path, pytest_args: tuple[str, ...]
+) -> None:
+    """Run the nightly RUNS times back to back; report every test whose outcome differs between runs
+    and any growth of threads or file descriptors in the test process and in a served bench. Exit 0
+    when clean. Extra arguments go to pytest (``-m eol`` soaks the eol subset)."""
+    from hil.soak import run_soak
+
+    config = _load_or_exit(bench_file)
+    if serve and config.simulator is not None:
+        click.echo(
+            f"error: {bench_file}: --serve is for a bench another process serves; this one starts its own "
+            "simulated bench (simulator: section)",
+            err=True,
+        )
+        sys.exit(2)
+    try:
+        result = run_soak(Path(bench_file), runs, work, list(pytest_args), serve=serve, benches=benches)
+    except HilError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    click.echo(result.report())
+    sys.exit(0 if result.clean else 1)
