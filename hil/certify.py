@@ -44,18 +44,25 @@ def past_calibration(config: BenchConfig, today: dt.date) -> str | None:
     )
 
 
-def bench_problems(config: BenchConfig) -> str | None:
-    """What ``hil bench check`` finds wrong with the bench, on one line, or None."""
+def check_bench(config: BenchConfig) -> tuple[str | None, dict[str, str]]:
+    """``hil bench check``: what it finds wrong with the bench on one line (or None), and each
+    instrument's answer to ``*IDN?`` (the identity the record keeps)."""
     the_bench = Bench(config)
     try:
-        problems = [f"{s.name} ({s.resource}): {s.error}" for s in the_bench.check() if s.error is not None]
+        statuses = the_bench.check()
+        problems = [f"{s.name} ({s.resource}): {s.error}" for s in statuses if s.error is not None]
         try:
             the_bench.can_bus()
         except CanOpenError as exc:
             problems.append(f"can: {exc.detail}")
     finally:
         the_bench.close()
-    return f"{config.path}: bench check failed: {'; '.join(problems)}" if problems else None
+    identities = {
+        s.name: f"{s.identity.manufacturer},{s.identity.model},{s.identity.serial},{s.identity.firmware}"
+        for s in statuses
+        if s.identity is not None
+    }
+    return (f"{config.path}: bench check failed: {'; '.join(problems)}" if problems else None), identities
 
 
 @dataclass
@@ -100,10 +107,12 @@ def run_certification(
     operator: str | None,
     unit_profile: str | None,
     pytest_args: list[str],
+    identities: dict[str, str] | None = None,
     root: Path = Path(),
     certificates: Path = CERTIFICATES,
 ) -> Certification:
-    """Open the run, run the eol subset into it, end it, write the certificates of a verdict."""
+    """Open the run, run the eol subset into it, end it, write the certificates of a verdict.
+    ``identities``: each instrument's ``*IDN?`` answer as the bench check before it got it."""
     run_id = open_run(
         store,
         "certification",
@@ -114,6 +123,8 @@ def run_certification(
         operator=operator,
         unit_profile=unit_profile,
     )
+    for name, identity in (identities or {}).items():
+        store.set_instrument_identity(run_id, name, identity)
     attempt = store.run_record(run_id)["run"]["attempt"]
     print(f"hil certify: {serial} attempt {attempt} (run {run_id} in {store.url})", flush=True)
     args = [

@@ -191,7 +191,7 @@ def certify(
     """
     from sqlalchemy.exc import SQLAlchemyError
 
-    from hil.certify import bench_problems, past_calibration, run_certification
+    from hil.certify import check_bench, past_calibration, run_certification
     from hil.product import load_product
     from hil.results.store import Store
 
@@ -202,9 +202,10 @@ def certify(
         sys.exit(2)
     config = _load_or_exit(bench_file)
     refusal = past_calibration(config, dt.date.today())
+    identities: dict[str, str] = {}
     if refusal is None:
         try:
-            refusal = bench_problems(config)
+            refusal, identities = check_bench(config)
         except HilError as exc:
             refusal = str(exc)
     if refusal is not None:
@@ -223,6 +224,7 @@ def certify(
             operator=operator,
             unit_profile=unit_profile,
             pytest_args=list(pytest_args),
+            identities=identities,
         )
     verdict = {"pass": "PASS", "fail": "FAIL"}.get(result.outcome, f"NO VERDICT ({result.outcome})")
     click.echo(f"hil certify: {serial} attempt {result.attempt}: {verdict}")

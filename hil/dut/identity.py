@@ -34,6 +34,11 @@ def read_unit_identity(
                 read[name] = client.read_data_by_identifier(did).service_data.values[did] or None
             except TimeoutException:
                 break  # not answering: the other DIDs would time out too
-            except (NegativeResponseException, InvalidResponseException, UnexpectedResponseException):
-                continue
+            except (
+                NegativeResponseException,
+                InvalidResponseException,
+                UnexpectedResponseException,
+                ValueError,
+            ):
+                continue  # refused or undecodable: unknown, and DIAG-06 says what is wrong with it
     return read
