@@ -137,18 +137,23 @@ def test_a_verdict_writes_the_record_and_the_certificates_of_its_attempt(tmp_pat
     args = ["--serial", serial, "--bench", "benches/sim-inprocess.yaml", "--db", db]
     if profile:
         args += ["--unit-profile", profile]
+    written = ROOT / "certificates" / serial / "1"
     try:
         done = _certify(*args, "-k", "inv01a")
+        assert done.returncode == code, done.stdout[-3000:] + done.stderr
+        assert f"hil certify: {serial} attempt 1: {verdict}" in done.stdout
+        if code:
+            assert "failed: inv.dc_overvoltage.trip_voltage_v" in done.stdout
+        with Store(db) as store:
+            (run,) = store.unit_history(serial)
+        assert run["outcome"] == verdict.lower()
+        assert {Path(p).name for p in run["certificates"]} >= {
+            "certificate.en.html", "certificate.zh.html", "certificate.en.pdf", "certificate.zh.pdf",
+        }  # fmt: skip
+        assert all((ROOT / p).is_file() and (ROOT / p).parent == written for p in run["certificates"])
+        verified = subprocess.run(
+            [*HIL, "verify", str(written), "--db", db], cwd=ROOT, capture_output=True, text=True, timeout=120
+        )
+        assert verified.returncode == 0, verified.stdout + verified.stderr
     finally:
         shutil.rmtree(ROOT / "certificates" / serial, ignore_errors=True)
-    assert done.returncode == code, done.stdout[-3000:] + done.stderr
-    assert f"hil certify: {serial} attempt 1: {verdict}" in done.stdout
-    if code:
-        assert "failed: inv.dc_overvoltage.trip_voltage_v" in done.stdout
-    with Store(db) as store:
-        (run,) = store.unit_history(serial)
-    assert run["outcome"] == verdict.lower()
-    assert run["certificates"] and all(
-        Path(p).is_file() and Path(p).parent == Path("certificates") / serial / "1"
-        for p in run["certificates"]
-    )
