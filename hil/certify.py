@@ -29,11 +29,6 @@ EOL_MARKER = "eol"
 CERTIFICATES = Path("certificates")
 
 
-class CertifyRefused(HilError):
-    """The certification may not start (a serial of another form, a calibration past due, a bench
-    that does not answer)."""
-
-
 def past_calibration(config: BenchConfig, today: dt.date) -> str | None:
     """One line naming every instrument past its calibration date, or None."""
     past = [f"{n} {i.calibration_due}" for n, i in config.instruments.items() if i.calibration_due < today]

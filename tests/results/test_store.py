@@ -323,3 +323,14 @@ def test_the_same_run_gives_the_same_record_and_hash_on_both_databases(tmp_path:
     values = [m["value"] for m in sqlite["tests"][2]["measurements"]]
     assert values == [1e-300, 123456.789012345, 0.0, 5e-324, "inf"]
     assert json.dumps(values[2]) == "0.0"
+
+
+def test_the_migrations_build_exactly_the_schema_the_code_writes(store_url: str) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from hil.results.schema import metadata
+
+    with Store(store_url) as store, store.engine.connect() as conn:
+        differences = compare_metadata(MigrationContext.configure(conn), metadata)
+    assert differences == []
