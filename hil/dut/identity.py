@@ -32,8 +32,8 @@ def read_unit_identity(
         for name, did in IDENTITY_DIDS.items():
             try:
                 read[name] = client.read_data_by_identifier(did).service_data.values[did] or None
-            except TimeoutException:
-                break  # not answering: the other DIDs would time out too
+            except (TimeoutException, can.CanError):
+                break  # not answering, or no bus to ask on: the other DIDs would fail the same way
             except (
                 NegativeResponseException,
                 InvalidResponseException,
