@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from hil.dut.can_link import CanLink
 from hil.dut.identity import read_unit_identity
 from hil.product import load_product
@@ -156,11 +158,14 @@ def test_a_store_that_cannot_be_opened_stops_the_run(pytester):
     result.stderr.fnmatch_lines(["ERROR: --db mysql://nowhere/db: unsupported database*"])
 
 
-def test_the_unit_identity_is_read_over_uds_with_the_vin_it_leaves_with(tmp_path):
+@pytest.mark.parametrize("benches", [[], ["-n", "2"]], ids=["one-bench", "two-benches"])
+def test_the_unit_identity_is_read_over_uds_with_the_vin_it_leaves_with(tmp_path, benches):
+    # on two benches, the other one's unit (never written to) must not overwrite the VIN end of line wrote
     db = f"sqlite:///{tmp_path / 'hil.sqlite'}"
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "test_suites/diagnostics",
-         "-k", "diag06_eol", "--bench=benches/sim-inprocess.yaml", f"--db={db}"],
+         "test_suites/bench", "-k", "diag06_eol or supply_regulates", "--bench=benches/sim-inprocess.yaml",
+         f"--db={db}", *benches],
         cwd=REPO, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout[-3000:]
