@@ -5,6 +5,7 @@ pytest_plugins = [
     "fixtures.measure",
     "fixtures.dut",
     "fixtures.suite",
+    "fixtures.record",
     "fixtures.models",
     "fixtures.faults",
     "hil.waveform.pytest_plugin",

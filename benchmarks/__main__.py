@@ -12,6 +12,7 @@ BENCHMARKS = {
     "synthesis": "benchmarks.synthesis",
     "drive_step": "benchmarks.drive_step",
     "process_bench": "benchmarks.process_bench",
+    "results_store": "benchmarks.results_store",
 }
 
 

@@ -1,4 +1,5 @@
-"""The ``hil`` command: bench checks, the nightly regression and the defect-unit matrix."""
+"""The ``hil`` command: bench checks, the nightly regression, certification, results and the defect-unit
+matrix."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import click
 from hil.bench import Bench, InstrumentStatus
 from hil.config import BenchConfig, load_bench
 from hil.errors import CanOpenError, HilError
+from hil.results.store import DEFAULT_DB
 
 DEFAULT_BENCH = "benches/sim.yaml"
 
@@ -168,6 +170,8 @@ def _check_can(the_bench: Bench) -> str | None:
 @click.option(
     "--report", default="reports/allure-report", show_default=True, help="Allure HTML report directory"
 )
+@click.option("--db", default=DEFAULT_DB, show_default=True, help="result store the run is recorded into")
+@click.option("--operator", default=None, help="who runs the bench (recorded with the run)")
 @click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
 def nightly(
     bench_file: str,
@@ -175,6 +179,8 @@ def nightly(
     benches: int | None,
     results: str,
     report: str,
+    db: str,
+    operator: str | None,
     pytest_args: tuple[str, ...],
 ) -> None:
     """Run the nightly regression (test_suites/) on a bench and render the Allure report.
@@ -189,9 +195,176 @@ def nightly(
     elif benches > 1 and config.simulator is None:
         click.echo(f"error: {bench_file}: a lab bench is one safety domain; --benches must be 1", err=True)
         sys.exit(2)
+    recording = [f"--db={db}", "--run-kind=nightly"] + ([f"--operator={operator}"] if operator else [])
     sys.exit(
-        run_nightly(Path(bench_file), unit_profile, Path(results), Path(report), list(pytest_args), benches)
+        run_nightly(
+            Path(bench_file),
+            unit_profile,
+            Path(results),
+            Path(report),
+            recording + list(pytest_args),
+            benches,
+        )
     )
+
+
+@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.option("--serial", required=True, help="the unit's serial number (the form of specs/product.yaml)")
+@click.option("--bench", "bench_file", default=DEFAULT_BENCH, show_default=True, help="bench file")
+@click.option("--operator", default=None, help="who certifies (on the record and the certificate)")
+@click.option("--unit-profile", default=None, help="simulated bench: the unit it holds (default: golden)")
+@click.option("--db", default=DEFAULT_DB, show_default=True, help="result store")
+@click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
+def certify(
+    serial: str,
+    bench_file: str,
+    operator: str | None,
+    unit_profile: str | None,
+    db: str,
+    pytest_args: tuple[str, ...],
+) -> None:
+    """Certify one unit: the eol subset on the bench, recorded in the store, and its certificates
+    under certificates/<serial>/<attempt>/.
+
+    Refuses to start (exit 2, one line) on a serial of another form, an instrument past its
+    calibration date or a failing bench check. Exit 0 on PASS, 1 on FAIL (naming the failed
+    measurements), 2 when the run could not reach a verdict. Extra arguments go to pytest.
+    """
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from hil.certify import check_bench, past_calibration, run_certification
+    from hil.product import load_product
+    from hil.results.store import Store
+
+    try:
+        load_product("specs").check_serial(serial)
+    except HilError as exc:
+        click.echo(f"error: --serial: {exc}", err=True)
+        sys.exit(2)
+    config = _load_or_exit(bench_file)
+    refusal = past_calibration(config, dt.date.today())
+    identities: dict[str, str] = {}
+    if refusal is None:
+        try:
+            refusal, identities = check_bench(config)
+        except HilError as exc:
+            refusal = str(exc)
+    if refusal is not None:
+        click.echo(f"error: {refusal}", err=True)
+        sys.exit(2)
+    try:
+        store = Store(db)
+    except (HilError, SQLAlchemyError) as exc:
+        click.echo(f"error: --db {db}: {exc}", err=True)
+        sys.exit(2)
+    with store:
+        result = run_certification(
+            store,
+            serial=serial,
+            bench=Path(bench_file),
+            operator=operator,
+            unit_profile=unit_profile,
+            pytest_args=list(pytest_args),
+            identities=identities,
+        )
+    verdict = {"pass": "PASS", "fail": "FAIL"}.get(result.outcome, f"NO VERDICT ({result.outcome})")
+    click.echo(f"hil certify: {serial} attempt {result.attempt}: {verdict}")
+    for line in result.failed:
+        click.echo(f"  failed: {line}")
+    for path in result.certificates:
+        click.echo(f"  certificate: {path}")
+    if result.certificate_error is not None:
+        click.echo(f"error: {result.certificate_error}", err=True)
+    sys.exit(result.exit_code)
+
+
+@main.command()
+@click.argument("serial", required=False)
+@click.option("--db", default=DEFAULT_DB, show_default=True, help="result store")
+@click.option("--json", "as_json", is_flag=True, help="print JSON for scripts")
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True, help="newest runs shown")
+def results(serial: str | None, db: str, as_json: bool, limit: int) -> None:
+    """The runs and units in the result store; with SERIAL, that unit's history: every run and
+    certification attempt, its outcome, failed measurements and certificates."""
+    import json
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from hil.results.store import Store
+
+    if "://" not in db and not Path(db).is_file():
+        click.echo(f"error: --db {db}: no result store there (a run with --db writes one)", err=True)
+        sys.exit(2)
+    try:
+        store = Store(db)
+    except (HilError, SQLAlchemyError) as exc:
+        click.echo(f"error: --db {db}: {exc}", err=True)
+        sys.exit(2)
+    with store:
+        if serial is not None:
+            history = store.unit_history(serial)
+            if as_json:
+                click.echo(json.dumps({"serial": serial, "runs": history}, indent=1, ensure_ascii=False))
+            elif not history:
+                click.echo(f"no runs of {serial} in {db}")
+            else:
+                click.echo(_history_table(serial, history))
+            sys.exit(0 if history else 1)
+        runs, units = store.runs(limit), store.units()
+    if as_json:
+        click.echo(json.dumps({"runs": runs, "units": units}, indent=1, ensure_ascii=False))
+        return
+    click.echo(f"runs ({db}, newest first)")
+    rows = [["run", "kind", "serial", "attempt", "started", "outcome", "tests", "failed", "operator"]]
+    rows += [
+        [
+            str(r["id"]),
+            r["kind"],
+            r["serial"] or "-",
+            _dash(r["attempt"]),
+            r["started"],
+            r["outcome"] or "running",
+            str(r["tests"]),
+            str(r["failed_measurements"]),
+            r["operator"] or "-",
+        ]
+        for r in runs
+    ]
+    click.echo(_table(rows))
+    click.echo("")
+    click.echo("units")
+    rows = [["serial", "model", "runs", "attempts", "last run", "last outcome"]]
+    rows += [
+        [u["serial"], u["model"] or "-", str(u["runs"]), str(u["attempts"]), str(u["last_run"]),
+         u["last_outcome"] or "running"]
+        for u in units
+    ]  # fmt: skip
+    click.echo(_table(rows))
+
+
+def _dash(value: object) -> str:
+    return "-" if value is None else str(value)
+
+
+def _history_table(serial: str, history: list[dict]) -> str:
+    lines = [f"unit {serial}: {len(history)} runs"]
+    rows = [["run", "kind", "attempt", "started", "outcome", "failed measurements", "certificates"]]
+    for run in history:
+        failed = ", ".join(f"{f['name']} = {f['value']} {f['unit']}" for f in run["failed"]) or "-"
+        rows.append(
+            [
+                str(run["id"]),
+                run["kind"],
+                _dash(run["attempt"]),
+                run["started"],
+                (run["outcome"] or "running")
+                + ("" if run["complete"] or not run["outcome"] else " (incomplete)"),
+                failed,
+                ", ".join(run["certificates"]) or "-",
+            ]
+        )
+    lines.append(_table(rows))
+    return "\n".join(lines)
 
 
 def _load_or_exit(bench_file: str) -> BenchConfig:

@@ -1,0 +1,159 @@
+"""`hil certify`: refusals before anything is powered, a killed certification, verdicts and attempts."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from hil.results.store import Store
+
+ROOT = Path(__file__).resolve().parents[2]
+HIL = [sys.executable, "-m", "hil"]
+SERIAL = "EDS200-2026-0042"
+
+
+def _certify(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+    return subprocess.run([*HIL, "certify", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+
+
+def _bench_with(tmp_path: Path, source: str, **changes: object) -> Path:
+    bench = yaml.safe_load((ROOT / source).read_text(encoding="utf-8"))
+    for instrument in bench["instruments"].values():
+        instrument.update(changes)
+    path = tmp_path / "bench.yaml"
+    path.write_text(yaml.safe_dump(bench), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("serial", ["eds200-2026-0001", "EDS200-2026-0001; rm -rf /", "../EDS200", ""])
+def test_a_serial_of_another_form_is_refused_in_one_line(tmp_path, serial):
+    db = tmp_path / "hil.sqlite"
+    done = _certify("--serial", serial, "--db", str(db), timeout=60)
+    assert done.returncode == 2
+    (line,) = done.stderr.splitlines()
+    assert line.startswith(
+        f"error: --serial: serial number {serial!r}: does not match the product's pattern "
+    )
+    assert not db.exists()
+
+
+def test_an_instrument_past_its_calibration_date_refuses_to_start(tmp_path):
+    bench = _bench_with(tmp_path, "benches/sim-inprocess.yaml")
+    text = bench.read_text(encoding="utf-8").replace("2027-06-30", "2030-01-01", 6)
+    bench.write_text(text.replace("2027-06-30", "2020-01-31"), encoding="utf-8")
+    db = tmp_path / "hil.sqlite"
+    done = _certify("--serial", SERIAL, "--bench", str(bench), "--db", str(db), timeout=60)
+    assert done.returncode == 2
+    (line,) = done.stderr.splitlines()
+    assert re.fullmatch(
+        rf"error: {bench}: calibration past due \(\w+ 2020-01-31; today .*\): calibrate .*", line
+    )
+    assert not db.exists()
+
+
+def test_a_failing_bench_check_refuses_to_start(tmp_path):
+    bench = _bench_with(tmp_path, "benches/lab-example.yaml", calibration_due="2099-01-01")
+    db = tmp_path / "hil.sqlite"
+    done = _certify("--serial", SERIAL, "--bench", str(bench), "--db", str(db), timeout=120)
+    assert done.returncode == 2
+    (line,) = done.stderr.splitlines()
+    assert line.startswith(f"error: {bench}: bench check failed: ")
+    assert "cannot resolve host 'hil-prs202.lab.example'" in line and "; can: " in line
+    assert not db.exists()
+
+
+def _open_run(path: Path, db: str) -> dict | None:
+    if not path.exists():
+        return None
+    with Store(db) as store:
+        runs = store.runs()
+        return runs[0] if runs else None
+
+
+def test_a_killed_certification_keeps_its_measurements_is_aborted_and_the_next_is_a_new_attempt(tmp_path):
+    db = f"sqlite:///{tmp_path / 'hil.sqlite'}"
+    certificates = ROOT / "certificates" / SERIAL
+    process = subprocess.Popen(
+        [*HIL, "certify", "--serial", SERIAL, "--bench", "benches/sim-inprocess.yaml", "--db", db],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 300
+        while (run := _open_run(tmp_path / "hil.sqlite", db)) is None or _measured(db, run["id"]) < 3:
+            assert process.poll() is None, "the certification ended before it was killed"
+            assert time.monotonic() < deadline, "fewer than 3 measurements within 300 s"
+            time.sleep(0.2)
+        taken = _measured(db, run["id"])
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    with Store(db) as store:
+        assert run["id"] in store.aborted
+        record = store.run_record(run["id"])
+        assert (record["run"]["kind"], record["run"]["attempt"]) == ("certification", 1)
+        # as the bench check before the run found them
+        assert record["instruments"][0]["identity"].startswith("ITECH,IT6054C-800-340-P5,SIM-PS-0001,")
+        assert (record["run"]["outcome"], record["run"]["complete"]) == ("aborted", False)
+        assert sum(len(t["measurements"]) for t in record["tests"]) >= taken
+        next_attempt = store.start_run("certification", serial=SERIAL)
+        assert store.run_record(next_attempt)["run"]["attempt"] == 2
+        assert store.run_record(run["id"])["run"]["attempt"] == 1
+    assert not (certificates / "1").exists()
+
+
+def _measured(db: str, run_id: int) -> int:
+    with Store(db) as store:
+        return sum(len(t["measurements"]) for t in store.run_record(run_id)["tests"])
+
+
+needs_certificates = pytest.mark.skipif(
+    importlib.util.find_spec("hil.certificate") is None,
+    reason="hil.certificate (the certificate writer) is not part of this build",
+)
+
+
+@needs_certificates
+@pytest.mark.parametrize(
+    ("profile", "code", "verdict"),
+    [(None, 0, "PASS"), ("sim/profiles/defects/ov_trip_high.yaml", 1, "FAIL")],
+    ids=["golden", "ov_trip_high"],
+)
+def test_a_verdict_writes_the_record_and_the_certificates_of_its_attempt(tmp_path, profile, code, verdict):
+    db = f"sqlite:///{tmp_path / 'hil.sqlite'}"
+    serial = f"EDS200-2026-{9000 + os.getpid() % 1000:04d}"
+    args = ["--serial", serial, "--bench", "benches/sim-inprocess.yaml", "--db", db]
+    if profile:
+        args += ["--unit-profile", profile]
+    written = ROOT / "certificates" / serial / "1"
+    try:
+        done = _certify(*args, "-k", "inv01a")
+        assert done.returncode == code, done.stdout[-3000:] + done.stderr
+        assert f"hil certify: {serial} attempt 1: {verdict}" in done.stdout
+        if code:
+            assert "failed: inv.dc_overvoltage.trip_voltage_v" in done.stdout
+        with Store(db) as store:
+            (run,) = store.unit_history(serial)
+        assert run["outcome"] == verdict.lower()
+        assert {Path(p).name for p in run["certificates"]} >= {
+            "certificate.en.html", "certificate.zh.html", "certificate.en.pdf", "certificate.zh.pdf",
+        }  # fmt: skip
+        assert all((ROOT / p).is_file() and (ROOT / p).parent == written for p in run["certificates"])
+        verified = subprocess.run(
+            [*HIL, "verify", str(written), "--db", db], cwd=ROOT, capture_output=True, text=True, timeout=120
+        )
+        assert verified.returncode == 0, verified.stdout + verified.stderr
+    finally:
+        shutil.rmtree(ROOT / "certificates" / serial, ignore_errors=True)
