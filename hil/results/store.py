@@ -14,6 +14,8 @@ import hashlib
 import math
 import os
 import socket
+import sqlite3
+import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -107,7 +109,7 @@ def engine_for(url: str) -> Engine:
             # below, so a writer waits its turn (busy timeout) instead of failing on lock upgrade
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
+            _switch_to_wal(cursor)
             # WAL + NORMAL: a commit survives the process being killed (not a power cut)
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
@@ -128,6 +130,21 @@ def engine_for(url: str) -> Engine:
                 f"no driver for {parsed.drivername} ({exc.name}); postgresql:// uses psycopg"
             ) from None
     raise StoreError(f"unsupported database {backend!r} (sqlite:///FILE or postgresql://…)")
+
+
+def _switch_to_wal(cursor: Any) -> None:
+    """``journal_mode=WAL`` on a new file needs the database to itself, and SQLite reports a second
+    writer opening it at that moment as locked at once, without its busy timeout: ask again until
+    the busy timeout has passed."""
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_S
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 class Store:
