@@ -109,12 +109,18 @@ def judge(exc: BaseException | None, bench: Any, monitor: Any = None) -> BaseExc
         return cause if cause is not exc else None
     if exc is None:
         return None
+    down = getattr(monitor, "link_error", None)
+    link = f"the CAN link is down: {down}" if down else None
     uds = next((e for e in chain if type(e).__name__ == "TimeoutException"), None)
     if uds is not None:
-        return DutCommunicationError(f"no answer to a UDS request: {uds}")
+        ecu = getattr(uds, "ecu_address", None)
+        who = "the ECU" if ecu is None else f"ECU 0x{ecu:02X}"
+        return DutCommunicationError(
+            f"{who} did not answer a UDS request ({uds})" + (f"; {link}" if link else "")
+        )
     if monitor is not None and isinstance(exc, TimeoutError | WaitTimeout) and can_silent(monitor):
         return DutCommunicationError(
-            f"no CAN frame for {CAN_SILENCE_S:g} s: the bus is silent or the link is down ({exc})"
+            f"no CAN frame for {CAN_SILENCE_S:g} s: {link or 'the bus is silent'} ({exc})"
         )
     return None
 

@@ -13,7 +13,9 @@ once with what was wrong and counted in ``CanLink.rejected``.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import socket
 import threading
 import time
 from collections import Counter
@@ -109,9 +111,41 @@ class GuardedNotifier(can.Notifier):
 
     def _on_error(self, exc: Exception) -> bool:
         self.rejects.reject(f"receive {type(exc).__name__}", f"receive failed: {type(exc).__name__}: {exc}")
+        for listener in list(self.listeners):
+            on_error = getattr(listener, "on_error", None)
+            if on_error is not None:
+                # a listener that keeps what the link says (the monitor) learns why nothing comes
+                with contextlib.suppress(Exception):
+                    on_error(exc)
         # a receive that fails at once again (a closed socket) would otherwise spin the reader
         time.sleep(self.timeout)
         return True
+
+
+class _ClosedLinkCheck:
+    """python-can's socketcand client takes a link its server closed for "no frame yet" and asks
+    again at once, for good: a core spins while every wait times out. This makes the closed link a
+    receive error, which the notifier logs once and paces."""
+
+    def __init__(self, bus: can.BusABC) -> None:
+        self._socket: socket.socket = bus._SocketCanDaemonBus__socket  # type: ignore[attr-defined]
+        self._receive = bus._recv_internal
+
+    def __call__(self, timeout: float | None) -> tuple[can.Message | None, bool]:
+        msg, filtered = self._receive(timeout)
+        if msg is None and self._closed():
+            raise can.CanError(
+                "socketcand closed the CAN link (its interface went bus-off, or the server stopped)"
+            )
+        return msg, filtered
+
+    def _closed(self) -> bool:
+        try:
+            return self._socket.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+        except BlockingIOError:
+            return False
+        except OSError:
+            return True
 
 
 class CanLink:
@@ -123,6 +157,8 @@ class CanLink:
                 f"CanLink: bus_kwargs need an 'interface' (e.g. 'virtual', 'pcan'); got {bus_kwargs}"
             )
         self.bus: can.BusABC = can.Bus(**bus_kwargs)
+        if bus_kwargs["interface"] == "socketcand":
+            self.bus._recv_internal = _ClosedLinkCheck(self.bus)  # type: ignore[method-assign]
         self.notifier = GuardedNotifier(self.bus, timeout=_NOTIFIER_POLL_S)
 
     @property

@@ -59,11 +59,14 @@ class CanMonitor(can.Listener):
         self._latest: dict[int, Frame] = {}
         self._sequence = 0
         self.rejects = RejectLog(log, "CAN monitor")
+        # why the link gave no frame, from its last failed receive; a frame since clears it
+        self.link_error: str | None = None
 
     # --- the listener --------------------------------------------------------------------------
     def on_message_received(self, msg: can.Message) -> None:
         if msg.is_error_frame or msg.is_remote_frame:
             return
+        self.link_error = None
         now = time.monotonic()
         data = bytes(msg.data)
         rejected = self._mismatch(msg, data)
@@ -75,6 +78,9 @@ class CanMonitor(can.Listener):
             self._ring.append(frame)
             if rejected is None:
                 self._latest[msg.arbitration_id] = frame
+
+    def on_error(self, exc: Exception) -> None:
+        self.link_error = str(exc)
 
     def _mismatch(self, msg: can.Message, data: bytes) -> str | None:
         """Why a frame on a DBC message's identifier is not that message (None when it is)."""

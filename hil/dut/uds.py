@@ -159,6 +159,7 @@ class DiagnosticClient(Client):
     """
 
     _asked: str | None = None
+    ecu_address: int | None = None  # kept on its errors, so that a verdict can name the ECU
 
     def send_request(self, request: udsoncan.Request, timeout: int = -1) -> udsoncan.Response | None:
         self._asked = request.service.get_name() if request.service is not None else None
@@ -175,6 +176,7 @@ def _naming_the_service(method: Any) -> Any:
             if self._asked is not None and not getattr(exc, "_service_named", False):
                 exc.args = (f"{self._asked} request: {exc}", *exc.args[1:])
                 exc._service_named = True  # type: ignore[union-attr]
+                exc.ecu_address = self.ecu_address  # type: ignore[union-attr]
             raise
 
     return named
@@ -236,4 +238,6 @@ def make_uds_client(
         bus, notifier, address=address, params={"tx_padding": 0xAA, "stmin": 0, "blocksize": 0}
     )
     connection = TimedConnection(stack, name=f"uds-0x{ecu_address:02X}")
-    return DiagnosticClient(connection, config=config or client_config())
+    client = DiagnosticClient(connection, config=config or client_config())
+    client.ecu_address = ecu_address
+    return client
