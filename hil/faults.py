@@ -23,23 +23,25 @@ SAFETY_CRITICAL_KINDS = ("supply", "dyno", "cellsim")
 CAN_SILENCE_S = 0.5
 
 _FAILED = ["failed", "broken"]
-# Allure matches each regex against the whole status message (the exception's class and text)
+# Allure matches each regex against the whole status message (the exception's class and text);
+# `[\s\S]*` rather than `(?s).*`, so the same pattern holds in Python and in Allure 3's JavaScript
+# (allurerc.yaml carries these rules for the HTML report; categories.json for other readers)
 CATEGORIES: list[dict[str, Any]] = [
     {
         "name": "Safety abort",
         "matchedStatuses": _FAILED,
-        "messageRegex": r"(?s).*\b(SafetyAbort|SafeStateError)\b.*",
+        "messageRegex": r"[\s\S]*\b(SafetyAbort|SafeStateError)\b[\s\S]*",
     },
     {
         "name": "Instrument fault",
         "matchedStatuses": _FAILED,
-        "messageRegex": r"(?s).*\b(InstrumentError|InstrumentTimeout|InstrumentConnectionError|MalformedReply"
-        r"|InstrumentReportedError|InstrumentFault)\b.*",
+        "messageRegex": r"[\s\S]*\b(InstrumentError|InstrumentTimeout|InstrumentConnectionError"
+        r"|MalformedReply|InstrumentReportedError|InstrumentFault)\b[\s\S]*",
     },
     {
         "name": "DUT communication",
         "matchedStatuses": _FAILED,
-        "messageRegex": r"(?s).*\bDutCommunicationError\b.*",
+        "messageRegex": r"[\s\S]*\bDutCommunicationError\b[\s\S]*",
     },
 ]
 

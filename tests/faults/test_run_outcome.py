@@ -13,7 +13,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import yaml
 from fault_support import OFF
+
+from hil.faults import CATEGORIES
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -110,3 +113,10 @@ def test_supply_trip_stops_the_run_and_a_silent_unit_does_not(tmp_path):
         "hil.errors.SafetyAbort: safety abort: supply: over-voltage protection tripped"
     ), trip["statusDetails"]
     assert _categories(alluredir, trip) == ["Safety abort"]
+
+
+def test_the_html_report_files_failures_under_the_same_categories():
+    """Allure 3's report takes its categories from allurerc.yaml (categories.json it keeps for other
+    readers): the two must be the same rules."""
+    config = yaml.safe_load((ROOT / "allurerc.yaml").read_text(encoding="utf-8"))
+    assert config["categories"] == CATEGORIES
