@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+
+from tests.served import bench_copy, port_of, served
 
 ROOT = Path(__file__).resolve().parents[2]
 HIL = [sys.executable, "-m", "hil"]
@@ -56,55 +55,11 @@ def test_simulated_bench_answers(bench, can):
     assert f"can: {can}" in done.stdout and done.stdout.rstrip().endswith("ok")
 
 
-def _free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
-
-
-def _remote_bench_on_free_ports(tmp_path: Path) -> tuple[Path, int, int]:
-    """benches/sim-remote.yaml with each of its fixed ports swapped for a free one (a busy machine
-    may hold the shipped ones): the file, the supply's port and the CAN port."""
-    text = (ROOT / "benches" / "sim-remote.yaml").read_text(encoding="utf-8")
-    fixed = [int(p) for p in re.findall(r"127\.0\.0\.1::(\d+)::SOCKET", text)]
-    can_port = int(re.search(r"^  port: (\d+)$", text, re.MULTILINE).group(1))
-    free = _free_ports(len(fixed) + 1)
-    for old, new in zip(fixed, free, strict=False):
-        text = text.replace(f"127.0.0.1::{old}::SOCKET", f"127.0.0.1::{new}::SOCKET")
-    text = text.replace(f"  port: {can_port}\n", f"  port: {free[-1]}\n")
-    path = tmp_path / "sim-remote.yaml"
-    path.write_text(text, encoding="utf-8")
-    return path, free[0], free[-1]
-
-
 def test_remote_simulated_bench_answers_while_hil_sim_serve_runs(tmp_path):
-    bench, supply_port, can_port = _remote_bench_on_free_ports(tmp_path)
-    server = subprocess.Popen(
-        [sys.executable, "-m", "sim", "serve", "--bench", str(bench)],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
-        seen = []
-        deadline = time.monotonic() + 30
-        while not any(str(can_port) in line for line in seen):
-            line = server.stdout.readline()
-            assert line or server.poll() is None, "".join(seen)
-            seen.append(line)
-            assert time.monotonic() < deadline, "".join(seen)
+    bench = bench_copy("sim-remote.yaml", tmp_path / "sim-remote.yaml", free=True)
+    with served(bench) as (server, _):
         done = _check(str(bench))
         assert done.returncode == 0, done.stdout + done.stderr
-        assert f"127.0.0.1::{supply_port}" not in done.stderr
+        assert f"127.0.0.1::{port_of(bench, 'supply')}" not in done.stderr
         assert "can: interface=socketcand" in done.stdout and done.stdout.rstrip().endswith("ok")
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.communicate(timeout=30)
     assert server.returncode == 0

@@ -15,7 +15,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import yaml
+from tests.served import port_of
+from tests.served import served as serve
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = Path(__file__).parent / "scenarios" / "energised.py"
@@ -86,62 +87,14 @@ def outputs_off(changes: list[tuple[str, str]]) -> None:
         assert last and last[-1] == off, f"{instrument} output left on: {last[-3:]}"
 
 
-def free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
-
-
-def bench_copy(source: str, target: Path, safe_state: dict[str, Any], free: bool = False) -> Path:
-    """A shipped bench file with its safe state changed and, with ``free``, each fixed port swapped
-    for a free one (a busy machine may hold the shipped ones)."""
-    bench = yaml.safe_load((ROOT / "benches" / source).read_text(encoding="utf-8"))
-    bench["safe_state"] = {**bench.get("safe_state", {}), **safe_state}
-    if free:
-        ports = free_ports(len(bench["instruments"]) + 1)
-        for instrument, port in zip(bench["instruments"].values(), ports, strict=False):
-            instrument["resource"] = f"TCPIP0::127.0.0.1::{port}::SOCKET"
-        bench["can"]["port"] = ports[-1]
-    target.write_text(yaml.safe_dump(bench, sort_keys=False), encoding="utf-8")
-    return target
-
-
 @contextlib.contextmanager
 def served(bench: Path, log: Path) -> Iterator[subprocess.Popen]:
     """``hil-sim serve`` on ``bench``: instruments that outlive any run, as a lab bench's do. A
     connection to the analyzer (which no safe state touches) is held throughout: a served bench
     power-cycles itself when its last client leaves, which a lab bench whose run died does not."""
-    server = subprocess.Popen(
-        [sys.executable, "-m", "sim", "serve", "--bench", str(bench), "--log", str(log)],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
-        seen: list[str] = []
-        deadline = time.monotonic() + 60
-        while not any("hil-sim: ready" in line for line in seen):
-            line = server.stdout.readline()
-            assert line or server.poll() is None, "".join(seen)
-            seen.append(line)
-            assert time.monotonic() < deadline, "".join(seen)
-        analyzer = yaml.safe_load(bench.read_text(encoding="utf-8"))["instruments"]["analyzer"]["resource"]
-        with socket.create_connection(("127.0.0.1", int(analyzer.split("::")[2])), timeout=10):
+    with serve(bench, "--log", str(log)) as (server, _):
+        with socket.create_connection(("127.0.0.1", port_of(bench, "analyzer")), timeout=10):
             yield server
-    finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.communicate()
 
 
 def start_run(

@@ -16,7 +16,6 @@ from guardian_rig import (
     SAFE_STATE_TAIL,
     alive,
     await_energised,
-    bench_copy,
     end_run,
     first_sequence,
     outputs_off,
@@ -26,6 +25,8 @@ from guardian_rig import (
     state_changes,
     wait_for,
 )
+
+from tests.served import bench_copy
 
 pytestmark = pytest.mark.slow
 

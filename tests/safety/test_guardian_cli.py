@@ -11,7 +11,6 @@ import pytest
 from guardian_rig import (
     ROOT,
     SAFE_STATE_TAIL,
-    bench_copy,
     first_sequence,
     outputs_off,
     records,
@@ -21,6 +20,7 @@ from guardian_rig import (
 
 from hil.config import load_bench
 from hil.guardian import open_drivers
+from tests.served import bench_copy
 
 pytestmark = pytest.mark.slow
 

@@ -10,7 +10,6 @@ import pytest
 from guardian_rig import (
     SAFE_STATE_TAIL,
     await_energised,
-    bench_copy,
     end_run,
     first_sequence,
     outputs_off,
@@ -19,6 +18,8 @@ from guardian_rig import (
     state_changes,
     wait_for,
 )
+
+from tests.served import bench_copy
 
 pytestmark = pytest.mark.slow
 
