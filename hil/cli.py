@@ -172,6 +172,13 @@ def _check_can(the_bench: Bench) -> str | None:
 )
 @click.option("--db", default=DEFAULT_DB, show_default=True, help="result store the run is recorded into")
 @click.option("--operator", default=None, help="who runs the bench (recorded with the run)")
+@click.option(
+    "--unit-serial",
+    default=None,
+    help="the serial number of the unit under test (a lab or served bench needs it; a simulated "
+    "bench the run starts holds its own)",
+)
+@click.option("--sim-log", default=None, help="simulated bench the run starts: its command log file")
 @click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
 def nightly(
     bench_file: str,
@@ -181,6 +188,8 @@ def nightly(
     report: str,
     db: str,
     operator: str | None,
+    unit_serial: str | None,
+    sim_log: str | None,
     pytest_args: tuple[str, ...],
 ) -> None:
     """Run the nightly regression (test_suites/) on a bench and render the Allure report.
@@ -196,6 +205,8 @@ def nightly(
         click.echo(f"error: {bench_file}: a lab bench is one safety domain; --benches must be 1", err=True)
         sys.exit(2)
     recording = [f"--db={db}", "--run-kind=nightly"] + ([f"--operator={operator}"] if operator else [])
+    recording += [f"--unit-serial={unit_serial}"] if unit_serial else []
+    recording += [f"--sim-log={sim_log}"] if sim_log else []
     sys.exit(
         run_nightly(
             Path(bench_file),
