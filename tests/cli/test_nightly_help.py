@@ -10,9 +10,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_help_lists_the_unit_and_bench_options():
-    done = subprocess.run(
-        [sys.executable, "-m", "hil", "nightly", "--help"], cwd=ROOT, capture_output=True, text=True, timeout=60
-    )
+    command = [sys.executable, "-m", "hil", "nightly", "--help"]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
-    for option in ("--bench", "--unit-profile", "--unit-serial", "--sim-log", "--benches", "--db", "--operator"):
+    options = ("--bench", "--unit-profile", "--unit-serial", "--sim-log", "--benches", "--db", "--operator")
+    for option in options:
         assert option in done.stdout, option
