@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 
 ALLURE_CONFIG = "allurerc.yaml"
+# pytest exits of a run that did not start: the bench would not open (3), a refused option or usage (4)
+NOT_STARTED = (3, 4)
 
 
 def run_nightly(
@@ -34,6 +36,10 @@ def run_nightly(
     print("hil nightly:", " ".join(command[2:]), flush=True)
     # a child process: the suites own the signals (Ctrl-C, SIGTERM reach pytest and the safe state)
     outcome = subprocess.run(command, check=False).returncode
+    if outcome in NOT_STARTED:
+        # a report of a run that never started would stand over the last real one and in its trend
+        print(f"hil nightly: the run could not start (exit {outcome}); no report written", flush=True)
+        return outcome
     rendered = render_report(results, report)
     if rendered is not None:
         print(f"hil nightly: Allure report {rendered}", flush=True)
