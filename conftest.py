@@ -8,5 +8,6 @@ pytest_plugins = [
     "fixtures.record",
     "fixtures.models",
     "fixtures.faults",
+    "fixtures.environment",
     "hil.waveform.pytest_plugin",
 ]
