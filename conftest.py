@@ -9,5 +9,6 @@ pytest_plugins = [
     "fixtures.models",
     "fixtures.faults",
     "fixtures.environment",
+    "fixtures.allure_steps",
     "hil.waveform.pytest_plugin",
 ]
