@@ -4,9 +4,9 @@ Each run is a fresh pytest process over ``test_suites/``; its outcomes come from
 probe inside it (``hil.soak_probe``) samples the process's resident memory, threads and open file
 descriptors as each test starts. With ``serve``, one ``hil-sim serve`` is started for the bench file
 and left running through every run, sampled the same way after each. A soak fails when a test's
-outcome differs between runs, or when threads or file descriptors grow: in a test process from its
-second test to its last (the first opens the bench), in the served bench from the first run to the
-last.
+outcome differs between runs, or when threads or file descriptors grow: in a test process, rising to
+a new high at three or more of its tests after the second (the first opens the bench; a pool made on
+first use steps once), in the served bench from the first run to the last.
 """
 
 from __future__ import annotations
@@ -27,6 +27,16 @@ from hil.errors import HilError
 
 PROBE_ENV = "HIL_SOAK_PROBE"
 SERVE_READY_S = 60.0
+GROWTH_STEPS = 3
+
+
+def _new_highs(counts: list[int]) -> int:
+    """How many times ``counts`` reached a new high after its first value."""
+    highs, high = 0, counts[0]
+    for count in counts[1:]:
+        if count > high:
+            highs, high = highs + 1, count
+    return highs
 
 
 class SoakError(HilError):
@@ -65,14 +75,22 @@ class Run:
     served: Sample | None = None
 
     def growth(self) -> list[str]:
-        """Threads or descriptors that rose from a process's second test to its last."""
+        """Threads or descriptors of a process that kept rising: a new high at GROWTH_STEPS or more of
+        its tests after the second. A resource made on first use (a worker pool, a session's client)
+        raises the count once, at whichever test first needs it; a leak raises it test after test."""
         found = []
         for pid, samples in self.probes.items():
             if len(samples) < 3:
                 continue
             first, last = samples[1], samples[-1]
-            if last.threads > first.threads or last.fds > first.fds:
-                found.append(f"run {self.number}, test process {pid}: {first.line()} → {last.line()}")
+            steps = max(
+                _new_highs([s.threads for s in samples[1:]]), _new_highs([s.fds for s in samples[1:]])
+            )
+            if steps >= GROWTH_STEPS:
+                found.append(
+                    f"run {self.number}, test process {pid}: {first.line()} → {last.line()} "
+                    f"(rising at {steps} tests)"
+                )
         return found
 
 

@@ -50,12 +50,18 @@ def test_a_test_that_changes_outcome_or_goes_missing_is_reported() -> None:
     assert "b: passed / failed / absent" in soak.report()
 
 
-def test_growth_counts_from_the_second_test_and_across_served_runs() -> None:
+def test_growth_is_a_count_that_keeps_rising_and_a_served_bench_that_grows() -> None:
     steady = [Sample(100_000, 30, 40), Sample(120_000, 27, 33), Sample(121_000, 27, 33)]
-    leaking = [Sample(100_000, 30, 40), Sample(120_000, 27, 33), Sample(121_000, 27, 34)]
+    # a pool made on first use: one step, at whichever test first needs it
+    lazy = [Sample(100_000, 30, 40), *[Sample(120_000, 26, 35)] * 5, *[Sample(125_000, 28, 37)] * 5]
+    leaking = [Sample(100_000, 30, 40), *(Sample(120_000, 27, 33 + n) for n in range(6))]
     assert Soak([_run(1, {"a": "passed"}, p1=steady)]).clean
+    assert Soak([_run(1, {"a": "passed"}, p1=lazy)]).clean
     grown = Soak([_run(1, {"a": "passed"}, p1=leaking)])
-    assert not grown.clean and "27 threads, 33 fds → 118 MiB, 27 threads, 34 fds" in grown.report()
+    assert (
+        not grown.clean
+        and "27 threads, 33 fds → 117 MiB, 27 threads, 38 fds (rising at 5 tests)" in grown.report()
+    )
     served = [_run(1, {"a": "passed"}), _run(2, {"a": "passed"})]
     served[0].served, served[1].served = Sample(50_000, 12, 20), Sample(50_000, 13, 20)
     assert Soak(served).served_growth() is not None
