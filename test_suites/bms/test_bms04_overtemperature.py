@@ -29,6 +29,7 @@ BAND_C = 0.5  # the ramp starts this far before a level's limits and ends this f
 START_HOLD_S = 1.0
 NEUTRAL_C = 25.0
 REARM_C = 40.0  # below the 45 °C clear level of the trip [E]
+REARM_FALL_C = 12.0  # most of the way down from the trip (about 60 °C) to REARM_C
 STEP_TO_C = 66.0  # the trip's time: a step to here, past any trip inside its limits
 
 
@@ -108,7 +109,20 @@ def test_bms04_overtemperature(drive, tempsim, vcu, can_monitor, product, measur
         return
     trip = tripped()
     # the trip's time: reset below the clear level, closed again, then a step across the level
+    hot = can_monitor.latest("BMS_CellExtremes")
+    assert hot is not None, "no BMS_CellExtremes frame: the BMS's temperature reading is not on the bus"
     ntc.set(REARM_C)
+    mark = can_monitor.mark()
+    # a reset the BMS takes before it has read the cooler sense line finds the trip's condition still
+    # there and is lost: wait until its reading has come down by most of the step (an offset sensor
+    # reads every temperature off by the same amount, so the fall is what tells)
+    can_monitor.wait(
+        "BMS_CellExtremes",
+        lambda f: f["MaxCellTemperature"] <= hot["MaxCellTemperature"] - REARM_FALL_C,
+        since=mark,
+        timeout_s=3.0,
+        what=f"the BMS reading the sense line {REARM_FALL_C:g} °C cooler",
+    )
     mark = can_monitor.mark()
     vcu.fault_reset()
     can_monitor.wait(
