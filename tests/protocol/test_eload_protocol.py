@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from instruments.base import READ_RETRIES
 from instruments.eload import Chroma63200
 from instruments.errors import InstrumentReportedError, MalformedReply, OutOfRating
 
@@ -62,5 +63,9 @@ def test_unknown_mode_and_rating_are_refused_before_sending(expected_protocol):
 
 
 def test_malformed_protection_reply(expected_protocol):
-    with expected_protocol(Chroma63200, [(b"LOAD:PROT?\n", b"OT\n")]) as load, pytest.raises(MalformedReply):
+    exchange = [(b"LOAD:PROT?\n", b"OT\n")] * (1 + READ_RETRIES)
+    with (
+        expected_protocol(Chroma63200, exchange) as load,
+        pytest.raises(MalformedReply, match="asked 3 times"),
+    ):
         load.protection()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from instruments.base import READ_RETRIES
 from instruments.errors import InstrumentReportedError, InstrumentTimeout, MalformedReply, OutOfRating
 from instruments.supply import IT6000C
 
@@ -88,29 +89,35 @@ def test_error_queue_entries_are_raised_with_the_command(expected_protocol):
 
 
 @pytest.mark.parametrize(
-    ("command", "reply", "call"),
+    ("command", "reply", "call", "asked"),
     [
-        (b"MEAS:VOLT?\n", b"six hundred\n", lambda s: s.measure_voltage()),
-        (b"OUTP?\n", b"MAYBE\n", lambda s: s.output_enabled()),
-        (b"STAT:QUES:COND?\n", b"1.5e\n", lambda s: s.protection()),
-        (b"SYST:ERR?\n", b"-222 Data out of range\n", lambda s: s.check_errors()),
-        (b"*IDN?\n", b"ITECH,IT6054C\n", lambda s: s.identify()),
+        # reads of a value are asked again before a garbled reply is an error; the error queue and the
+        # identity are read once
+        (b"MEAS:VOLT?\n", b"six hundred\n", lambda s: s.measure_voltage(), 1 + READ_RETRIES),
+        (b"OUTP?\n", b"MAYBE\n", lambda s: s.output_enabled(), 1 + READ_RETRIES),
+        (b"STAT:QUES:COND?\n", b"1.5e\n", lambda s: s.protection(), 1 + READ_RETRIES),
+        (b"SYST:ERR?\n", b"-222 Data out of range\n", lambda s: s.check_errors(), 1),
+        (b"*IDN?\n", b"ITECH,IT6054C\n", lambda s: s.identify(), 1),
     ],
 )
-def test_malformed_replies_name_the_command(expected_protocol, command, reply, call):
-    with expected_protocol(IT6000C, [(command, reply)]) as supply, pytest.raises(MalformedReply) as caught:
+def test_malformed_replies_name_the_command(expected_protocol, command, reply, call, asked):
+    with (
+        expected_protocol(IT6000C, [(command, reply)] * asked) as supply,
+        pytest.raises(MalformedReply) as caught,
+    ):
         call(supply)
     assert command.decode().strip() in str(caught.value)
 
 
 def test_timeout_names_instrument_resource_and_last_command(expected_protocol):
     with (
-        expected_protocol(IT6000C, [(b"MEAS:VOLT?\n", None)]) as supply,
+        expected_protocol(IT6000C, [(b"MEAS:VOLT?\n", None)] * (1 + READ_RETRIES)) as supply,
         pytest.raises(InstrumentTimeout) as caught,
     ):
         supply.measure_voltage()
     message = str(caught.value)
     assert "dut-under-test" in message and "TCPIP0::127.0.0.1::" in message and "'MEAS:VOLT?'" in message
+    assert "(asked 3 times)" in message
 
 
 def test_values_outside_the_model_rating_send_nothing(expected_protocol):
