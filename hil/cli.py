@@ -9,11 +9,12 @@ import sys
 from pathlib import Path
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 from hil.bench import Bench, InstrumentStatus
 from hil.config import BenchConfig, load_bench
 from hil.errors import CanOpenError, HilError
-from hil.results.store import DEFAULT_DB
+from hil.results.store import DEFAULT_DB, Store
 
 DEFAULT_BENCH = "benches/sim.yaml"
 
@@ -241,11 +242,8 @@ def certify(
     calibration date or a failing bench check. Exit 0 on PASS, 1 on FAIL (naming the failed
     measurements), 2 when the run could not reach a verdict. Extra arguments go to pytest.
     """
-    from sqlalchemy.exc import SQLAlchemyError
-
     from hil.certify import check_bench, past_calibration, run_certification
     from hil.product import load_product
-    from hil.results.store import Store
 
     try:
         load_product("specs").check_serial(serial)
@@ -263,11 +261,7 @@ def certify(
     if refusal is not None:
         click.echo(f"error: {refusal}", err=True)
         sys.exit(2)
-    try:
-        store = Store(db)
-    except (HilError, SQLAlchemyError) as exc:
-        click.echo(f"error: --db {db}: {exc}", err=True)
-        sys.exit(2)
+    store = _open_store_or_exit(db)
     with store:
         result = run_certification(
             store,
@@ -299,18 +293,10 @@ def results(serial: str | None, db: str, as_json: bool, limit: int) -> None:
     certification attempt, its outcome, failed measurements and certificates."""
     import json
 
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from hil.results.store import Store
-
     if "://" not in db and not Path(db).is_file():
         click.echo(f"error: --db {db}: no result store there (a run with --db writes one)", err=True)
         sys.exit(2)
-    try:
-        store = Store(db)
-    except (HilError, SQLAlchemyError) as exc:
-        click.echo(f"error: --db {db}: {exc}", err=True)
-        sys.exit(2)
+    store = _open_store_or_exit(db)
     with store:
         if serial is not None:
             history = store.unit_history(serial)
@@ -376,6 +362,15 @@ def _history_table(serial: str, history: list[dict]) -> str:
         )
     lines.append(_table(rows))
     return "\n".join(lines)
+
+
+def _open_store_or_exit(db: str) -> Store:
+    """The result store at ``db``, or one line naming it and exit 2."""
+    try:
+        return Store(db)
+    except (HilError, SQLAlchemyError) as exc:
+        click.echo(f"error: --db {db}: {exc}", err=True)
+        sys.exit(2)
 
 
 def _load_or_exit(bench_file: str) -> BenchConfig:
