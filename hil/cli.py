@@ -171,7 +171,11 @@ def _check_can(the_bench: Bench) -> str | None:
 @click.option(
     "--report", default="reports/allure-report", show_default=True, help="Allure HTML report directory"
 )
-@click.option("--db", default=DEFAULT_DB, show_default=True, help="result store the run is recorded into")
+@click.option(
+    "--db",
+    default=None,
+    help=f"result store the run is recorded into (default: the bench file's results.db, else {DEFAULT_DB})",
+)
 @click.option("--operator", default=None, help="who runs the bench (recorded with the run)")
 @click.option(
     "--unit-serial",
@@ -187,7 +191,7 @@ def nightly(
     benches: int | None,
     results: str,
     report: str,
-    db: str,
+    db: str | None,
     operator: str | None,
     unit_serial: str | None,
     sim_log: str | None,
@@ -205,7 +209,9 @@ def nightly(
     elif benches > 1 and config.simulator is None:
         click.echo(f"error: {bench_file}: a lab bench is one safety domain; --benches must be 1", err=True)
         sys.exit(2)
-    recording = [f"--db={db}", "--run-kind=nightly"] + ([f"--operator={operator}"] if operator else [])
+    recording = [f"--db={store_url(db, config)}", "--run-kind=nightly"] + (
+        [f"--operator={operator}"] if operator else []
+    )
     recording += [f"--unit-serial={unit_serial}"] if unit_serial else []
     recording += [f"--sim-log={sim_log}"] if sim_log else []
     sys.exit(
@@ -225,14 +231,16 @@ def nightly(
 @click.option("--bench", "bench_file", default=DEFAULT_BENCH, show_default=True, help="bench file")
 @click.option("--operator", default=None, help="who certifies (on the record and the certificate)")
 @click.option("--unit-profile", default=None, help="simulated bench: the unit it holds (default: golden)")
-@click.option("--db", default=DEFAULT_DB, show_default=True, help="result store")
+@click.option(
+    "--db", default=None, help=f"result store (default: the bench file's results.db, else {DEFAULT_DB})"
+)
 @click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
 def certify(
     serial: str,
     bench_file: str,
     operator: str | None,
     unit_profile: str | None,
-    db: str,
+    db: str | None,
     pytest_args: tuple[str, ...],
 ) -> None:
     """Certify one unit: the eol subset on the bench, recorded in the store, and its certificates
@@ -261,7 +269,7 @@ def certify(
     if refusal is not None:
         click.echo(f"error: {refusal}", err=True)
         sys.exit(2)
-    store = _open_store_or_exit(db)
+    store = _open_store_or_exit(store_url(db, config))
     with store:
         result = run_certification(
             store,
@@ -285,18 +293,19 @@ def certify(
 
 @main.command()
 @click.argument("serial", required=False)
-@click.option("--db", default=DEFAULT_DB, show_default=True, help="result store")
+@click.option(
+    "--db", default=None, help=f"result store (default: the --bench file's results.db, else {DEFAULT_DB})"
+)
+@click.option("--bench", "bench_file", default=None, help="bench file whose result store to read")
 @click.option("--json", "as_json", is_flag=True, help="print JSON for scripts")
 @click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True, help="newest runs shown")
-def results(serial: str | None, db: str, as_json: bool, limit: int) -> None:
+def results(serial: str | None, db: str | None, bench_file: str | None, as_json: bool, limit: int) -> None:
     """The runs and units in the result store; with SERIAL, that unit's history: every run and
     certification attempt, its outcome, failed measurements and certificates."""
     import json
 
-    if "://" not in db and not Path(db).is_file():
-        click.echo(f"error: --db {db}: no result store there (a run with --db writes one)", err=True)
-        sys.exit(2)
-    store = _open_store_or_exit(db)
+    db = store_url(db, _load_or_exit(bench_file) if bench_file else None)
+    store = _open_existing_store_or_exit(db)
     with store:
         if serial is not None:
             history = store.unit_history(serial)
@@ -339,6 +348,51 @@ def results(serial: str | None, db: str, as_json: bool, limit: int) -> None:
     click.echo(_table(rows))
 
 
+@main.command()
+@click.argument("run", type=click.IntRange(min=1), required=False)
+@click.option(
+    "--db", default=None, help=f"result store (default: the --bench file's results.db, else {DEFAULT_DB})"
+)
+@click.option("--bench", "bench_file", default=None, help="bench file whose result store to read")
+@click.option(
+    "--output",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="report directory (default: reports/run-RUN)",
+)
+def report(run: int | None, db: str | None, bench_file: str | None, output: Path | None) -> None:
+    """Render the Allure HTML report of a stored run (default: the newest) from the result store
+    alone: its tests, measurements with limits and clauses, evidence files, bench, instruments and
+    unit. Exit 0 when written, 2 when it cannot be (no such run, a store it cannot read, no Allure)."""
+    import tempfile
+
+    from hil.allure_report import ReportError, render
+    from hil.report import write_results
+
+    db = store_url(db, _load_or_exit(bench_file) if bench_file else None)
+    with _open_existing_store_or_exit(db) as store:
+        if run is None:
+            newest = store.runs(limit=1)
+            if not newest:
+                click.echo(f"error: --db {db}: no runs recorded", err=True)
+                sys.exit(2)
+            run = newest[0]["id"]
+        output = output or Path("reports") / f"run-{run}"
+        with tempfile.TemporaryDirectory(prefix="hil-report-") as tmp:
+            try:
+                record = write_results(store, run, Path(tmp))
+                index = render(Path(tmp), output, history=None, name=f"hil {_run_title(record, run)}")
+            except (HilError, ReportError) as exc:
+                click.echo(f"error: {exc}", err=True)
+                sys.exit(2)
+    click.echo(f"hil report: {_run_title(record, run)}: {len(record['tests'])} tests -> {index}")
+
+
+def _run_title(record: dict, run: int) -> str:
+    serial = record["unit"]["serial"]
+    return f"{record['run']['kind']} run {run}" + (f" of {serial}" if serial else "")
+
+
 def _dash(value: object) -> str:
     return "-" if value is None else str(value)
 
@@ -362,6 +416,24 @@ def _history_table(serial: str, history: list[dict]) -> str:
         )
     lines.append(_table(rows))
     return "\n".join(lines)
+
+
+def store_url(db: str | None, config: BenchConfig | None) -> str:
+    """The store a command uses: ``--db`` if given, else the bench file's ``results.db``, else the
+    default SQLite file."""
+    if db is not None:
+        return db
+    if config is not None and config.results is not None:
+        return config.results.db
+    return DEFAULT_DB
+
+
+def _open_existing_store_or_exit(db: str) -> Store:
+    """A store to read: a SQLite file that is not there is an error, not a new empty store."""
+    if "://" not in db and not Path(db).is_file():
+        click.echo(f"error: --db {db}: no result store there (a run with --db writes one)", err=True)
+        sys.exit(2)
+    return _open_store_or_exit(db)
 
 
 def _open_store_or_exit(db: str) -> Store:
@@ -536,12 +608,13 @@ def soak(
 
 def _store_record(db_url: str, run_id: int) -> dict:
     """The store's record of run ``run_id``, read the way a certificate is made (``Store.run_record``)."""
+    if "://" not in db_url and not Path(db_url).is_file():
+        raise HilError(f"--db {db_url}: no result store there")
     try:
-        from hil.results.store import Store
-    except ImportError as exc:
-        raise HilError(f"--db {db_url}: the result store cannot be opened here ({exc})") from exc
-    with Store(db_url) as store:
-        return store.run_record(run_id)
+        with Store(db_url) as store:
+            return store.run_record(run_id)
+    except (HilError, SQLAlchemyError) as exc:
+        raise HilError(f"--db {db_url}: {str(exc).splitlines()[0]}") from None
 
 
 def _certificate_run_id(certificate: Path) -> int | None:

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from hil.errors import BenchConfigError
 from hil.protections import protection_quantities
+from hil.results.store import StoreError, parse_url
 from hil.yamlfile import YamlFileError, read_yaml
 from instruments.base import Instrument, enveloped_quantities
 from instruments.registry import DRIVERS
@@ -144,6 +145,20 @@ def _check_safe_state(config: BenchConfig) -> None:
             )
 
 
+class ResultsConfig(_Strict):
+    # where this bench's runs are recorded: a SQLite file, or postgresql://user@host/db shared by benches
+    db: str = Field(min_length=1)
+
+    @field_validator("db")
+    @classmethod
+    def _store_url(cls, value: str) -> str:
+        try:
+            parse_url(value)
+        except StoreError as exc:
+            raise ValueError(f"{value!r}: {exc}") from None
+        return value
+
+
 class BenchConfig(_Strict):
     name: str
     description: str = ""
@@ -152,6 +167,7 @@ class BenchConfig(_Strict):
     envelope: dict[str, dict[str, Limit]]
     can: dict[str, Any]
     safe_state: SafeStateConfig = Field(default_factory=SafeStateConfig)
+    results: ResultsConfig | None = None
     path: str = ""
 
     def limits(self, instrument: str) -> dict[str, Limit]:

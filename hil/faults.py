@@ -43,6 +43,12 @@ CATEGORIES: list[dict[str, Any]] = [
         "matchedStatuses": _FAILED,
         "messageRegex": r"[\s\S]*\bDutCommunicationError\b[\s\S]*",
     },
+    {
+        # the measure fixture's failure (fixtures/measure.py): a measured value outside its spec limits
+        "name": "Limit violation",
+        "matchedStatuses": ["failed"],
+        "messageRegex": r"[\s\S]*\bmeasurement out of limits\b[\s\S]*",
+    },
 ]
 
 

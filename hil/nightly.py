@@ -7,9 +7,17 @@ import subprocess
 import sys
 from pathlib import Path
 
-ALLURE_CONFIG = "allurerc.yaml"
+from hil.allure_report import ReportError, render
+
 # pytest exits of a run that did not start: the bench would not open (3), a refused option or usage (4)
 NOT_STARTED = (3, 4)
+HISTORY_FILE = "allure-history.jsonl"
+
+
+def history_of(report: Path) -> Path:
+    """The nightly's trend lives beside its report (``reports/allure-history.jsonl``): a report
+    rendered elsewhere keeps a trend of its own."""
+    return report.parent / HISTORY_FILE
 
 
 def run_nightly(
@@ -40,26 +48,10 @@ def run_nightly(
         # a report of a run that never started would stand over the last real one and in its trend
         print(f"hil nightly: the run could not start (exit {outcome}); no report written", flush=True)
         return outcome
-    rendered = render_report(results, report)
-    if rendered is not None:
-        print(f"hil nightly: Allure report {rendered}", flush=True)
+    try:
+        index = render(results, report, history=history_of(report))
+    except ReportError as exc:
+        print(f"hil nightly: {exc}", file=sys.stderr, flush=True)
+    else:
+        print(f"hil nightly: Allure report {index}", flush=True)
     return outcome
-
-
-def render_report(results: Path, report: Path) -> Path | None:
-    allure = shutil.which("allure")
-    if allure is None:
-        print(
-            "hil nightly: the Allure command line is not on PATH (npm package 'allure'); "
-            f"results are in {results}",
-            file=sys.stderr,
-        )
-        return None
-    command = [allure, "generate", str(results), "--output", str(report)]
-    if Path(ALLURE_CONFIG).is_file():
-        command += ["--config", ALLURE_CONFIG]
-    done = subprocess.run(command, check=False, capture_output=True, text=True)
-    if done.returncode != 0:
-        print(f"hil nightly: allure generate failed:\n{done.stdout}{done.stderr}", file=sys.stderr)
-        return None
-    return report / "index.html"

@@ -23,7 +23,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, func, select, text
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 
 from hil.errors import HilError
@@ -88,8 +88,8 @@ def _alive(pid: int, started: str | None) -> bool:
     return started is None or process_started(pid) in (None, started)
 
 
-def engine_for(url: str) -> Engine:
-    """An engine for a store URL: a path or ``sqlite:///path``, or ``postgresql://…``."""
+def parse_url(url: str) -> URL:
+    """A store URL (a path or ``sqlite:///path``, or ``postgresql://…``) checked, not connected."""
     if "://" not in url:
         url = f"sqlite:///{url}"
     try:
@@ -97,9 +97,18 @@ def engine_for(url: str) -> Engine:
     except ArgumentError as exc:
         raise StoreError(f"not a database URL ({exc})") from None
     backend = parsed.get_backend_name()
+    if backend == "sqlite" and (not parsed.database or parsed.database == ":memory:"):
+        raise StoreError("a SQLite store needs a file (sqlite:///results/hil.sqlite)")
+    if backend not in ("sqlite", "postgresql"):
+        raise StoreError(f"unsupported database {backend!r} (sqlite:///FILE or postgresql://…)")
+    return parsed
+
+
+def engine_for(url: str) -> Engine:
+    """An engine for a store URL: a path or ``sqlite:///path``, or ``postgresql://…``."""
+    parsed = parse_url(url)
+    backend = parsed.get_backend_name()
     if backend == "sqlite":
-        if not parsed.database or parsed.database == ":memory:":
-            raise StoreError("a SQLite store needs a file (sqlite:///results/hil.sqlite)")
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
 
@@ -129,7 +138,7 @@ def engine_for(url: str) -> Engine:
             raise StoreError(
                 f"no driver for {parsed.drivername} ({exc.name}); postgresql:// uses psycopg"
             ) from None
-    raise StoreError(f"unsupported database {backend!r} (sqlite:///FILE or postgresql://…)")
+    raise AssertionError(backend)  # parse_url admits no other backend
 
 
 def _switch_to_wal(cursor: Any) -> None:
@@ -519,6 +528,27 @@ class Store:
             ],
             "attachments": [{"path": a.path, "sha256": a.sha256} for a in attachments],
         }
+
+    def test_evidence(self, run_id: int) -> dict[tuple[str, int], dict[str, Any]]:
+        """Per test attempt of the run, keyed (node id, attempt): when it started and the files kept
+        with it (path, SHA-256), for a report rendered from the store."""
+        tests, att = schema.tests, schema.attachments
+        with self.engine.connect() as conn:
+            found = {
+                t.id: {"key": (t.node_id, t.attempt), "started": t.started, "attachments": []}
+                for t in conn.execute(
+                    select(tests.c.id, tests.c.node_id, tests.c.attempt, tests.c.started).where(
+                        tests.c.run_id == run_id
+                    )
+                )
+            }
+            for a in conn.execute(
+                select(att.c.test_id, att.c.path, att.c.sha256)
+                .where(att.c.run_id == run_id, att.c.test_id.is_not(None))
+                .order_by(att.c.id)
+            ):
+                found[a.test_id]["attachments"].append({"path": a.path, "sha256": a.sha256})
+        return {entry.pop("key"): entry for entry in found.values()}
 
     def runs(self, limit: int | None = None) -> list[dict[str, Any]]:
         """The newest runs first: id, kind, serial, attempt, started, ended, outcome, complete,

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from hil import cli
 from hil.certificate import CERTIFICATE_FILES, verify
 from hil.results.record import record_hash
+from hil.results.store import Store
 from tests.certificate.conftest import fail
 
 ALL_FILES = [*CERTIFICATE_FILES, "record.json", "manifest.json"]
@@ -165,14 +166,22 @@ def test_cli_compares_with_the_stores_record(record: dict, write, monkeypatch: p
     assert "record.unit.firmware: store 'EDS 2.4.2', certificate 'EDS 2.4.1'" in result.output
 
 
-def test_cli_without_a_store_module_says_so(record: dict, write, monkeypatch: pytest.MonkeyPatch) -> None:
-    import sys
-
+def test_cli_names_a_store_it_cannot_read(record: dict, write, tmp_path: Path) -> None:
     out = write(record)
-    monkeypatch.setitem(sys.modules, "hil.results.store", None)  # import of it raises ImportError
-    result = CliRunner().invoke(cli.main, ["verify", str(out), "--db", "results/x.sqlite"])
+    runner = CliRunner()
+    missing = runner.invoke(cli.main, ["verify", str(out), "--db", str(tmp_path / "none.sqlite")])
+    assert missing.exit_code == 2
+    assert f"--db {tmp_path / 'none.sqlite'}: no result store there" in missing.output
+    garbage = tmp_path / "notes.sqlite"
+    garbage.write_text("not a database\n" * 100, encoding="utf-8")
+    result = runner.invoke(cli.main, ["verify", str(out), "--db", str(garbage)])
     assert result.exit_code == 2
-    assert "--db results/x.sqlite: the result store cannot be opened here" in result.output
+    assert f"--db {garbage}: cannot open the store: file is not a database" in result.output
+    empty = tmp_path / "empty.sqlite"
+    Store(str(empty)).close()
+    result = runner.invoke(cli.main, ["verify", str(out), "--db", str(empty)])
+    assert result.exit_code == 2
+    assert f"no run {record['run']['id']} in" in result.output
 
 
 @pytest.mark.parametrize(

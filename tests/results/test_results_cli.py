@@ -7,6 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+import yaml
+
+from hil.config import load_bench
+from hil.errors import HilError
 from hil.results.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -95,11 +100,20 @@ def test_an_unknown_serial_or_store_is_said_in_one_line(tmp_path):
     ]
 
 
-def test_the_nightly_records_its_run(tmp_path):
+def _bench_with_store(tmp_path: Path, db: str) -> Path:
+    bench = yaml.safe_load((ROOT / "benches" / "sim-inprocess.yaml").read_text(encoding="utf-8"))
+    bench["results"] = {"db": db}
+    path = tmp_path / "bench.yaml"
+    path.write_text(yaml.safe_dump(bench), encoding="utf-8")
+    return path
+
+
+def test_the_nightly_records_its_run_into_the_bench_files_store(tmp_path):
     db = str(tmp_path / "hil.sqlite")
+    bench = _bench_with_store(tmp_path, db)
     done = subprocess.run(
-        [sys.executable, "-m", "hil", "nightly", "--bench", "benches/sim-inprocess.yaml", "--benches", "1",
-         "--db", db, "--operator", "Wang Fang", "--results", str(tmp_path / "allure-results"),
+        [sys.executable, "-m", "hil", "nightly", "--bench", str(bench), "--benches", "1",
+         "--operator", "Wang Fang", "--results", str(tmp_path / "allure-results"),
          "--report", str(tmp_path / "allure-report"), "-k", "test_supply_regulates_the_dc_bus"],
         cwd=ROOT, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
@@ -110,3 +124,39 @@ def test_the_nightly_records_its_run(tmp_path):
     assert (run["kind"], run["operator"], run["outcome"]) == ("nightly", "Wang Fang", "pass")
     assert [t["node_id"].rsplit("::", 1)[1] for t in record["tests"]] == ["test_supply_regulates_the_dc_bus"]
     assert record["tests"][0]["measurements"]
+    listed = _results("--bench", str(bench), "--json")
+    assert [r["id"] for r in json.loads(listed.stdout)["runs"]] == [run["id"]]
+
+
+def test_a_bench_file_names_a_postgresql_store(tmp_path, postgres):
+    url = postgres.new_database()
+    with Store(url) as store:
+        store.end_run(store.start_run("nightly", serial="EDS200-SIM-0001"), "pass")
+    bench = _bench_with_store(tmp_path, url)
+    listed = _results("--bench", str(bench), "--json")
+    assert listed.returncode == 0, listed.stderr
+    assert [(r["kind"], r["serial"]) for r in json.loads(listed.stdout)["runs"]] == [
+        ("nightly", "EDS200-SIM-0001")
+    ]
+    # --db wins over the bench file
+    other = str(tmp_path / "other.sqlite")
+    with Store(other) as store:
+        store.start_run("adhoc")
+    listed = _results("--bench", str(bench), "--db", other, "--json")
+    assert [r["kind"] for r in json.loads(listed.stdout)["runs"]] == ["adhoc"]
+
+
+@pytest.mark.parametrize(
+    ("db", "message"),
+    [
+        ("mysql://u@h/db", "unsupported database 'mysql'"),
+        ("sqlite://", "a SQLite store needs a file"),
+        ("", "String should have at least 1 character"),
+    ],
+)
+def test_a_bench_files_store_is_checked_on_load(tmp_path, db, message):
+    bench = _bench_with_store(tmp_path, db)
+    with pytest.raises(HilError) as raised:
+        load_bench(bench)
+    assert str(raised.value).startswith(f"{bench}: results.db: ")
+    assert message in str(raised.value)
