@@ -1,9 +1,13 @@
 """The result store's recording overhead: one committed INSERT per measurement, into SQLite (WAL) and
-into PostgreSQL (a throwaway server on loopback, when its binaries are installed).
+into PostgreSQL (a throwaway server on loopback, when its binaries are installed); and the time the
+Allure command line takes to render the nightly's report.
 
 Reported per backend: the median time per measurement, measurements per second, the time recording
 adds to a run of 1,000 measurements (with its tests' start and end rows, 10 measurements per test),
-and what a session pays once to open the store and its run.
+and what a session pays once to open the store and its run. The report: the median of ``--rounds``
+renders of the last nightly's results (``reports/allure-results``, or ``--report-results``), without a
+trend. What recording adds to a real nightly is measured in the nightly itself: its summary's
+"result store:" line.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from hil.allure_report import ReportError, render
 from hil.results.pg_server import pg_bin, throwaway_server
 from hil.results.provenance import open_run
 from hil.results.store import Store
@@ -58,12 +63,38 @@ def _backends(postgresql: str | None) -> Iterator[dict[str, str]]:
             yield {**urls, "postgresql (loopback)": server.new_database()}
 
 
+def _report_time(results: Path, rounds: int) -> None:
+    tests = len(list(results.glob("*-result.json")))
+    if not tests:
+        print(f"report: not measured (no Allure results in {results}; run ./dev nightly first)")
+        return
+    times = []
+    with tempfile.TemporaryDirectory(prefix="hil-report-bench-") as tmp:
+        for n in range(rounds):
+            started = time.perf_counter()
+            try:
+                render(results, Path(tmp) / str(n), history=None)
+            except ReportError as exc:
+                print(f"report: not measured ({exc})")
+                return
+            times.append(time.perf_counter() - started)
+    print(
+        f"report: allure generate of {tests} test results ({results}): {statistics.median(times):.1f} s "
+        f"(median of {rounds}, one self-contained HTML file)"
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks results_store")
     parser.add_argument("--measurements", type=int, default=1000, help="measurements per run")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--postgresql", default=None, metavar="URL", help="a server to measure instead")
+    parser.add_argument(
+        "--report-results", type=Path, default=ROOT / "reports" / "allure-results", metavar="DIR",
+        help="Allure results of a nightly to render (default: the last ./dev nightly's)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
+    _report_time(args.report_results, args.rounds)
     with _backends(args.postgresql) as urls:
         for name, url in urls.items():
             with Store(url) as store:

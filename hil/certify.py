@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from hil.bench import Bench
+from hil.certificate import CertificateError, write_certificates
 from hil.config import BenchConfig
 from hil.errors import CanOpenError, HilError
 from hil.results.provenance import open_run
@@ -67,6 +68,9 @@ class Certification:
     outcome: str
     record: dict[str, Any]
     failed: list[str] = field(default_factory=list)
+    # eol scenarios that did not pass although nothing failed: a partial run, which has no verdict
+    missing: list[str] = field(default_factory=list)
+    eol_scenarios: int = 0
     certificates: list[Path] = field(default_factory=list)
     certificate_error: str | None = None
 
@@ -77,21 +81,17 @@ class Certification:
         return {"pass": 0, "fail": 1}.get(self.outcome, 2)
 
 
-class CertificateUnavailable(HilError):
-    """The build has no certificate writer (``hil.certificate``)."""
+def missing_eol(tests: list[dict[str, Any]], root: Path = Path()) -> tuple[list[str], int]:
+    """The eol scenarios of ``root/test_suites`` that did not pass in ``tests`` (the record's): not
+    run (deselected, ``-k``), skipped, or not ended; and how many eol scenarios there are. A
+    certification passes only the whole subset."""
+    from hil.defects import collect_scenarios
 
-
-def write_certificates(record: dict[str, Any], out_dir: Path) -> list[Path]:
-    """The certificates of a record (HTML and PDF, English and Chinese), by ``hil.certificate``."""
-    try:
-        from hil.certificate import write_certificates as write
-    except ModuleNotFoundError as exc:
-        if exc.name != "hil.certificate":
-            raise
-        raise CertificateUnavailable(
-            "hil.certificate is not part of this build: no certificate written"
-        ) from None
-    return write(record, out_dir)
+    eol = [s["nodeid"] for s in collect_scenarios(root / "test_suites") if s["eol"]]
+    if not eol:
+        raise HilError(f"{root / 'test_suites'}: no eol scenarios to certify with")
+    passed = {t["node_id"] for t in tests if t["outcome"] == "passed"}
+    return [node for node in eol if node not in passed], len(eol)
 
 
 def run_certification(
@@ -136,16 +136,22 @@ def run_certification(
     ]
     if unit_profile:
         args.append(f"--unit-profile={unit_profile}")
-    outcome = "error"
+    outcome, missing, eol_scenarios = "error", [], 0
     try:
         exit_code = pytest.main(args + pytest_args)
         outcome = {pytest.ExitCode.OK: "pass", pytest.ExitCode.TESTS_FAILED: "fail"}.get(exit_code, "error")
         if exit_code == pytest.ExitCode.INTERRUPTED:
             outcome = "aborted"
+        if outcome == "pass":
+            # a selection (-k, --measures) that ran part of the subset and passed it proves nothing of
+            # the rest: no PASS, no certificate. A failure in any part is a FAIL all the same
+            missing, eol_scenarios = missing_eol(store.run_record(run_id)["tests"], root)
+            if missing:
+                outcome = "partial"
     finally:
         store.end_run(run_id, outcome)
     record = store.run_record(run_id)
-    result = Certification(run_id, attempt, outcome, record)
+    result = Certification(run_id, attempt, outcome, record, missing=missing, eol_scenarios=eol_scenarios)
     result.failed = [
         f"{m['name']} = {m['value']} {m['unit']} ({t['scenario'] or t['node_id']})"
         for t in record["tests"]
@@ -161,8 +167,8 @@ def run_certification(
         out_dir = certificates / serial / str(attempt)
         try:
             result.certificates = write_certificates(record, out_dir)
-        except CertificateUnavailable as exc:
-            result.certificate_error = str(exc)
+        except (CertificateError, OSError) as exc:
+            result.certificate_error = f"{out_dir}: no certificate written: {exc}"
         for path in result.certificates:
             store.add_certificate(run_id, path)
     print(f"hil certify: record sha256 {record_hash(record)}", flush=True)

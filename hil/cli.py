@@ -234,6 +234,14 @@ def nightly(
 @click.option(
     "--db", default=None, help=f"result store (default: the bench file's results.db, else {DEFAULT_DB})"
 )
+@click.option(
+    "--certificates",
+    "certificates_dir",
+    type=click.Path(path_type=Path),
+    default=Path("certificates"),
+    show_default=True,
+    help="where certificates go (<serial>/<attempt>/ under it)",
+)
 @click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
 def certify(
     serial: str,
@@ -241,6 +249,7 @@ def certify(
     operator: str | None,
     unit_profile: str | None,
     db: str | None,
+    certificates_dir: Path,
     pytest_args: tuple[str, ...],
 ) -> None:
     """Certify one unit: the eol subset on the bench, recorded in the store, and its certificates
@@ -248,7 +257,8 @@ def certify(
 
     Refuses to start (exit 2, one line) on a serial of another form, an instrument past its
     calibration date or a failing bench check. Exit 0 on PASS, 1 on FAIL (naming the failed
-    measurements), 2 when the run could not reach a verdict. Extra arguments go to pytest.
+    measurements), 2 when the run could not reach a verdict. Extra arguments go to pytest: a
+    selection (-k, --measures) can FAIL a unit, never PASS it (the whole eol subset must pass).
     """
     from hil.certify import check_bench, past_calibration, run_certification
     from hil.product import load_product
@@ -279,11 +289,19 @@ def certify(
             unit_profile=unit_profile,
             pytest_args=list(pytest_args),
             identities=identities,
+            certificates=certificates_dir,
         )
     verdict = {"pass": "PASS", "fail": "FAIL"}.get(result.outcome, f"NO VERDICT ({result.outcome})")
     click.echo(f"hil certify: {serial} attempt {result.attempt}: {verdict}")
     for line in result.failed:
         click.echo(f"  failed: {line}")
+    if result.missing:
+        click.echo(
+            f"  {len(result.missing)} of {result.eol_scenarios} eol scenarios did not pass (not run or "
+            "skipped): a certification passes the whole eol subset, not a selection of it"
+        )
+        for node in result.missing:
+            click.echo(f"  not passed: {node}")
     for path in result.certificates:
         click.echo(f"  certificate: {path}")
     if result.certificate_error is not None:

@@ -31,7 +31,8 @@ from hil.results import schema
 
 DEFAULT_DB = "results/hil.sqlite"
 KINDS = ("nightly", "certification", "adhoc")
-RUN_OUTCOMES = ("pass", "fail", "error", "aborted")
+# partial: a certification that passed what it ran but not the whole eol subset (no verdict)
+RUN_OUTCOMES = ("pass", "fail", "error", "aborted", "partial")
 VERDICTS = ("pass", "marginal", "fail")
 MIGRATIONS = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_S = 30.0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -118,6 +119,7 @@ def test_the_nightly_records_its_run_into_the_bench_files_store(tmp_path):
         cwd=ROOT, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr
+    assert re.search(r"result store: recording took \d+\.\d\d s of 1 process\(es\) x \d+ s wall", done.stdout)
     with Store(db) as store:
         (run,) = store.runs()
         record = store.run_record(run["id"])

@@ -1,6 +1,11 @@
 """Every defect unit fails, in the nightly scenarios that judge its expected failures, exactly those
 measurements: CI's share of ``hil defects`` (the whole matrix runs every scenario for every unit,
-too long for CI; ``hil defects`` does it, its wall time is in the README).
+too long for CI; ``hil defects`` does it, its wall time is in the README). And ``hil certify``
+FAILs every defect unit the eol subset can catch, naming exactly the measurements it fails there.
+
+A unit whose expected failures all lie in the eol subset is judged once, by its certification (the
+same scenarios, run by ``hil certify`` into a store, with certificates); the others go through
+``hil defects``, and those the eol subset catches in part are certified as well.
 
 Coverage: every measurement a spec holds (the bench's own readiness aside) is recorded by a
 scenario and failed by at least one defect unit.
@@ -8,16 +13,25 @@ scenario and failed by at least one defect unit.
 
 from __future__ import annotations
 
+import re
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from hil.defects import collect_scenarios, load_units, run_all
+from hil.defects import DefectUnit, collect_scenarios, load_units, run_all
+from hil.results.store import Store
 from hil.specs import load_specs
 
 ROOT = Path(__file__).resolve().parents[2]
 UNITS = load_units(ROOT / "sim" / "profiles" / "defects")
 DUT_MEASUREMENTS = sorted(n for n in load_specs(ROOT / "specs") if not n.startswith("bench."))
+SCENARIOS = collect_scenarios(ROOT / "test_suites")
+EOL_MEASURES = {m for s in SCENARIOS if s["eol"] for m in s["measures"]}
+CAUGHT_BY_EOL = [u for u in UNITS if set(u.expected) & EOL_MEASURES]
 
 
 # The simulated benches spend most of their wall time waiting on physical time (a bench and its
@@ -25,15 +39,37 @@ DUT_MEASUREMENTS = sorted(n for n in load_specs(ROOT / "specs") if not n.startsw
 BENCHES = 4
 
 
-@pytest.fixture(scope="module")
-def scenarios() -> list[dict]:
-    return collect_scenarios(ROOT / "test_suites")
+@dataclass
+class Certified:
+    exit_code: int
+    failed: list[str]
+    outcome: str | None
+    certificates: list[str]
+    output: str
+
+
+def _certify(unit: DefectUnit, measures: list[str], workdir: Path, n: int) -> Certified:
+    """``hil certify`` of the unit, the eol scenarios that record its expected failures selected."""
+    serial, db = f"EDS200-2026-{8000 + n:04d}", f"sqlite:///{workdir / unit.name / 'hil.sqlite'}"
+    done = subprocess.run(
+        [sys.executable, "-m", "hil", "certify", "--serial", serial, "--bench", "benches/sim.yaml",
+         "--unit-profile", str(unit.path), "--db", db, "--certificates", str(workdir / unit.name),
+         f"--measures={','.join(measures)}"],
+        cwd=ROOT, capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    failed = re.findall(r"^  failed: (\S+)", done.stdout, flags=re.MULTILINE)
+    with Store(db) as store:
+        history = store.unit_history(serial)
+    run = history[-1] if history else {"outcome": None, "certificates": []}
+    return Certified(done.returncode, failed, run["outcome"], run["certificates"], done.stdout[-3000:])
 
 
 @pytest.fixture(scope="module")
-def outcomes():
+def outcomes(tmp_path_factory: pytest.TempPathFactory):
+    """(hil defects' result per unit it ran, hil certify's per unit the eol subset catches)."""
+    certified_alone = {u.name for u in UNITS if set(u.expected) <= EOL_MEASURES}
     results = run_all(
-        UNITS,
+        [u for u in UNITS if u.name not in certified_alone],
         bench=ROOT / "benches" / "sim.yaml",
         suites=ROOT / "test_suites",
         long=False,
@@ -41,14 +77,26 @@ def outcomes():
         parallel=BENCHES,
         progress=False,
     )
-    return {r.unit.name: r for r in results}
+    workdir = tmp_path_factory.mktemp("certify")
+    with ThreadPoolExecutor(max_workers=BENCHES) as pool:
+        certified = pool.map(
+            lambda nu: _certify(nu[1], [m for m in nu[1].expected if m in EOL_MEASURES], workdir, nu[0]),
+            enumerate(CAUGHT_BY_EOL),
+        )
+        return {r.unit.name: r for r in results}, {
+            u.name: c for u, c in zip(CAUGHT_BY_EOL, certified, strict=True)
+        }
 
 
 @pytest.mark.slow
 @pytest.mark.timeout(3600)  # the first test runs every unit (the module's fixture)
 @pytest.mark.parametrize("unit", UNITS, ids=[u.name for u in UNITS])
 def test_a_defect_unit_fails_exactly_its_expected_measurements(outcomes, unit):
-    result = outcomes[unit.name]
+    judged_by_hil_defects, certified = outcomes
+    if unit.name not in judged_by_hil_defects:
+        assert sorted(certified[unit.name].failed) == sorted(unit.expected), certified[unit.name].output
+        return
+    result = judged_by_hil_defects[unit.name]
     assert not result.errors, result.errors
     # what the nightly's scenarios can judge of the unit (hil defects leaves the long-only out)
     judged = list(result.expected)
@@ -59,8 +107,22 @@ def test_a_defect_unit_fails_exactly_its_expected_measurements(outcomes, unit):
     )
 
 
-def test_every_measurement_is_recorded_by_a_scenario_and_failed_by_a_defect_unit(scenarios):
-    recorded = {m for s in scenarios for m in s["measures"]}
+@pytest.mark.slow
+@pytest.mark.parametrize("unit", UNITS, ids=[u.name for u in UNITS])
+def test_certification_fails_every_unit_the_eol_subset_catches(outcomes, eol_measures, unit):
+    caught = [m for m in unit.expected if m in eol_measures]
+    if not caught:
+        pytest.skip(
+            f"{unit.name}: the eol subset records none of {list(unit.expected)} (hil defects judges it)"
+        )
+    result = outcomes[1][unit.name]
+    assert result.exit_code == 1 and result.outcome == "fail", result.output
+    assert sorted(result.failed) == sorted(caught), result.output
+    assert {Path(p).name for p in result.certificates} >= {"certificate.en.pdf", "certificate.zh.pdf"}
+
+
+def test_every_measurement_is_recorded_by_a_scenario_and_failed_by_a_defect_unit():
+    recorded = {m for s in SCENARIOS for m in s["measures"]}
     failed_by_some_unit = {m for u in UNITS for m in u.expected}
     assert not set(DUT_MEASUREMENTS) - recorded, "specs no scenario records"
     assert not set(DUT_MEASUREMENTS) - failed_by_some_unit, "measurements no defect unit fails"

@@ -1,38 +1,54 @@
-"""The eol subset is repeatable: run twice on the same serial (two benches side by side), every
-measurement gets the same verdict, and the golden unit passes it."""
+"""The golden unit is certified by the whole eol subset, repeatably: ``hil certify`` twice on one
+serial, on two benches side by side writing into one store. Both PASS, as attempts 1 and 2 (the first
+kept), every measurement gets the same verdict both times, and each attempt's certificates verify
+against the store."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from hil.defects import run_suites
+from hil.results.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
 SERIAL = "EDS200-2026-0042"
 
 
 @pytest.mark.slow
-def test_eol_twice_on_one_serial_gives_the_same_verdicts(tmp_path):
-    def run(n: int) -> dict:
-        document, exit_code, tail = run_suites(
-            bench=ROOT / "benches" / "sim.yaml",
-            suites=ROOT / "test_suites",
-            results=tmp_path / f"eol-{n}.json",
-            args=["-m", "eol", f"--unit-serial={SERIAL}"],
-        )
-        assert document is not None, f"run {n}: no results (exit {exit_code}): {tail}"
-        return document
+def test_the_golden_unit_is_certified_twice_with_the_same_verdicts(tmp_path):
+    db = f"sqlite:///{tmp_path / 'hil.sqlite'}"
+    Store(db).close()  # the schema made once, before two processes open the store at once
+
+    def certify(n: int) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "hil", "certify", "--serial", SERIAL, "--bench", "benches/sim.yaml",
+             "--db", db, "--certificates", str(tmp_path / "certificates"), "--operator", f"bench {n}"],
+            cwd=ROOT, capture_output=True, text=True, timeout=900,
+        )  # fmt: skip
 
     with ThreadPoolExecutor(max_workers=2) as pool:
-        first, second = pool.map(run, (1, 2))
+        done = list(pool.map(certify, (1, 2)))
+    for d in done:
+        assert d.returncode == 0, d.stdout[-4000:] + d.stderr[-2000:]
+    with Store(db) as store:
+        history = store.unit_history(SERIAL)
+        records = [store.run_record(run["id"]) for run in history]
+    assert sorted(run["attempt"] for run in history) == [1, 2]
+    assert [run["outcome"] for run in history] == ["pass", "pass"]
 
-    def verdicts(document: dict) -> dict[tuple[str, str], str]:
-        return {(t["nodeid"], m["name"]): m["outcome"] for t in document["tests"] for m in t["measurements"]}
+    def verdicts(record: dict) -> dict[tuple[str, str], str]:
+        return {(t["node_id"], m["name"]): m["verdict"] for t in record["tests"] for m in t["measurements"]}
 
-    assert verdicts(first) == verdicts(second)
-    assert verdicts(first), "the eol subset recorded nothing"
-    outcomes = {t["nodeid"]: t["outcome"] for t in first["tests"]}
-    assert set(outcomes.values()) == {"passed"}, outcomes
+    assert verdicts(records[0]), "the eol subset recorded nothing"
+    assert verdicts(records[0]) == verdicts(records[1])
+    for attempt in (1, 2):
+        verified = subprocess.run(
+            [sys.executable, "-m", "hil", "verify", str(tmp_path / "certificates" / SERIAL / str(attempt)),
+             "--db", db],
+            cwd=ROOT, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert verified.returncode == 0, verified.stdout + verified.stderr
