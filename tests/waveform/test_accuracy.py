@@ -103,13 +103,15 @@ def test_find_crossing_matches_reference_and_is_within_a_sample(dtype, seed):
 
 
 @pytest.mark.parametrize("direction", ["rising", "falling", "either"])
-def test_find_crossing_sees_past_a_nan_and_takes_the_earlier_direction(dtype, direction):
+def test_find_crossing_fails_on_a_nan_or_ignores_it_and_takes_the_earlier_direction(dtype, direction):
     x = np.sin(2 * np.pi * np.arange(40_000) / 400).astype(dtype)
     x[10] = np.nan  # in the same chunk as the first crossings
-    r = find_crossing(Capture.from_arrays(x, FS), 0.5, direction=direction)
+    cap = Capture.from_arrays(x, FS)
+    assert not find_crossing(cap, 0.5, direction=direction)
+    r = find_crossing(cap, 0.5, direction=direction, nonfinite="ignore")
     # sin reaches 0.5 at sample 33.3 and leaves it at 166.7
     first = {"rising": 34, "falling": 167, "either": 34}[direction]
-    assert r.value("index") == first
+    assert r.value("index") == first and r.value("n_nonfinite_ignored") == 1
 
 
 def test_fundamental_matches_reference(dtype, rtol, rng):
