@@ -1,9 +1,10 @@
 /* Single-pass kernels of the streaming checks: several statistics of every sample, and level searches.
  *
  * numpy computes one statistic per pass, so a check needing min, max and two sums reads each sample
- * four times; these read it once, in blocks of BLOCK samples reduced with SIMD. Sums (of float32
- * samples too: their squares overflow float32 from 1.8e19) are taken in double. Thresholds are
- * compared in the samples' own type, as numpy compares an array with a Python float.
+ * four times; these read it once, in blocks of BLOCK samples reduced with SIMD, the block results
+ * added in double. A block of float32 samples is summed in float32, at full SIMD width, and again in
+ * double where its squares overflow float32 (from 1.8e19) or lose digits in it (below 1e-16). Thresholds
+ * are compared in the samples' own type, as numpy compares an array with a Python float.
  *
  * A check must not pass on a sample it cannot judge, yet a separate pass to look for NaN and inf
  * would read every sample twice. So each kernel reports a sign of one as it goes: its sum is not
@@ -53,15 +54,24 @@ typedef struct {
 
 #define DEFINE_BLOCK(T, NAME)                                                                  \
     static inline __attribute__((always_inline)) Stats NAME(const T *x, Py_ssize_t n, T ref) { \
-        T lo = (T)INFINITY, hi = (T)-INFINITY;                                                 \
-        double a1 = 0, a2 = 0;                                                                 \
+        T lo = (T)INFINITY, hi = (T)-INFINITY, a1 = 0, a2 = 0;                                 \
         _Pragma("omp simd reduction(min : lo) reduction(max : hi) reduction(+ : a1, a2)")      \
         for (Py_ssize_t j = 0; j < n; j++) {                                                   \
             T v = x[j] - ref;                                                                  \
             lo = v < lo ? v : lo;                                                              \
             hi = v > hi ? v : hi;                                                              \
-            a1 += (double)v;                                                                   \
-            a2 += (double)v * v;                                                               \
+            a1 += v;                                                                           \
+            a2 += v * v;                                                                       \
+        }                                                                                      \
+        int lost = !isfinite(a2) || (a2 < 1e-30 && (lo != 0 || hi != 0));                      \
+        if (sizeof(T) == sizeof(float) && lost && isfinite(lo) && isfinite(hi)) {              \
+            double w1 = 0, w2 = 0;                                                             \
+            for (Py_ssize_t j = 0; j < n; j++) {                                               \
+                double v = x[j] - ref;                                                         \
+                w1 += v;                                                                       \
+                w2 += v * v;                                                                   \
+            }                                                                                  \
+            return (Stats){lo, hi, w1, w2};                                                    \
         }                                                                                      \
         return (Stats){lo, hi, a1, a2};                                                        \
     }
@@ -70,7 +80,24 @@ DEFINE_BLOCK(double, block_f64)
 
 static inline Py_ssize_t block_len(Py_ssize_t i, Py_ssize_t n) { return n - i < BLOCK ? n - i : BLOCK; }
 
-/* Ripple and the envelope screen: min, max, sum and sum of squares of x - ref. */
+/* The envelope screen: min and max, and the sum of x - x (0 unless a sample is not finite). */
+#define DEFINE_MINMAX(T, NAME)                                                            \
+    MULTIVERSION static void NAME(const T *x, Py_ssize_t n, double out[3]) {              \
+        T lo = (T)INFINITY, hi = (T)-INFINITY, zero = 0;                                  \
+        _Pragma("omp simd reduction(min : lo) reduction(max : hi) reduction(+ : zero)")   \
+        for (Py_ssize_t j = 0; j < n; j++) {                                              \
+            lo = x[j] < lo ? x[j] : lo;                                                   \
+            hi = x[j] > hi ? x[j] : hi;                                                   \
+            zero += x[j] - x[j];                                                          \
+        }                                                                                 \
+        out[0] = lo;                                                                      \
+        out[1] = hi;                                                                      \
+        out[2] = zero;                                                                    \
+    }
+DEFINE_MINMAX(float, minmax_f32)
+DEFINE_MINMAX(double, minmax_f64)
+
+/* Ripple: min, max, sum and sum of squares of x - ref. */
 #define DEFINE_MOMENTS(T, NAME, BLOCKFN)                                                  \
     MULTIVERSION static Stats NAME(const T *x, Py_ssize_t n, T ref) {                     \
         Stats all = {INFINITY, -INFINITY, 0.0, 0.0};                                      \
@@ -242,6 +269,22 @@ static PyObject *py_moments(PyObject *self, PyObject *args) {
     return Py_BuildValue("dddd", out.lo, out.hi, out.sum, out.sumsq);
 }
 
+static PyObject *py_minmax(PyObject *self, PyObject *args) {
+    PyObject *obj;
+    double out[3];
+    Py_buffer view;
+    int item;
+    if (!PyArg_ParseTuple(args, "O", &obj) || !get_samples(obj, &view, &item)) return NULL;
+    Py_BEGIN_ALLOW_THREADS;
+    if (item == 4)
+        minmax_f32(view.buf, view.shape[0], out);
+    else
+        minmax_f64(view.buf, view.shape[0], out);
+    Py_END_ALLOW_THREADS;
+    PyBuffer_Release(&view);
+    return Py_BuildValue("ddd", out[0], out[1], out[2]);
+}
+
 static PyObject *py_cycles(PyObject *self, PyObject *args) {
     PyObject *obj, *result = NULL;
     double fire_at, arm_at, level, total = 0.0;
@@ -339,6 +382,8 @@ static PyObject *py_nonfinite(PyObject *self, PyObject *args) {
 static PyMethodDef methods[] = {
     {"moments", py_moments, METH_VARARGS,
      "moments(x, ref) -> (min, max, sum, sum of squares) of x - ref, in one pass."},
+    {"minmax", py_minmax, METH_VARARGS,
+     "minmax(x) -> (min, max, sum of x - x: 0 unless a sample is NaN or infinite), in one pass."},
     {"cycles", py_cycles, METH_VARARGS,
      "cycles(x, fire_at, arm_at, level) -> (crossings as int64 bytes, where they meet level as float64"
      " bytes of fractional indices, per-cycle sums of squares as float64 bytes, total sum of squares)."},

@@ -39,32 +39,31 @@ def chunks(i0: int, i1: int, size: int) -> Iterator[tuple[int, int]]:
 # reduction numpy has (np.add.reduce on float32 runs at half its speed, with dtype=float64 at a
 # quarter), and OpenBLAS splits dots longer than ~10k samples across threads, which on a busy
 # machine waits for a core and runs several times slower. Short rows also keep float32 rounding near
-# float32 eps; the row results are added in float64. Squares of float32 samples are taken in float64:
-# in float32 they overflow from 1.8e19 and vanish below 1e-23.
+# float32 eps; the row results are added in float64. float32 samples are widened to float64 first:
+# their squares overflow float32 from 1.8e19, and a float32 row sum of a large DC level loses digits
+# a small step on it needs.
 def _rows_and_tail(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     full = x.size // SUB_BLOCK * SUB_BLOCK
     return x[:full].reshape(-1, SUB_BLOCK), x[full:]
 
 
 @functools.cache
-def _ones(dtype: np.dtype) -> np.ndarray:
-    ones = np.ones(SUB_BLOCK, dtype=dtype)
+def _ones() -> np.ndarray:
+    ones = np.ones(SUB_BLOCK)
     ones.flags.writeable = False
     return ones
 
 
 def sum_squares(x: np.ndarray) -> float:
     """Σx² in float64."""
-    rows, tail = _rows_and_tail(x if x.dtype == np.float64 else x.astype(np.float64))
-    return float(np.add.reduce(np.vecdot(rows, rows), dtype=np.float64)) + float(np.dot(tail, tail))
+    rows, tail = _rows_and_tail(x.astype(np.float64, copy=False))
+    return float(np.add.reduce(np.vecdot(rows, rows))) + float(np.dot(tail, tail))
 
 
 def sum_values(x: np.ndarray) -> float:
     """Σx in float64."""
-    rows, tail = _rows_and_tail(x)
-    return float(np.add.reduce(np.vecdot(rows, _ones(x.dtype)), dtype=np.float64)) + float(
-        np.add.reduce(tail, dtype=np.float64)
-    )
+    rows, tail = _rows_and_tail(x.astype(np.float64, copy=False))
+    return float(np.add.reduce(np.vecdot(rows, _ones()))) + float(np.add.reduce(tail))
 
 
 class RunRecorder:
