@@ -2,12 +2,14 @@
  *
  * numpy computes one statistic per pass, so a check needing min, max and two sums reads each sample
  * four times; these read it once, in blocks of BLOCK samples reduced with SIMD, the block results
- * added in double. Thresholds are compared in the samples' own type, as numpy compares an array
- * with a Python float.
+ * added in double. A block of float32 samples is summed in float32, at full SIMD width, and again in
+ * double where its squares overflow float32 (from 1.8e19) or lose digits in it (below 1e-16). Thresholds
+ * are compared in the samples' own type, as numpy compares an array with a Python float.
  *
- * The statistics kernels also return a sum that is not finite when a sample is NaN or infinite;
- * the caller then takes the numpy path, which defines those cases. The searches compare every
- * sample they pass as numpy would, NaN included. The GIL is released while a kernel runs.
+ * A check must not pass on a sample it cannot judge, yet a separate pass to look for NaN and inf
+ * would read every sample twice. So each kernel reports a sign of one as it goes: its sum is not
+ * finite (the sum of x - x in the searches), and only then does the caller count them exactly
+ * (nonfinite). The GIL is released while a kernel runs.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -50,72 +52,103 @@ typedef struct {
     double lo, hi, sum, sumsq;
 } Stats;
 
-#define DEFINE_BLOCK(T, NAME)                                                                         \
-    static inline __attribute__((always_inline)) Stats NAME(const T *x, Py_ssize_t n, T ref) {        \
-        T lo = (T)INFINITY, hi = (T)-INFINITY, a1 = 0, a2 = 0;                                        \
-        _Pragma("omp simd reduction(min : lo) reduction(max : hi) reduction(+ : a1, a2)")             \
-        for (Py_ssize_t j = 0; j < n; j++) {                                                          \
-            T v = x[j] - ref;                                                                         \
-            lo = v < lo ? v : lo;                                                                     \
-            hi = v > hi ? v : hi;                                                                     \
-            a1 += v;                                                                                  \
-            a2 += v * v;                                                                              \
-        }                                                                                             \
-        return (Stats){lo, hi, a1, a2};                                                               \
+#define DEFINE_BLOCK(T, NAME)                                                                  \
+    static inline __attribute__((always_inline)) Stats NAME(const T *x, Py_ssize_t n, T ref) { \
+        T lo = (T)INFINITY, hi = (T)-INFINITY, a1 = 0, a2 = 0;                                 \
+        _Pragma("omp simd reduction(min : lo) reduction(max : hi) reduction(+ : a1, a2)")      \
+        for (Py_ssize_t j = 0; j < n; j++) {                                                   \
+            T v = x[j] - ref;                                                                  \
+            lo = v < lo ? v : lo;                                                              \
+            hi = v > hi ? v : hi;                                                              \
+            a1 += v;                                                                           \
+            a2 += v * v;                                                                       \
+        }                                                                                      \
+        int lost = !isfinite(a2) || (a2 < 1e-30 && (lo != 0 || hi != 0));                      \
+        if (sizeof(T) == sizeof(float) && lost && isfinite(lo) && isfinite(hi)) {              \
+            double w1 = 0, w2 = 0;                                                             \
+            for (Py_ssize_t j = 0; j < n; j++) {                                               \
+                double v = x[j] - ref;                                                         \
+                w1 += v;                                                                       \
+                w2 += v * v;                                                                   \
+            }                                                                                  \
+            return (Stats){lo, hi, w1, w2};                                                    \
+        }                                                                                      \
+        return (Stats){lo, hi, a1, a2};                                                        \
     }
 DEFINE_BLOCK(float, block_f32)
 DEFINE_BLOCK(double, block_f64)
 
 static inline Py_ssize_t block_len(Py_ssize_t i, Py_ssize_t n) { return n - i < BLOCK ? n - i : BLOCK; }
 
-/* Ripple and the envelope screen: min, max, sum and sum of squares of x - ref. */
-#define DEFINE_MOMENTS(T, NAME, BLOCKFN)                                              \
-    MULTIVERSION static Stats NAME(const T *x, Py_ssize_t n, T ref) {                 \
-        Stats all = {INFINITY, -INFINITY, 0.0, 0.0};                                  \
-        for (Py_ssize_t i = 0; i < n; i += BLOCK) {                                   \
-            Stats b = BLOCKFN(x + i, block_len(i, n), ref);                           \
-            all.lo = b.lo < all.lo ? b.lo : all.lo;                                   \
-            all.hi = b.hi > all.hi ? b.hi : all.hi;                                   \
-            all.sum += b.sum;                                                         \
-            all.sumsq += b.sumsq;                                                     \
-        }                                                                             \
-        return all;                                                                   \
+/* The envelope screen: min and max, and the sum of x - x (0 unless a sample is not finite). */
+#define DEFINE_MINMAX(T, NAME)                                                            \
+    MULTIVERSION static void NAME(const T *x, Py_ssize_t n, double out[3]) {              \
+        T lo = (T)INFINITY, hi = (T)-INFINITY, zero = 0;                                  \
+        _Pragma("omp simd reduction(min : lo) reduction(max : hi) reduction(+ : zero)")   \
+        for (Py_ssize_t j = 0; j < n; j++) {                                              \
+            lo = x[j] < lo ? x[j] : lo;                                                   \
+            hi = x[j] > hi ? x[j] : hi;                                                   \
+            zero += x[j] - x[j];                                                          \
+        }                                                                                 \
+        out[0] = lo;                                                                      \
+        out[1] = hi;                                                                      \
+        out[2] = zero;                                                                    \
+    }
+DEFINE_MINMAX(float, minmax_f32)
+DEFINE_MINMAX(double, minmax_f64)
+
+/* Ripple: min, max, sum and sum of squares of x - ref. */
+#define DEFINE_MOMENTS(T, NAME, BLOCKFN)                                                  \
+    MULTIVERSION static Stats NAME(const T *x, Py_ssize_t n, T ref) {                     \
+        Stats all = {INFINITY, -INFINITY, 0.0, 0.0};                                      \
+        for (Py_ssize_t i = 0; i < n; i += BLOCK) {                                       \
+            Stats b = BLOCKFN(x + i, block_len(i, n), ref);                               \
+            all.lo = b.lo < all.lo ? b.lo : all.lo;                                       \
+            all.hi = b.hi > all.hi ? b.hi : all.hi;                                       \
+            all.sum += b.sum;                                                             \
+            all.sumsq += b.sumsq;                                                         \
+        }                                                                                 \
+        return all;                                                                       \
     }
 DEFINE_MOMENTS(float, moments_f32, block_f32)
 DEFINE_MOMENTS(double, moments_f64, block_f64)
 
-/* Per-cycle RMS: rising crossings with hysteresis and the sum of squares of each complete cycle
- * between them. Disarmed, a sample below arm_at arms; armed, a sample at or above fire_at fires and
- * starts a cycle. A block where the state cannot change is summed whole; the others sample by sample. */
-#define DEFINE_CYCLES(T, NAME, BLOCKFN)                                                              \
-    MULTIVERSION static int NAME(const T *x, Py_ssize_t n, T fire_at, T arm_at, Grow *crossings,     \
-                                 Grow *sums, double *total) {                                        \
-        int armed = 0;                                                                               \
-        double open = 0.0, all = 0.0;                                                                \
-        for (Py_ssize_t i = 0; i < n; i += BLOCK) {                                                  \
-            Py_ssize_t m = block_len(i, n);                                                          \
-            Stats b = BLOCKFN(x + i, m, 0);                                                          \
-            all += b.sumsq;                                                                          \
-            if (armed ? !(b.hi >= fire_at) : !(b.lo < arm_at)) {                                     \
-                open += b.sumsq;                                                                     \
-                continue;                                                                            \
-            }                                                                                        \
-            for (Py_ssize_t j = i; j < i + m; j++) {                                                 \
-                T v = x[j];                                                                          \
-                if (!armed) {                                                                        \
-                    armed = v < arm_at;                                                              \
-                } else if (v >= fire_at) {                                                           \
-                    int64_t at = j;                                                                  \
-                    if (crossings->len && grow_push(sums, &open)) return -1;                         \
-                    if (grow_push(crossings, &at)) return -1;                                        \
-                    open = 0.0;                                                                      \
-                    armed = 0;                                                                       \
-                }                                                                                    \
-                open += (double)v * v;                                                               \
-            }                                                                                        \
-        }                                                                                            \
-        *total = all;                                                                                \
-        return 0;                                                                                    \
+/* Per-cycle RMS: rising crossings with hysteresis, where the line between the firing sample and the
+ * one before it meets `level` (as a fractional sample index), and the sum of squares of each complete
+ * cycle between them. Disarmed, a sample below arm_at arms; armed, a sample at or above fire_at fires
+ * and starts a cycle. A block where the state cannot change is summed whole; the others sample by
+ * sample. */
+#define DEFINE_CYCLES(T, NAME, BLOCKFN)                                                           \
+    MULTIVERSION static int NAME(const T *x, Py_ssize_t n, T fire_at, T arm_at, double level,     \
+                                 Grow *crossings, Grow *at_level, Grow *sums, double *total) {    \
+        int armed = 0;                                                                            \
+        double open = 0.0, all = 0.0;                                                             \
+        for (Py_ssize_t i = 0; i < n; i += BLOCK) {                                               \
+            Py_ssize_t m = block_len(i, n);                                                       \
+            Stats b = BLOCKFN(x + i, m, 0);                                                       \
+            all += b.sumsq;                                                                       \
+            if (armed ? !(b.hi >= fire_at) : !(b.lo < arm_at)) {                                  \
+                open += b.sumsq;                                                                  \
+                continue;                                                                         \
+            }                                                                                     \
+            for (Py_ssize_t j = i; j < i + m; j++) {                                              \
+                T v = x[j];                                                                       \
+                if (!armed) {                                                                     \
+                    armed = v < arm_at;                                                           \
+                } else if (v >= fire_at) {                                                        \
+                    int64_t at = j;                                                               \
+                    double x0 = x[j - 1], x1 = v;                                                 \
+                    double where = (double)(j - 1) + (x1 == x0 ? 1.0 : (level - x0) / (x1 - x0)); \
+                    if (crossings->len && grow_push(sums, &open)) return -1;                      \
+                    if (grow_push(crossings, &at) || grow_push(at_level, &where)) return -1;      \
+                    open = 0.0;                                                                   \
+                    armed = 0;                                                                    \
+                }                                                                                 \
+                open += (double)v * v;                                                            \
+            }                                                                                     \
+        }                                                                                         \
+        *total = all;                                                                             \
+        return 0;                                                                                 \
     }
 DEFINE_CYCLES(float, cycles_f32, block_f32)
 DEFINE_CYCLES(double, cycles_f64, block_f64)
@@ -123,53 +156,59 @@ DEFINE_CYCLES(double, cycles_f64, block_f64)
 /* Step metrics: min and max with the index of their first occurrence, the last sample at or beyond
  * either edge of the settling band, and the sum (finite check). Only the blocks that hold them are
  * searched sample by sample, after the pass. */
-#define DEFINE_EXTREMES(T, NAME, BLOCKFN)                                                            \
-    MULTIVERSION static void NAME(const T *x, Py_ssize_t n, T band_lo, T band_hi, double vals[3],    \
-                                  Py_ssize_t idx[3]) {                                               \
-        Stats all = {INFINITY, -INFINITY, 0.0, 0.0};                                                 \
-        Py_ssize_t lo_block = -1, hi_block = -1, out_block = -1;                                     \
-        for (Py_ssize_t i = 0; i < n; i += BLOCK) {                                                  \
-            Stats b = BLOCKFN(x + i, block_len(i, n), 0);                                            \
-            all.sum += b.sum;                                                                        \
-            if (b.lo < all.lo) {                                                                     \
-                all.lo = b.lo;                                                                       \
-                lo_block = i;                                                                        \
-            }                                                                                        \
-            if (b.hi > all.hi) {                                                                     \
-                all.hi = b.hi;                                                                       \
-                hi_block = i;                                                                        \
-            }                                                                                        \
-            if (b.lo <= band_lo || b.hi >= band_hi) out_block = i;                                   \
-        }                                                                                            \
-        idx[0] = idx[1] = idx[2] = -1;                                                               \
-        for (Py_ssize_t j = lo_block; lo_block >= 0 && idx[0] < 0 && j < n; j++)                     \
-            if (x[j] == (T)all.lo) idx[0] = j;                                                       \
-        for (Py_ssize_t j = hi_block; hi_block >= 0 && idx[1] < 0 && j < n; j++)                     \
-            if (x[j] == (T)all.hi) idx[1] = j;                                                       \
-        Py_ssize_t out_end = out_block >= 0 ? out_block + block_len(out_block, n) : -1;             \
-        for (Py_ssize_t j = out_end - 1; idx[2] < 0 && j >= out_block && j >= 0; j--)                \
-            if (x[j] <= band_lo || x[j] >= band_hi) idx[2] = j;                                      \
-        vals[0] = all.lo;                                                                            \
-        vals[1] = all.hi;                                                                            \
-        vals[2] = all.sum;                                                                           \
+#define DEFINE_EXTREMES(T, NAME, BLOCKFN)                                                         \
+    MULTIVERSION static void NAME(const T *x, Py_ssize_t n, T band_lo, T band_hi, double vals[3], \
+                                  Py_ssize_t idx[3]) {                                            \
+        Stats all = {INFINITY, -INFINITY, 0.0, 0.0};                                              \
+        Py_ssize_t lo_block = -1, hi_block = -1, out_block = -1;                                  \
+        for (Py_ssize_t i = 0; i < n; i += BLOCK) {                                               \
+            Stats b = BLOCKFN(x + i, block_len(i, n), 0);                                         \
+            all.sum += b.sum;                                                                     \
+            if (b.lo < all.lo) {                                                                  \
+                all.lo = b.lo;                                                                    \
+                lo_block = i;                                                                     \
+            }                                                                                     \
+            if (b.hi > all.hi) {                                                                  \
+                all.hi = b.hi;                                                                    \
+                hi_block = i;                                                                     \
+            }                                                                                     \
+            if (b.lo <= band_lo || b.hi >= band_hi) out_block = i;                                \
+        }                                                                                         \
+        idx[0] = idx[1] = idx[2] = -1;                                                            \
+        for (Py_ssize_t j = lo_block; lo_block >= 0 && idx[0] < 0 && j < n; j++)                  \
+            if (x[j] == (T)all.lo) idx[0] = j;                                                    \
+        for (Py_ssize_t j = hi_block; hi_block >= 0 && idx[1] < 0 && j < n; j++)                  \
+            if (x[j] == (T)all.hi) idx[1] = j;                                                    \
+        Py_ssize_t out_end = out_block >= 0 ? out_block + block_len(out_block, n) : -1;           \
+        for (Py_ssize_t j = out_end - 1; idx[2] < 0 && j >= out_block && j >= 0; j--)             \
+            if (x[j] <= band_lo || x[j] >= band_hi) idx[2] = j;                                   \
+        vals[0] = all.lo;                                                                         \
+        vals[1] = all.hi;                                                                         \
+        vals[2] = all.sum;                                                                        \
     }
 DEFINE_EXTREMES(float, extremes_f32, block_f32)
 DEFINE_EXTREMES(double, extremes_f64, block_f64)
 
 /* Searches: the first index whose sample compares true with t, or -1. A block is tested whole
- * (comparisons are false for NaN, as in numpy) and searched only when it holds a hit. */
-#define DEFINE_FIRST(T, NAME, OP)                                                                     \
-    MULTIVERSION static Py_ssize_t NAME(const T *x, Py_ssize_t n, T t) {                              \
-        for (Py_ssize_t i = 0; i < n; i += BLOCK) {                                                   \
-            Py_ssize_t m = block_len(i, n);                                                           \
-            int any = 0;                                                                              \
-            _Pragma("omp simd reduction(| : any)")                                                    \
-            for (Py_ssize_t j = 0; j < m; j++) any |= x[i + j] OP t;                                  \
-            if (any)                                                                                  \
-                for (Py_ssize_t j = i; j < i + m; j++)                                                \
-                    if (x[j] OP t) return j;                                                          \
-        }                                                                                             \
-        return -1;                                                                                    \
+ * (comparisons are false for NaN, as in numpy) and searched only when it holds a hit. *suspect is
+ * set when a block read holds a sample that is not finite. */
+#define DEFINE_FIRST(T, NAME, OP)                                                         \
+    MULTIVERSION static Py_ssize_t NAME(const T *x, Py_ssize_t n, T t, int *suspect) {    \
+        for (Py_ssize_t i = 0; i < n; i += BLOCK) {                                       \
+            Py_ssize_t m = block_len(i, n);                                               \
+            int any = 0;                                                                  \
+            T zero = 0;                                                                   \
+            _Pragma("omp simd reduction(| : any) reduction(+ : zero)")                    \
+            for (Py_ssize_t j = 0; j < m; j++) {                                          \
+                any |= x[i + j] OP t;                                                     \
+                zero += x[i + j] - x[i + j];                                              \
+            }                                                                             \
+            if (zero != 0) *suspect = 1;                                                  \
+            if (any)                                                                      \
+                for (Py_ssize_t j = i; j < i + m; j++)                                    \
+                    if (x[j] OP t) return j;                                              \
+        }                                                                                 \
+        return -1;                                                                        \
     }
 DEFINE_FIRST(float, first_lt_f32, <)
 DEFINE_FIRST(float, first_le_f32, <=)
@@ -179,6 +218,25 @@ DEFINE_FIRST(double, first_lt_f64, <)
 DEFINE_FIRST(double, first_le_f64, <=)
 DEFINE_FIRST(double, first_gt_f64, >)
 DEFINE_FIRST(double, first_ge_f64, >=)
+
+/* The samples that are not finite: how many, and the first (or -1). */
+#define DEFINE_NONFINITE(T, NAME)                                                         \
+    MULTIVERSION static Py_ssize_t NAME(const T *x, Py_ssize_t n, Py_ssize_t *first) {    \
+        Py_ssize_t count = 0;                                                             \
+        *first = -1;                                                                      \
+        for (Py_ssize_t i = 0; i < n; i += BLOCK) {                                       \
+            Py_ssize_t m = block_len(i, n), in_block = 0;                                 \
+            _Pragma("omp simd reduction(+ : in_block)")                                   \
+            for (Py_ssize_t j = 0; j < m; j++) in_block += !(x[i + j] - x[i + j] == 0);   \
+            if (in_block && *first < 0)                                                   \
+                for (Py_ssize_t j = i; *first < 0; j++)                                   \
+                    if (!(x[j] - x[j] == 0)) *first = j;                                  \
+            count += in_block;                                                            \
+        }                                                                                 \
+        return count;                                                                     \
+    }
+DEFINE_NONFINITE(float, nonfinite_f32)
+DEFINE_NONFINITE(double, nonfinite_f64)
 
 /* A one-dimensional C-contiguous float32 or float64 buffer; 4 or 8 in *item, 0 with an error set. */
 static int get_samples(PyObject *obj, Py_buffer *view, int *item) {
@@ -211,28 +269,49 @@ static PyObject *py_moments(PyObject *self, PyObject *args) {
     return Py_BuildValue("dddd", out.lo, out.hi, out.sum, out.sumsq);
 }
 
+static PyObject *py_minmax(PyObject *self, PyObject *args) {
+    PyObject *obj;
+    double out[3];
+    Py_buffer view;
+    int item;
+    if (!PyArg_ParseTuple(args, "O", &obj) || !get_samples(obj, &view, &item)) return NULL;
+    Py_BEGIN_ALLOW_THREADS;
+    if (item == 4)
+        minmax_f32(view.buf, view.shape[0], out);
+    else
+        minmax_f64(view.buf, view.shape[0], out);
+    Py_END_ALLOW_THREADS;
+    PyBuffer_Release(&view);
+    return Py_BuildValue("ddd", out[0], out[1], out[2]);
+}
+
 static PyObject *py_cycles(PyObject *self, PyObject *args) {
     PyObject *obj, *result = NULL;
-    double fire_at, arm_at, total = 0.0;
+    double fire_at, arm_at, level, total = 0.0;
     Py_buffer view;
     int item, rc;
-    Grow crossings = {NULL, 0, 0, sizeof(int64_t)}, sums = {NULL, 0, 0, sizeof(double)};
-    if (!PyArg_ParseTuple(args, "Odd", &obj, &fire_at, &arm_at) || !get_samples(obj, &view, &item))
+    Grow crossings = {NULL, 0, 0, sizeof(int64_t)}, at_level = {NULL, 0, 0, sizeof(double)},
+         sums = {NULL, 0, 0, sizeof(double)};
+    if (!PyArg_ParseTuple(args, "Oddd", &obj, &fire_at, &arm_at, &level) || !get_samples(obj, &view, &item))
         return NULL;
     Py_BEGIN_ALLOW_THREADS;
     if (item == 4)
-        rc = cycles_f32(view.buf, view.shape[0], (float)fire_at, (float)arm_at, &crossings, &sums, &total);
+        rc = cycles_f32(view.buf, view.shape[0], (float)fire_at, (float)arm_at, level, &crossings, &at_level,
+                        &sums, &total);
     else
-        rc = cycles_f64(view.buf, view.shape[0], fire_at, arm_at, &crossings, &sums, &total);
+        rc = cycles_f64(view.buf, view.shape[0], fire_at, arm_at, level, &crossings, &at_level, &sums, &total);
     Py_END_ALLOW_THREADS;
     PyBuffer_Release(&view);
     if (rc)
         PyErr_NoMemory();
     else
-        result = Py_BuildValue("y#y#d", crossings.len ? (const char *)crossings.data : "",
-                               crossings.len * (Py_ssize_t)crossings.item, sums.len ? (const char *)sums.data : "",
+        result = Py_BuildValue("y#y#y#d", crossings.len ? (const char *)crossings.data : "",
+                               crossings.len * (Py_ssize_t)crossings.item,
+                               at_level.len ? (const char *)at_level.data : "",
+                               at_level.len * (Py_ssize_t)at_level.item, sums.len ? (const char *)sums.data : "",
                                sums.len * (Py_ssize_t)sums.item, total);
     PyMem_RawFree(crossings.data);
+    PyMem_RawFree(at_level.data);
     PyMem_RawFree(sums.data);
     return result;
 }
@@ -257,16 +336,16 @@ static PyObject *py_extremes(PyObject *self, PyObject *args) {
 
 static PyObject *py_first(PyObject *self, PyObject *args) {
     static const char *const ops[] = {"<", "<=", ">", ">="};
-    Py_ssize_t (*const f32[])(const float *, Py_ssize_t, float) = {first_lt_f32, first_le_f32, first_gt_f32,
-                                                                   first_ge_f32};
-    Py_ssize_t (*const f64[])(const double *, Py_ssize_t, double) = {first_lt_f64, first_le_f64, first_gt_f64,
-                                                                     first_ge_f64};
+    Py_ssize_t (*const f32[])(const float *, Py_ssize_t, float, int *) = {first_lt_f32, first_le_f32,
+                                                                          first_gt_f32, first_ge_f32};
+    Py_ssize_t (*const f64[])(const double *, Py_ssize_t, double, int *) = {first_lt_f64, first_le_f64,
+                                                                            first_gt_f64, first_ge_f64};
     PyObject *obj;
     const char *op;
     double t;
     Py_ssize_t found;
     Py_buffer view;
-    int item, k = 0;
+    int item, k = 0, suspect = 0;
     if (!PyArg_ParseTuple(args, "Ods", &obj, &t, &op)) return NULL;
     while (k < 4 && strcmp(op, ops[k])) k++;
     if (k == 4) {
@@ -276,24 +355,45 @@ static PyObject *py_first(PyObject *self, PyObject *args) {
     if (!get_samples(obj, &view, &item)) return NULL;
     Py_BEGIN_ALLOW_THREADS;
     if (item == 4)
-        found = f32[k](view.buf, view.shape[0], (float)t);
+        found = f32[k](view.buf, view.shape[0], (float)t, &suspect);
     else
-        found = f64[k](view.buf, view.shape[0], t);
+        found = f64[k](view.buf, view.shape[0], t, &suspect);
     Py_END_ALLOW_THREADS;
     PyBuffer_Release(&view);
-    return PyLong_FromSsize_t(found);
+    return Py_BuildValue("nO", found, suspect ? Py_True : Py_False);
+}
+
+static PyObject *py_nonfinite(PyObject *self, PyObject *args) {
+    PyObject *obj;
+    Py_ssize_t count, first;
+    Py_buffer view;
+    int item;
+    if (!PyArg_ParseTuple(args, "O", &obj) || !get_samples(obj, &view, &item)) return NULL;
+    Py_BEGIN_ALLOW_THREADS;
+    if (item == 4)
+        count = nonfinite_f32(view.buf, view.shape[0], &first);
+    else
+        count = nonfinite_f64(view.buf, view.shape[0], &first);
+    Py_END_ALLOW_THREADS;
+    PyBuffer_Release(&view);
+    return Py_BuildValue("nn", count, first);
 }
 
 static PyMethodDef methods[] = {
     {"moments", py_moments, METH_VARARGS,
      "moments(x, ref) -> (min, max, sum, sum of squares) of x - ref, in one pass."},
+    {"minmax", py_minmax, METH_VARARGS,
+     "minmax(x) -> (min, max, sum of x - x: 0 unless a sample is NaN or infinite), in one pass."},
     {"cycles", py_cycles, METH_VARARGS,
-     "cycles(x, fire_at, arm_at) -> (crossings as int64 bytes, per-cycle sums of squares as float64 bytes,"
-     " total sum of squares)."},
+     "cycles(x, fire_at, arm_at, level) -> (crossings as int64 bytes, where they meet level as float64"
+     " bytes of fractional indices, per-cycle sums of squares as float64 bytes, total sum of squares)."},
     {"extremes", py_extremes, METH_VARARGS,
      "extremes(x, band_lo, band_hi) -> (min, max, sum, argmin, argmax, last index at or beyond the band)."},
     {"first", py_first, METH_VARARGS,
-     "first(x, t, op) -> the first index i with x[i] op t (op one of < <= > >=), or -1."},
+     "first(x, t, op) -> (the first index i with x[i] op t (op one of < <= > >=) or -1, whether a block"
+     " read held a sample that is not finite)."},
+    {"nonfinite", py_nonfinite, METH_VARARGS,
+     "nonfinite(x) -> (count of samples that are NaN or infinite, index of the first or -1)."},
     {NULL, NULL, 0, NULL},
 };
 

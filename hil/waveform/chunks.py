@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator
-from typing import TypeVar
+from collections.abc import Iterator
 
 import numpy as np
 
 from hil.waveform.capture import Capture
-from hil.waveform.parallel import map_channels
-
-R = TypeVar("R")
 
 # One chunk of one channel is read from memory once and then revisited from cache by the
 # follow-up passes of a check. Smaller chunks stay in L2 but pay the per-call cost of numpy more
@@ -43,31 +39,31 @@ def chunks(i0: int, i1: int, size: int) -> Iterator[tuple[int, int]]:
 # reduction numpy has (np.add.reduce on float32 runs at half its speed, with dtype=float64 at a
 # quarter), and OpenBLAS splits dots longer than ~10k samples across threads, which on a busy
 # machine waits for a core and runs several times slower. Short rows also keep float32 rounding near
-# float32 eps; the row results are added in float64.
+# float32 eps; the row results are added in float64. float32 samples are widened to float64 first:
+# their squares overflow float32 from 1.8e19, and a float32 row sum of a large DC level loses digits
+# a small step on it needs.
 def _rows_and_tail(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     full = x.size // SUB_BLOCK * SUB_BLOCK
     return x[:full].reshape(-1, SUB_BLOCK), x[full:]
 
 
 @functools.cache
-def _ones(dtype: np.dtype) -> np.ndarray:
-    ones = np.ones(SUB_BLOCK, dtype=dtype)
+def _ones() -> np.ndarray:
+    ones = np.ones(SUB_BLOCK)
     ones.flags.writeable = False
     return ones
 
 
 def sum_squares(x: np.ndarray) -> float:
     """Σx² in float64."""
-    rows, tail = _rows_and_tail(x)
-    return float(np.add.reduce(np.vecdot(rows, rows), dtype=np.float64)) + float(np.dot(tail, tail))
+    rows, tail = _rows_and_tail(x.astype(np.float64, copy=False))
+    return float(np.add.reduce(np.vecdot(rows, rows))) + float(np.dot(tail, tail))
 
 
 def sum_values(x: np.ndarray) -> float:
     """Σx in float64."""
-    rows, tail = _rows_and_tail(x)
-    return float(np.add.reduce(np.vecdot(rows, _ones(x.dtype)), dtype=np.float64)) + float(
-        np.add.reduce(tail, dtype=np.float64)
-    )
+    rows, tail = _rows_and_tail(x.astype(np.float64, copy=False))
+    return float(np.add.reduce(np.vecdot(rows, _ones()))) + float(np.add.reduce(tail))
 
 
 class RunRecorder:
@@ -101,19 +97,3 @@ class RunRecorder:
 
     def intervals(self, cap: Capture) -> list[tuple[float, float]]:
         return [(cap.time_of(s), cap.time_of(e)) for s, e in self.runs]
-
-
-def channel_rows(cap: Capture, channel: str | list[str] | None) -> list[tuple[str, str, np.ndarray]]:
-    """(name, unit, samples) of the channels a check runs over."""
-    sel = cap.select(channel)
-    return [(n, u, sel.samples[i]) for i, (n, u) in enumerate(zip(sel.channels, sel.units, strict=True))]
-
-
-def per_channel(
-    cap: Capture, channel: str | list[str] | None, i0: int, i1: int, measure: Callable[[np.ndarray], R]
-) -> list[tuple[tuple[str, str, np.ndarray], R]]:
-    """((name, unit, samples), measure(samples)) of each channel a check runs over, measured side by
-    side where the window is large (hil.waveform.parallel)."""
-    rows = channel_rows(cap, channel)
-    found = map_channels(lambda r: measure(r[2]), rows, (i1 - i0) * cap.samples.itemsize)
-    return list(zip(rows, found, strict=True))

@@ -9,8 +9,10 @@ import numpy as np
 
 from hil.waveform import kernels
 from hil.waveform.capture import Capture
-from hil.waveform.chunks import chunk_len, chunks, per_channel
+from hil.waveform.chunks import chunk_len, chunks
 from hil.waveform.result import ChannelOutcome, CheckResult, Limit, Quantity
+from hil.waveform.scope import nonfinite as nonfinite_count
+from hil.waveform.scope import scope
 
 _DIRECTIONS = ("rising", "falling", "either")
 # Samples per row of the row-wise reductions a chunk is searched with: long enough that the
@@ -162,13 +164,18 @@ _SCREENS = {
 }
 
 
-def first_where(row: np.ndarray, i0: int, i1: int, op: str, threshold: float) -> int | None:
+def first_where(row: np.ndarray, i0: int, i1: int, op: str, threshold: float) -> tuple[int | None, bool]:
     """First index in [i0, i1) whose sample compares true with ``threshold`` (``op`` one of
-    ``< <= > >=``), reading no further than needed."""
+    ``< <= > >=``), reading no further than needed, and whether a sample read may not be finite
+    (always on the numpy path, whose screen sees only one side's infinity)."""
     x = row[i0:i1]
     if kernels.usable(x):
-        found = kernels.compiled.first(x, threshold, op)
-        return None if found < 0 else i0 + found
+        found, suspect = kernels.compiled.first(x, threshold, op)
+        return (None if found < 0 else i0 + found), suspect
+    return _first_where_numpy(row, i0, i1, op, threshold), True
+
+
+def _first_where_numpy(row: np.ndarray, i0: int, i1: int, op: str, threshold: float) -> int | None:
     reduce, compare = _SCREENS[op]
     for a, b in chunks(i0, i1, chunk_len(row.dtype, single_pass=True)):
         chunk = row[a:b]
@@ -183,25 +190,27 @@ def first_where(row: np.ndarray, i0: int, i1: int, op: str, threshold: float) ->
 
 def first_crossing(
     row: np.ndarray, i0: int, i1: int, level: float, direction: str, hysteresis: float = 0.0
-) -> int | None:
+) -> tuple[int | None, bool]:
     """Index of the sample at which the first crossing fires, as EdgeScanner fires it: two searches,
-    for the sample that arms and then for the one that fires, reading no further than needed."""
+    for the sample that arms and then for the one that fires, reading no further than needed; and
+    whether a sample read, at least those up to the crossing, may not be finite."""
     if direction not in _DIRECTIONS:
         raise ValueError(f"direction must be one of {_DIRECTIONS}, got {direction!r}")
     first = None
+    suspect = False
     for rising in (True, False):
         if direction not in ("rising" if rising else "falling", "either"):
             continue
         scanner = EdgeScanner(level, hysteresis, rising)
         end = i1 if first is None else first  # with "either", only a crossing before the other one counts
-        armed = first_where(row, i0, end, "<" if rising else ">", scanner.arm_at)
-        fired = (
-            None
-            if armed is None
-            else first_where(row, armed + 1, end, ">=" if rising else "<=", scanner.fire_at)
-        )
+        armed, seen = first_where(row, i0, end, "<" if rising else ">", scanner.arm_at)
+        fired = None
+        if armed is not None:
+            fired, seen_firing = first_where(row, armed + 1, end, ">=" if rising else "<=", scanner.fire_at)
+            seen = seen or seen_firing
+        suspect = suspect or seen
         first = fired if fired is not None else first
-    return first
+    return first, suspect
 
 
 def find_crossing(
@@ -212,17 +221,29 @@ def find_crossing(
     during: tuple[float, float] | None = None,
     hysteresis: float = 0.0,
     within: tuple[float, float] | None = None,
+    *,
+    clip: bool = False,
+    nonfinite: str = "fail",
 ) -> CheckResult:
     """First crossing of ``level`` in ``direction``, its instant interpolated between samples.
 
     Passes when a crossing is found (and, with ``within=(t0, t1)``, when it falls in that window).
+    Every sample of the window is looked at, past the crossing too: ``nonfinite`` and ``clip``, see
+    hil.waveform.scope.
     """
-    i0, i1 = cap.index_range(during)
+    sc = scope("find_crossing", cap, channel, during, clip, nonfinite)
+
+    def search(x: np.ndarray) -> tuple[int | None, bool]:
+        idx, suspect = first_crossing(x, 0, x.size, level, direction, hysteresis)
+        rest = x.size if idx is None else idx + 1  # the searches read up to the crossing
+        return idx, suspect or (rest < x.size and nonfinite_count(x[rest:])[0] > 0)
+
     outcomes = []
-    found = per_channel(
-        cap, channel, i0, i1, lambda row: first_crossing(row, i0, i1, level, direction, hysteresis)
-    )
-    for (name, unit, row), idx in found:
+    for (name, unit, row), (idx, suspect) in sc.measure(search):
+        refused = sc.refusal(name, row, suspect)
+        if refused:
+            outcomes.append(refused)
+            continue
         if idx is None:
             outcomes.append(
                 ChannelOutcome(
@@ -233,7 +254,7 @@ def find_crossing(
                 )
             )
             continue
-        t = interpolate_time(cap, row, idx, level)
+        t = interpolate_time(sc.cap, row, idx, level)
         ok = within is None or within[0] <= t <= within[1]
         detail = f"{direction} crossing of {level:g} {unit} at {t:.9g} s"
         violations = [] if ok else [(t, t)]
@@ -243,7 +264,7 @@ def find_crossing(
             ChannelOutcome(name, ok, {"time_s": Quantity(t, "s"), "index": Quantity(idx)}, violations, detail)
         )
     limits = {} if within is None else {"time_s": Limit(within[0], within[1], "s")}
-    return CheckResult(f"find_crossing({level:g}, {direction})", outcomes, limits, cap, during)
+    return sc.result(outcomes, limits, f"find_crossing({level:g}, {direction})")
 
 
 def trip_latency(
@@ -257,25 +278,34 @@ def trip_latency(
     response_direction: str = "falling",
     during: tuple[float, float] | None = None,
     hysteresis: float = 0.0,
+    *,
+    clip: bool = False,
+    nonfinite: str = "fail",
 ) -> CheckResult:
-    """Time from the event (first crossing on one channel) to the response (next crossing on another)."""
-    i0, i1 = cap.index_range(during)
-    ev_row, resp_row = cap.channel(event_channel), cap.channel(response_channel)
+    """Time from the event (first crossing on one channel) to the response (next crossing on another).
+    ``clip`` and ``nonfinite``: see hil.waveform.scope."""
+    names = list(dict.fromkeys([event_channel, response_channel]))
+    sc = scope("trip_latency", cap, names, during, clip, nonfinite)
+    rows = {name: x for name, _, x in sc.rows}
+    ev_row, resp_row = rows[event_channel], rows[response_channel]
     name = f"trip_latency({event_channel} -> {response_channel})"
     limits = {"latency_s": Limit(None, max_latency_s, "s")} if max_latency_s is not None else {}
-    ev = first_crossing(ev_row, i0, i1, event_level, event_direction, hysteresis)
+    refused = [r for r in (sc.refusal(n, x) for n, x in rows.items()) if r]
+    if refused:
+        return sc.result(refused, limits, name)
+    ev, _ = first_crossing(ev_row, 0, sc.n, event_level, event_direction, hysteresis)
     if ev is None:
         detail = f"no {event_direction} event crossing of {event_level:g} on {event_channel}"
         outcome = ChannelOutcome(response_channel, False, {"latency_s": Quantity(math.nan, "s")}, [], detail)
-        return CheckResult(name, [outcome], limits, cap, during)
-    t_ev = interpolate_time(cap, ev_row, ev, event_level)
-    resp = first_crossing(resp_row, ev - 1, i1, response_level, response_direction, hysteresis)
+        return sc.result([outcome], limits, name)
+    t_ev = interpolate_time(sc.cap, ev_row, ev, event_level)
+    resp, _ = first_crossing(resp_row, ev - 1, sc.n, response_level, response_direction, hysteresis)
     if resp is None:
         detail = f"event at {t_ev:.9g} s, no {response_direction} response crossing of {response_level:g}"
         values = {"event_s": Quantity(t_ev, "s"), "latency_s": Quantity(math.nan, "s")}
-        outcome = ChannelOutcome(response_channel, False, values, [(t_ev, cap.time_of(i1 - 1))], detail)
-        return CheckResult(name, [outcome], limits, cap, during)
-    t_resp = interpolate_time(cap, resp_row, resp, response_level)
+        outcome = ChannelOutcome(response_channel, False, values, [(t_ev, sc.cap.time_of(sc.n - 1))], detail)
+        return sc.result([outcome], limits, name)
+    t_resp = interpolate_time(sc.cap, resp_row, resp, response_level)
     latency = t_resp - t_ev
     ok = max_latency_s is None or latency <= max_latency_s
     values = {
@@ -288,4 +318,4 @@ def trip_latency(
         detail += f" > {max_latency_s * 1e3:g} ms"
     violations = [] if ok else [(t_ev + max_latency_s, t_resp)]
     outcome = ChannelOutcome(response_channel, ok, values, violations, detail)
-    return CheckResult(name, [outcome], limits, cap, during)
+    return sc.result([outcome], limits, name)

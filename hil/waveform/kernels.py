@@ -9,8 +9,6 @@ the checks then take their numpy paths, which give the same results, slower.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 try:
@@ -36,7 +34,7 @@ def min_max(x: np.ndarray) -> tuple[float, float]:
     """Min and max of ``x``: one pass on the kernels, two reductions on numpy (and wherever a sample
     is not finite, so that NaN propagates as numpy has it)."""
     if usable(x):
-        lo, hi, _, sumsq = compiled.moments(x, 0.0)
-        if math.isfinite(sumsq):
+        lo, hi, zero = compiled.minmax(x)
+        if zero == 0:
             return lo, hi
     return float(np.minimum.reduce(x)), float(np.maximum.reduce(x))

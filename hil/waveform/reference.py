@@ -40,14 +40,16 @@ def first_crossing_time(x: np.ndarray, level: float, sample_rate_hz: float, risi
 
 
 def fundamental(x: np.ndarray, sample_rate_hz: float) -> tuple[float, float, float]:
-    """(frequency, peak amplitude, phase in degrees) over whole cycles between rising zero crossings."""
+    """(frequency, peak amplitude, phase in degrees): frequency over whole cycles between rising
+    crossings, amplitude and phase by least squares of [1, cos, sin] over the samples between them."""
     y = x.astype(np.float64)
     c = rising_crossings(y)
     t = [(i - 1 + (0 - y[i - 1]) / (y[i] - y[i - 1])) / sample_rate_hz for i in (c[0], c[-1])]
     f = (c.size - 1) / (t[1] - t[0])
-    n = np.arange(c[0], c[-1])
-    p = 2.0 * np.sum(y[c[0] : c[-1]] * np.exp(-2j * np.pi * f * n / sample_rate_hz)) / n.size
-    return f, abs(p), float(np.degrees(np.angle(p)))
+    w = 2 * np.pi * f * np.arange(c[0], c[-1]) / sample_rate_hz
+    basis = np.column_stack([np.ones(w.size), np.cos(w), np.sin(w)])
+    _, a, b = np.linalg.lstsq(basis, y[c[0] : c[-1]], rcond=None)[0]
+    return f, float(np.hypot(a, b)), float(np.degrees(np.arctan2(-b, a)))
 
 
 def thd_f(x: np.ndarray, sample_rate_hz: float, nominal_hz: float = 50.0) -> float:

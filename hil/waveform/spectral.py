@@ -9,9 +9,9 @@ import numpy as np
 import scipy.fft
 
 from hil.waveform.capture import Capture
-from hil.waveform.chunks import channel_rows, chunk_len, chunks
-from hil.waveform.crossing import interpolate_time
+from hil.waveform.chunks import chunk_len, chunks
 from hil.waveform.result import ChannelOutcome, CheckResult, Limit, Quantity, Trace
+from hil.waveform.scope import Scope, scope
 from hil.waveform.streaming import cycle_sums
 
 MAX_ORDER = 50
@@ -21,39 +21,67 @@ _CYCLES = {50.0: 10, 60.0: 12}
 _FRAMES_PER_BATCH = 4
 
 
-def phasor(row: np.ndarray, i0: int, i1: int, freq_hz: float, cap: Capture) -> complex:
-    """(2/N) Σ x·exp(-j2πf t) over samples [i0, i1), t on the capture's time axis (peak-amplitude phasor).
+def sine_fit(x: np.ndarray, a: int, b: int, freq_hz: float, cap: Capture) -> tuple[float, complex]:
+    """Least-squares fit of c + A·cos(2πft + φ) to samples [a, b) of ``x`` at the known frequency, t on
+    ``cap``'s time axis: (c, A·e^(jφ)).
 
-    The rotation within a chunk is the same for every chunk, so it is tabulated once and each chunk
-    costs one matrix-vector product; the chunk's own start is a single complex factor.
+    Over a whole number of cycles this is the DFT bin of the fundamental. The samples can only span
+    whole cycles to within a sample, and the plain DFT then reads the image at -f and the DC level into
+    the bin (325.18 for a 325 peak at 10 kHz); solving the 3 x 3 normal equations, whose entries are
+    closed-form sums of exp(jθ), removes both exactly. Σx, Σx·cos and Σx·sin take one matrix product per
+    chunk with a fixed table; the rotation of the chunk's start is one complex factor.
     """
-    size = chunk_len(row.dtype)
+    size = min(chunk_len(x.dtype), b - a)
     w = 2.0 * math.pi * freq_hz / cap.sample_rate_hz
+    origin = cap.start_s * cap.sample_rate_hz  # sample 0 in sample periods from t = 0
     steps = np.arange(size) * w
-    table = np.empty((size, 2))
-    table[:, 0], table[:, 1] = np.cos(steps), -np.sin(steps)
-    # float32 samples are widened per chunk: a float32 dot over a whole chunk loses the 1e-5 budget.
-    wide = np.empty(size) if row.dtype != np.float64 else None
-    total = 0j
-    for a, b in chunks(i0, i1, size):
-        x = row[a:b]
+    table = np.empty((size, 3))
+    table[:, 0], table[:, 1], table[:, 2] = 1.0, np.cos(steps), -np.sin(steps)
+    # float32 samples are widened per chunk: a float32 dot over a whole chunk loses the 1e-6 budget.
+    wide = np.empty(size) if x.dtype != np.float64 else None
+    total, rotated = 0.0, 0j
+    for p, q in chunks(a, b, size):
+        chunk = x[p:q]
         if wide is not None:
-            x = wide[: b - a]
-            np.copyto(x, row[a:b])
-        re, im = x @ table[: b - a]
-        total += complex(float(re), float(im)) * np.exp(-1j * w * (a + cap.start_s * cap.sample_rate_hz))
-    return 2.0 * total / (i1 - i0)
+            chunk = wide[: q - p]
+            np.copyto(chunk, x[p:q])
+        s0, re, im = chunk @ table[: q - p]
+        total += float(s0)
+        rotated += complex(float(re), float(im)) * np.exp(-1j * w * (p + origin))
+    n = b - a
+
+    def exp_sum(m: int) -> complex:  # Σ exp(j·m·θ_k) over the window, θ_k = w·(k + origin)
+        half = m * w / 2.0
+        ratio = n if math.sin(half) == 0 else math.sin(half * n) / math.sin(half)
+        return np.exp(1j * (m * w * (a + origin) + half * (n - 1))) * ratio
+
+    z1, z2 = exp_sum(1), exp_sum(2)
+    gram = np.array(
+        [
+            [n, z1.real, z1.imag],
+            [z1.real, (n + z2.real) / 2.0, z2.imag / 2.0],
+            [z1.imag, z2.imag / 2.0, (n - z2.real) / 2.0],
+        ]
+    )
+    c, alpha, beta = np.linalg.solve(gram, [total, rotated.real, -rotated.imag])
+    return float(c), complex(alpha, -beta)
 
 
-def fundamental_of(row: np.ndarray, i0: int, i1: int, cap: Capture, hysteresis: float) -> dict[str, float]:
-    crossings, _ = cycle_sums(row, i0, i1, hysteresis)
+def fundamental_of(x: np.ndarray, cap: Capture, hysteresis: float) -> dict[str, float]:
+    """Frequency from the interpolated first and last rising zero crossings (whole cycles between them),
+    and the peak phasor fitted over those cycles; {} with fewer than two crossings."""
+    crossings, at, _, _ = cycle_sums(x, hysteresis)
     if crossings.size < 2:
         return {}
-    t_first = interpolate_time(cap, row, int(crossings[0]), 0.0)
-    t_last = interpolate_time(cap, row, int(crossings[-1]), 0.0)
-    freq = (crossings.size - 1) / (t_last - t_first)
-    p = phasor(row, int(crossings[0]), int(crossings[-1]), freq, cap)
-    return {"frequency_hz": freq, "amplitude": abs(p), "phase_deg": math.degrees(math.atan2(p.imag, p.real))}
+    freq = (crossings.size - 1) * cap.sample_rate_hz / (at[-1] - at[0])
+    _, p = sine_fit(x, int(crossings[0]), int(crossings[-1]), freq, cap)
+    return {
+        "frequency_hz": freq,
+        "amplitude": abs(p),
+        "phase_deg": math.degrees(math.atan2(p.imag, p.real)),
+        "first": int(crossings[0]),
+        "last": int(crossings[-1]),
+    }
 
 
 def fundamental(
@@ -63,13 +91,21 @@ def fundamental(
     frequency_hz: tuple[float, float] | None = None,
     amplitude: tuple[float, float] | None = None,
     hysteresis: float = 0.0,
+    *,
+    clip: bool = False,
+    nonfinite: str = "fail",
 ) -> CheckResult:
     """Frequency (whole cycles between the first and last rising zero crossings), peak amplitude and
-    phase (of A·cos(2πft + φ) on the capture's time axis) by a DFT over those whole cycles."""
-    i0, i1 = cap.index_range(during)
+    phase (of A·cos(2πft + φ) on the capture's time axis) fitted over those whole cycles (sine_fit).
+    ``clip`` and ``nonfinite``: see hil.waveform.scope."""
+    sc = scope("fundamental", cap, channel, during, clip, nonfinite)
     outcomes = []
-    for name, unit, row in channel_rows(cap, channel):
-        fit = fundamental_of(row, i0, i1, cap, hysteresis)
+    for name, unit, x in sc.rows:
+        refused = sc.refusal(name, x)
+        if refused:
+            outcomes.append(refused)
+            continue
+        fit = fundamental_of(x, sc.cap, hysteresis)
         if not fit:
             outcomes.append(ChannelOutcome(name, False, {}, detail="fewer than two rising zero crossings"))
             continue
@@ -91,7 +127,7 @@ def fundamental(
         "frequency_hz": Limit(*(frequency_hz or (None, None)), "Hz"),
         "amplitude": Limit(*(amplitude or (None, None))),
     }
-    return CheckResult("fundamental", outcomes, limits, cap, during)
+    return sc.result(outcomes, limits)
 
 
 def harmonic_groups(
@@ -107,11 +143,25 @@ def harmonic_groups(
     ``grouping``: "group" (IEC harmonic group: the bins within half a harmonic spacing, the two edge
     bins at half weight), "subgroup" (the centre bin and its two neighbours) or "bin" (centre only).
     """
+    sc = scope("harmonic_groups", cap, channel, during)
+    for name, _, x in sc.rows:
+        refused = sc.refusal(name, x)
+        if refused:
+            raise ValueError(f"harmonic_groups: {name}: {refused.detail}")
+    groups, starts, frame = _groups(sc, [x for _, _, x in sc.rows], nominal_hz, grouping)
+    return groups, sc.offset + starts, frame
+
+
+def _groups(
+    sc: Scope, rows: list[np.ndarray], nominal_hz: float, grouping: str
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """harmonic_groups of ``rows`` (samples of sc's window); frame starts in window indices."""
     if grouping not in ("group", "subgroup", "bin"):
         raise ValueError(f"grouping must be 'group', 'subgroup' or 'bin', got {grouping!r}")
+    cap = sc.cap
     cycles = _CYCLES.get(float(nominal_hz), 10)
     frame = round(cycles * cap.sample_rate_hz / nominal_hz)
-    i0, i1 = cap.index_range(during)
+    i0, i1 = 0, sc.n
     n_frames = (i1 - i0) // frame
     if n_frames == 0 or frame // 2 < cycles * MAX_ORDER + cycles // 2:
         raise ValueError(
@@ -126,18 +176,42 @@ def harmonic_groups(
     w = np.where(valid, weights[None, :], 0.0)
     w[0] = 0.0
     w[0, offsets == 0] = 1.0
-    sel = cap.select(channel).samples
-    out = np.empty((sel.shape[0], n_frames, MAX_ORDER + 1))
+    out = np.empty((len(rows), n_frames, MAX_ORDER + 1))
     top = int(bins.max()) + 1
-    for f0 in range(0, n_frames, _FRAMES_PER_BATCH):
-        f1 = min(f0 + _FRAMES_PER_BATCH, n_frames)
-        block = sel[:, i0 + f0 * frame : i0 + f1 * frame].reshape(sel.shape[0], f1 - f0, frame)
-        spectrum = low_bins(block, top)
-        # Bin RMS: |X|·√2/N, except DC which is |X|/N.
-        power = (spectrum.real**2 + spectrum.imag**2) * (2.0 / frame**2)
-        power[..., 0] /= 2.0
-        out[:, f0:f1] = np.sqrt(np.einsum("cfhk,hk->cfh", power[..., bins], w))
+    # Rows one by one: a stack of the channels would copy them.
+    for c, x in enumerate(rows):
+        for f0 in range(0, n_frames, _FRAMES_PER_BATCH):
+            f1 = min(f0 + _FRAMES_PER_BATCH, n_frames)
+            spectrum = low_bins(x[i0 + f0 * frame : i0 + f1 * frame].reshape(f1 - f0, frame), top)
+            # Bin RMS: |X|·√2/N, except DC which is |X|/N.
+            power = (spectrum.real**2 + spectrum.imag**2) * (2.0 / frame**2)
+            power[..., 0] /= 2.0
+            out[c, f0:f1] = np.sqrt(np.einsum("fhk,hk->fh", power[..., bins], w))
     return out, i0 + np.arange(n_frames) * frame, frame
+
+
+def _framed(
+    check: str,
+    cap: Capture,
+    channel: str | list[str] | None,
+    during: tuple[float, float] | None,
+    clip: bool,
+    nonfinite: str,
+    nominal_hz: float,
+    grouping: str,
+) -> tuple[Scope, list[ChannelOutcome], list[tuple[str, str]], np.ndarray, np.ndarray, int]:
+    """The scope of a framed check, the refusals of its channels with samples that are not finite,
+    and the harmonic groups of the others (their names and units in order)."""
+    sc = scope(check, cap, channel, during, clip, nonfinite)
+    refused, judged = [], []
+    for name, unit, x in sc.rows:
+        r = sc.refusal(name, x)
+        if r:
+            refused.append(r)
+        else:
+            judged.append((name, unit, x))
+    groups, starts, frame = _groups(sc, [x for _, _, x in judged], nominal_hz, grouping)
+    return sc, refused, [(n, u) for n, u, _ in judged], groups, starts, frame
 
 
 def low_bins(frames: np.ndarray, top: int) -> np.ndarray:
@@ -208,26 +282,31 @@ def thd(
     nominal_hz: float = 50.0,
     grouping: str = "group",
     definition: str = "F",
+    *,
+    clip: bool = False,
+    nonfinite: str = "fail",
 ) -> CheckResult:
     """Total harmonic distortion (a fraction, 0.05 = 5 %) over IEC 61000-4-7 frames.
 
     ``definition`` "F" relates the harmonics to the fundamental, "R" to the total RMS. The verdict is
-    on the frames' RMS-aggregated value; frames above ``max_thd`` are the violations.
+    on the frames' RMS-aggregated value; frames above ``max_thd`` are the violations. ``clip`` and
+    ``nonfinite``: see hil.waveform.scope.
     """
     if definition not in ("F", "R"):
         raise ValueError(f"thd: definition is 'F' (fundamental) or 'R' (total RMS), got {definition!r}")
-    groups, starts, frame = harmonic_groups(cap, channel, during, nominal_hz, grouping)
-    sel = cap.select(channel)
+    sc, outcomes, judged, groups, starts, frame = _framed(
+        "thd", cap, channel, during, clip, nonfinite, nominal_hz, grouping
+    )
     agg = np.sqrt(np.mean(groups**2, axis=1))
     thd_f, thd_r = thd_values(agg)
     frame_f, frame_r = thd_values(groups)
-    outcomes = []
-    for c, (name, unit) in enumerate(zip(sel.channels, sel.units, strict=True)):
+    win = sc.cap
+    for c, (name, unit) in enumerate(judged):
         value = thd_f[c] if definition == "F" else thd_r[c]
         per_frame = frame_f[c] if definition == "F" else frame_r[c]
         ok = max_thd is None or value <= max_thd
         bad = np.flatnonzero(per_frame > max_thd) if max_thd is not None else np.empty(0, int)
-        violations = [(cap.time_of(starts[i]), cap.time_of(starts[i] + frame - 1)) for i in bad]
+        violations = [(win.time_of(starts[i]), win.time_of(starts[i] + frame - 1)) for i in bad]
         values = {
             "thd_f": Quantity(float(thd_f[c])),
             "thd_r": Quantity(float(thd_r[c])),
@@ -238,9 +317,9 @@ def thd(
         detail = f"THD_{definition} {value * 100:.4g} % over {len(starts)} frames"
         if not ok:
             detail += f" > {max_thd * 100:g} %"
-        series = Trace(cap.time_of(starts + frame / 2), per_frame, f"THD_{definition} per frame")
+        series = Trace(win.time_of(starts + frame / 2), per_frame, f"THD_{definition} per frame")
         outcomes.append(ChannelOutcome(name, ok, values, violations, detail, series))
-    return CheckResult(f"thd_{definition}", outcomes, {"thd": Limit(None, max_thd)}, cap, during)
+    return sc.result(outcomes, {"thd": Limit(None, max_thd)}, f"thd_{definition}")
 
 
 def harmonics(
@@ -250,10 +329,14 @@ def harmonics(
     during: tuple[float, float] | None = None,
     nominal_hz: float = 50.0,
     grouping: str = "group",
+    *,
+    clip: bool = False,
+    nonfinite: str = "fail",
 ) -> CheckResult:
     """Each harmonic order (RMS-aggregated over frames) against its limit in % of the fundamental.
 
-    ``limits_pct`` maps order to limit, or gives one limit per order 0..50 (NaN for none).
+    ``limits_pct`` maps order to limit, or gives one limit per order 0..50 (NaN for none). ``clip`` and
+    ``nonfinite``: see hil.waveform.scope.
     """
     limit = np.full(MAX_ORDER + 1, np.nan)
     if isinstance(limits_pct, dict):
@@ -261,17 +344,18 @@ def harmonics(
             limit[order] = value
     else:
         limit[:] = limits_pct
-    groups, starts, frame = harmonic_groups(cap, channel, during, nominal_hz, grouping)
-    sel = cap.select(channel)
+    sc, outcomes, judged, groups, starts, frame = _framed(
+        "harmonics", cap, channel, during, clip, nonfinite, nominal_hz, grouping
+    )
+    win = sc.cap
     pct = 100.0 * groups / groups[..., 1:2]
     agg_pct = (
         100.0 * np.sqrt(np.mean(groups**2, axis=1)) / np.sqrt(np.mean(groups[..., 1] ** 2, axis=1))[:, None]
     )
-    outcomes = []
-    for c, name in enumerate(sel.channels):
+    for c, (name, _) in enumerate(judged):
         over = np.flatnonzero(agg_pct[c] > limit)
         frames_over = np.flatnonzero(np.any(pct[c] > limit, axis=-1))
-        violations = [(cap.time_of(starts[i]), cap.time_of(starts[i] + frame - 1)) for i in frames_over]
+        violations = [(win.time_of(starts[i]), win.time_of(starts[i] + frame - 1)) for i in frames_over]
         values = {"harmonics_pct": Quantity(agg_pct[c], "%"), "orders_over": Quantity(over)}
         detail = (
             "all orders within limits"
@@ -279,7 +363,7 @@ def harmonics(
             else ", ".join(f"H{h} {agg_pct[c, h]:.3g} % > {limit[h]:g} %" for h in over[:5])
         )
         outcomes.append(ChannelOutcome(name, over.size == 0, values, violations, detail))
-    return CheckResult("harmonics", outcomes, {}, cap, during)
+    return sc.result(outcomes, {})
 
 
 def unbalance(
@@ -288,24 +372,33 @@ def unbalance(
     max_negative_pct: float | None = 2.0,
     during: tuple[float, float] | None = None,
     hysteresis: float = 0.0,
+    *,
+    clip: bool = False,
+    nonfinite: str = "fail",
 ) -> CheckResult:
-    """Three-phase unbalance from the fundamental phasors: negative- and zero-sequence in % of positive."""
-    i0, i1 = cap.index_range(during)
-    rows = [cap.channel(n) for n in channels]
-    ref = fundamental_of(rows[0], i0, i1, cap, hysteresis)
+    """Three-phase unbalance per IEC 61000-4-30: the negative- (and zero-) sequence component of the
+    fundamental phasors in % of the positive-sequence one. The phasors are fitted (sine_fit) over the
+    whole cycles of the first phase, at its frequency. ``clip`` and ``nonfinite``: see
+    hil.waveform.scope."""
+    if len(channels) != 3:
+        raise ValueError(f"unbalance: expected three phase channels, got {list(channels)}")
+    sc = scope("unbalance", cap, list(channels), during, clip, nonfinite)
     name = f"unbalance({', '.join(channels)})"
     limits = {"negative_sequence_pct": Limit(None, max_negative_pct, "%")}
+    rows = [x for _, _, x in sc.rows]
+    refused = [r for r in (sc.refusal(n, x) for n, _, x in sc.rows) if r]
+    if refused:
+        return sc.result(refused, limits, name)
+    ref = fundamental_of(rows[0], sc.cap, hysteresis)
     if not ref:
         outcome = ChannelOutcome(channels[0], False, {}, detail="fewer than two rising zero crossings")
-        return CheckResult(name, [outcome], limits, cap, during)
-    crossings, _ = cycle_sums(rows[0], i0, i1, hysteresis)
-    a0, a1 = int(crossings[0]), int(crossings[-1])
-    va, vb, vc = (phasor(r, a0, a1, ref["frequency_hz"], cap) for r in rows)
+        return sc.result([outcome], limits, name)
+    va, vb, vc = (sine_fit(x, ref["first"], ref["last"], ref["frequency_hz"], sc.cap)[1] for x in rows)
     a = complex(-0.5, math.sqrt(3.0) / 2.0)
     v0, v1, v2 = (va + vb + vc) / 3, (va + a * vb + a * a * vc) / 3, (va + a * a * vb + a * vc) / 3
     neg, zero = 100.0 * abs(v2) / abs(v1), 100.0 * abs(v0) / abs(v1)
     ok = max_negative_pct is None or neg <= max_negative_pct
-    unit = cap.units[cap.channel_index(channels[0])]
+    unit = sc.rows[0][1]
     values = {
         "negative_sequence_pct": Quantity(neg, "%"),
         "zero_sequence_pct": Quantity(zero, "%"),
@@ -315,4 +408,4 @@ def unbalance(
     detail = f"negative sequence {neg:.4g} %, zero sequence {zero:.4g} % of positive {abs(v1):.6g} {unit}"
     if not ok:
         detail += f" > {max_negative_pct:g} %"
-    return CheckResult(name, [ChannelOutcome(channels[0], ok, values, [], detail)], limits, cap, during)
+    return sc.result([ChannelOutcome(channels[0], ok, values, [], detail)], limits, name)

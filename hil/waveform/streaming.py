@@ -15,34 +15,45 @@ import numpy as np
 from hil.waveform import kernels
 from hil.waveform.bounds import Bound, BoundSpec
 from hil.waveform.capture import Capture
-from hil.waveform.chunks import RunRecorder, chunk_len, chunks, per_channel, sum_squares, sum_values
-from hil.waveform.crossing import EdgeScanner, interpolate_time
+from hil.waveform.chunks import MAX_INTERVALS, RunRecorder, chunk_len, chunks, sum_squares, sum_values
+from hil.waveform.crossing import EdgeScanner
 from hil.waveform.result import ChannelOutcome, CheckResult, Limit, Quantity, Trace
+from hil.waveform.scope import Scope, scope
 
 
-def cycle_sums(row: np.ndarray, i0: int, i1: int, hysteresis: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
-    """Rising zero crossings (sample indices) and the sum of squares of each complete cycle between them."""
+def cycle_sums(x: np.ndarray, hysteresis: float = 0.0) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """Rising zero crossings of ``x`` (the firing samples' indices), where the line from the sample before
+    meets zero (fractional indices), the sum of squares of each complete cycle between them, and the sum
+    of squares of all samples (not finite when a sample is not)."""
     scanner = EdgeScanner(0.0, hysteresis, rising=True)
-    x = row[i0:i1]
     if kernels.usable(x):
-        found, cycle, total = kernels.compiled.cycles(x, scanner.fire_at, scanner.arm_at)
-        if math.isfinite(total):  # else NaN or inf: numpy's semantics
-            return np.frombuffer(found, dtype=np.int64) + i0, np.frombuffer(cycle, dtype=np.float64)
-    crossings: list[int] = []
-    sums: list[float] = []
-    open_sum = 0.0
-    for a, b in chunks(i0, i1, chunk_len(row.dtype)):
-        x = row[a:b]
-        start = 0
-        for e in scanner.scan(x, a):
-            open_sum += sum_squares(x[start : e - a])
-            if crossings:
-                sums.append(open_sum)
-            crossings.append(e)
-            open_sum = 0.0
-            start = e - a
-        open_sum += sum_squares(x[start:])
-    return np.asarray(crossings, dtype=np.int64), np.asarray(sums, dtype=np.float64)
+        found, at, cycle, total = kernels.compiled.cycles(x, scanner.fire_at, scanner.arm_at, 0.0)
+        return np.frombuffer(found, np.int64), np.frombuffer(at), np.frombuffer(cycle), total
+    crossings: list[np.ndarray] = []
+    sums: list[np.ndarray] = []
+    open_sum = total = 0.0
+    size = chunk_len(x.dtype)
+    buffer = np.empty(size)
+    for a, b in chunks(0, x.size, size):
+        squares = buffer[: b - a]
+        np.copyto(squares, x[a:b])  # float32 squares in float64: see chunks.sum_squares
+        np.square(squares, out=squares)
+        total += float(np.add.reduce(squares))
+        events = np.asarray(scanner.scan(x[a:b], 0), dtype=np.int64)
+        if events.size == 0:
+            open_sum += float(np.add.reduce(squares))
+            continue
+        parts = np.add.reduceat(squares, events)  # [e_k, e_k+1) and the last to the chunk's end
+        closing = np.concatenate([[open_sum + float(np.add.reduce(squares[: events[0]]))], parts[:-1]])
+        sums.append(closing if crossings else closing[1:])
+        crossings.append(events + a)
+        open_sum = float(parts[-1])
+    found = np.concatenate(crossings) if crossings else np.empty(0, np.int64)
+    x0, x1 = x[found - 1].astype(np.float64), x[found].astype(np.float64)
+    with np.errstate(invalid="ignore"):  # a NaN next to a crossing: the caller refuses the channel
+        frac = np.divide(-x0, x1 - x0, out=np.ones_like(x0), where=x1 != x0)
+    cycle = np.concatenate(sums) if sums else np.empty(0)
+    return found, found - 1 + frac, cycle, total
 
 
 def rms(
@@ -52,25 +63,33 @@ def rms(
     high: float | None = None,
     during: tuple[float, float] | None = None,
     hysteresis: float = 0.0,
+    *,
+    clip: bool = False,
+    nonfinite: str = "fail",
 ) -> CheckResult:
     """RMS of each cycle, cycles running from one rising zero crossing to the next.
 
     Passes when every complete cycle's RMS lies in [low, high]; the cycles outside are the violations.
+    ``clip`` and ``nonfinite``: see hil.waveform.scope.
     """
-    i0, i1 = cap.index_range(during)
+    sc = scope("rms", cap, channel, during, clip, nonfinite)
     outcomes = []
-    measured = per_channel(cap, channel, i0, i1, lambda row: cycle_sums(row, i0, i1, hysteresis))
-    for (name, unit, row), (crossings, sums) in measured:
+    for (name, unit, x), (crossings, at, sums, total) in sc.measure(lambda x: cycle_sums(x, hysteresis)):
+        refused = sc.refusal(name, x, not math.isfinite(total))
+        if refused:
+            outcomes.append(refused)
+            continue
         limit = Limit(low, high, unit)
         if sums.size == 0:
             detail = f"no complete cycle ({crossings.size} rising zero crossings)"
             outcomes.append(ChannelOutcome(name, False, {"n_cycles": Quantity(0)}, detail=detail))
             continue
         per_cycle = np.sqrt(sums / np.diff(crossings))
-        starts = np.array([interpolate_time(cap, row, int(c), 0.0) for c in crossings])
+        starts = sc.cap.time_of(at)
         bad = ~((low is None or per_cycle >= low) & (high is None or per_cycle <= high))
         bad = bad if isinstance(bad, np.ndarray) else np.zeros(per_cycle.size, bool)
-        violations = [(starts[i], starts[i + 1]) for i in np.flatnonzero(bad)]
+        where = np.flatnonzero(bad)[:MAX_INTERVALS]
+        violations = list(zip(starts[where].tolist(), starts[where + 1].tolist(), strict=True))
         values = {
             "rms": Quantity(float(np.sqrt(sums.sum() / (crossings[-1] - crossings[0]))), unit),
             "rms_min": Quantity(float(per_cycle.min()), unit),
@@ -86,23 +105,27 @@ def rms(
             detail += f", {int(bad.sum())} outside {limit}"
         series = Trace(starts[:-1], per_cycle, "RMS per cycle", unit)
         outcomes.append(ChannelOutcome(name, not bad.any(), values, violations, detail, series))
-    return CheckResult("rms", outcomes, {"rms": Limit(low, high)}, cap, during)
+    return sc.result(outcomes, {"rms": Limit(low, high)})
 
 
 def envelope_scan(
     row: np.ndarray, i0: int, i1: int, lower: Bound, upper: Bound
-) -> tuple[RunRecorder, float, float]:
-    """Samples outside [lower, upper] and the extremes of the signal, one read of each chunk."""
+) -> tuple[RunRecorder, float, float, bool]:
+    """Samples outside [lower, upper], the extremes of the signal, and whether a sample may not be
+    finite; one read of each chunk."""
     recorder = RunRecorder()
     size = chunk_len(row.dtype)
     flagged = above = None  # buffers for the chunks the screen does not clear, usually none
     lowest, highest = math.inf, -math.inf
+    suspect = False
     spans = np.array(list(chunks(i0, i1, size)), dtype=np.int64).reshape(-1, 2)
     tightest_lower = lower.extremes(spans[:, 0], spans[:, 1]).tolist()
     tightest_upper = upper.extremes(spans[:, 0], spans[:, 1]).tolist()
     for (a, b), floor, ceiling in zip(spans.tolist(), tightest_lower, tightest_upper, strict=True):
         x = row[a:b]
         mn, mx = kernels.min_max(x)
+        if not (math.isfinite(mn) and math.isfinite(mx)):
+            suspect = True
         lowest, highest = min(lowest, mn), max(highest, mx)
         if mn >= floor and mx <= ceiling:
             continue
@@ -113,7 +136,7 @@ def envelope_scan(
         np.greater(x, upper.values(a, b), out=hi)
         np.logical_or(out, hi, out=out)
         recorder.add(out, a)
-    return recorder, lowest, highest
+    return recorder, lowest, highest, suspect
 
 
 def in_envelope(
@@ -123,13 +146,18 @@ def in_envelope(
     upper: BoundSpec = None,
     during: tuple[float, float] | None = None,
     strictness: float = 1.0,
+    *,
+    clip: bool = False,
+    nonfinite: str = "fail",
 ) -> CheckResult:
     """Signal between a lower and an upper bound for at least ``strictness`` of the samples.
 
     Bounds are constants, tables of (time_s, value) rows interpolated linearly (held beyond the
-    ends), or arrays with one value per sample of the window.
+    ends), or arrays with one value per sample of the window. ``clip`` and ``nonfinite``: see
+    hil.waveform.scope.
     """
-    return _envelope("in_envelope", cap, channel, lower, upper, during, strictness, " the envelope")
+    sc = scope("in_envelope", cap, channel, during, clip, nonfinite)
+    return _envelope(sc, lower, upper, strictness, " the envelope")
 
 
 def is_constant(
@@ -139,33 +167,33 @@ def is_constant(
     channel: str | list[str] | None = None,
     during: tuple[float, float] | None = None,
     strictness: float = 1.0,
+    *,
+    clip: bool = False,
+    nonfinite: str = "fail",
 ) -> CheckResult:
-    """Signal within ``value ± tol`` for at least ``strictness`` (0..1) of the time."""
+    """Signal within ``value ± tol`` for at least ``strictness`` (0..1) of the time. ``clip`` and
+    ``nonfinite``: see hil.waveform.scope."""
     band = f" {value:g} ± {tol:g}"
-    return _envelope("is_constant", cap, channel, value - tol, value + tol, during, strictness, band)
+    sc = scope("is_constant", cap, channel, during, clip, nonfinite)
+    return _envelope(sc, value - tol, value + tol, strictness, band)
 
 
-def _envelope(
-    check: str,
-    cap: Capture,
-    channel: str | list[str] | None,
-    lower: BoundSpec,
-    upper: BoundSpec,
-    during: tuple[float, float] | None,
-    strictness: float,
-    band: str,
-) -> CheckResult:
+def _envelope(sc: Scope, lower: BoundSpec, upper: BoundSpec, strictness: float, band: str) -> CheckResult:
     if not 0.0 <= strictness <= 1.0:
-        raise ValueError(f"{check}: strictness is a fraction of time in 0..1, got {strictness}")
-    i0, i1 = cap.index_range(during)
-    n = i1 - i0
-    lo, hi = Bound(lower, cap, i0, i1, "lower"), Bound(upper, cap, i0, i1, "upper")
+        raise ValueError(f"{sc.check}: strictness is a fraction of time in 0..1, got {strictness}")
+    n = sc.n
+    lo, hi = Bound(lower, sc.cap, 0, n, "lower"), Bound(upper, sc.cap, 0, n, "upper")
     outcomes = []
-    scans = per_channel(cap, channel, i0, i1, lambda row: envelope_scan(row, i0, i1, lo, hi))
-    for (name, unit, _), (recorder, lowest, highest) in scans:
-        inside = 1.0 - recorder.count / n if n else 0.0
-        unit_text = f" {unit}" if check == "is_constant" and unit else ""
-        ok = n > 0 and inside >= strictness
+    for (name, unit, x), (recorder, lowest, highest, suspect) in sc.measure(
+        lambda x: envelope_scan(x, 0, n, lo, hi)
+    ):
+        refused = sc.refusal(name, x, suspect)
+        if refused:
+            outcomes.append(refused)
+            continue
+        inside = 1.0 - recorder.count / n
+        unit_text = f" {unit}" if sc.check == "is_constant" and unit else ""
+        ok = inside >= strictness
         values = {
             "fraction_inside": Quantity(inside),
             "min": Quantity(lowest, unit),
@@ -184,39 +212,39 @@ def _envelope(
                 name,
                 ok,
                 values,
-                recorder.intervals(cap),
+                recorder.intervals(sc.cap),
                 detail,
-                lower=Trace(*lo.trace_points(i0, i1), "lower", unit) if lower is not None else None,
-                upper=Trace(*hi.trace_points(i0, i1), "upper", unit) if upper is not None else None,
+                lower=Trace(*lo.trace_points(0, n), "lower", unit) if lower is not None else None,
+                upper=Trace(*hi.trace_points(0, n), "upper", unit) if upper is not None else None,
             )
         )
-    limits = {"fraction_inside": Limit(strictness, None)}
-    return CheckResult(check, outcomes, limits, cap, during)
+    return sc.result(outcomes, {"fraction_inside": Limit(strictness, None)})
 
 
-def ripple_stats(row: np.ndarray, i0: int, i1: int) -> tuple[float, float, float, float]:
-    """(min, max, mean, AC RMS); sums are taken about the first sample so that a large DC level
-    does not eat the precision of the ripple."""
-    ref = row[i0]
-    x = row[i0:i1]
-    moments = kernels.compiled.moments(x, float(ref)) if kernels.usable(x) else None
-    if moments is None or not all(map(math.isfinite, moments[2:])):  # NaN, inf: numpy's semantics
-        moments = _shifted_moments(row, i0, i1, ref)
-    lowest, highest, s1, s2 = moments
-    n = i1 - i0
+def ripple_stats(x: np.ndarray) -> tuple[float, float, float, float, bool]:
+    """(min, max, mean, AC RMS, whether a sample may not be finite); sums are taken about the first
+    sample so that a large DC level does not eat the precision of the ripple."""
+    ref = x[0]
+    if kernels.usable(x):
+        lowest, highest, s1, s2 = kernels.compiled.moments(x, float(ref))
+    else:
+        lowest, highest, s1, s2 = _shifted_moments(x, ref)
+    n = x.size
     mean = s1 / n
     ac = math.sqrt(max(s2 / n - mean * mean, 0.0))
-    return lowest + float(ref), highest + float(ref), mean + float(ref), ac
+    suspect = not (math.isfinite(s1) and math.isfinite(s2))
+    return lowest + float(ref), highest + float(ref), mean + float(ref), ac, suspect
 
 
-def _shifted_moments(row: np.ndarray, i0: int, i1: int, ref: np.floating) -> tuple[float, ...]:
-    size = chunk_len(row.dtype)
-    shifted = np.empty(size, dtype=row.dtype)
+def _shifted_moments(x: np.ndarray, ref: np.floating) -> tuple[float, ...]:
+    size = chunk_len(x.dtype)
+    shifted = np.empty(size, dtype=x.dtype)
     lowest, highest = math.inf, -math.inf
     s1 = s2 = 0.0
-    for a, b in chunks(i0, i1, size):
+    for a, b in chunks(0, x.size, size):
         d = shifted[: b - a]
-        np.subtract(row[a:b], ref, out=d)
+        with np.errstate(invalid="ignore"):  # inf - inf: the caller refuses the channel
+            np.subtract(x[a:b], ref, out=d)
         lowest = min(lowest, float(np.minimum.reduce(d)))
         highest = max(highest, float(np.maximum.reduce(d)))
         s1 += sum_values(d)
@@ -230,13 +258,19 @@ def ripple(
     max_peak_to_peak: float | None = None,
     max_rms: float | None = None,
     during: tuple[float, float] | None = None,
+    *,
+    clip: bool = False,
+    nonfinite: str = "fail",
 ) -> CheckResult:
-    """Peak-to-peak and RMS of what rides on the mean (DC bus ripple, current ripple)."""
-    i0, i1 = cap.index_range(during)
+    """Peak-to-peak and RMS of what rides on the mean (DC bus ripple, current ripple). ``clip`` and
+    ``nonfinite``: see hil.waveform.scope."""
+    sc = scope("ripple", cap, channel, during, clip, nonfinite)
     outcomes = []
-    for (name, unit, _), (lowest, highest, mean, ac) in per_channel(
-        cap, channel, i0, i1, lambda row: ripple_stats(row, i0, i1)
-    ):
+    for (name, unit, x), (lowest, highest, mean, ac, suspect) in sc.measure(ripple_stats):
+        refused = sc.refusal(name, x, suspect)
+        if refused:
+            outcomes.append(refused)
+            continue
         p2p = highest - lowest
         ok_p2p = max_peak_to_peak is None or p2p <= max_peak_to_peak
         ok_rms = max_rms is None or ac <= max_rms
@@ -253,5 +287,4 @@ def ripple(
         if not ok_rms:
             detail += f", RMS > {max_rms:g} {unit}"
         outcomes.append(ChannelOutcome(name, ok_p2p and ok_rms, values, [], detail))
-    limits = {"peak_to_peak": Limit(None, max_peak_to_peak), "rms": Limit(None, max_rms)}
-    return CheckResult("ripple", outcomes, limits, cap, during)
+    return sc.result(outcomes, {"peak_to_peak": Limit(None, max_peak_to_peak), "rms": Limit(None, max_rms)})

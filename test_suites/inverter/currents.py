@@ -95,7 +95,9 @@ def pwm_off_time(cap: Capture, after_s: float | None = None) -> float:
     while the drive modulates (the magnetising current, PWM ripple and all), falls to the
     analyzer's noise; taken sample by sample, no average to blur the edge. NaN if it did not."""
     raw = Capture.from_arrays(np.abs(current_vector(cap)), cap.sample_rate_hz, ["|i|"], "A", cap.start_s)
-    during = (cap.start_s if after_s is None else after_s, cap.end_s)
+    # from after_s, or from the capture's start where after_s lies before it (a check refuses a window
+    # reaching outside its capture)
+    during = (cap.start_s if after_s is None else max(after_s, cap.start_s), cap.end_s)
     return find_crossing(raw, PWM_OFF_A, direction="falling", during=during).value("time_s")
 
 

@@ -6,6 +6,8 @@ import math
 import control
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from hil.waveform import (
     Capture,
@@ -103,13 +105,15 @@ def test_find_crossing_matches_reference_and_is_within_a_sample(dtype, seed):
 
 
 @pytest.mark.parametrize("direction", ["rising", "falling", "either"])
-def test_find_crossing_sees_past_a_nan_and_takes_the_earlier_direction(dtype, direction):
+def test_find_crossing_fails_on_a_nan_or_ignores_it_and_takes_the_earlier_direction(dtype, direction):
     x = np.sin(2 * np.pi * np.arange(40_000) / 400).astype(dtype)
     x[10] = np.nan  # in the same chunk as the first crossings
-    r = find_crossing(Capture.from_arrays(x, FS), 0.5, direction=direction)
+    cap = Capture.from_arrays(x, FS)
+    assert not find_crossing(cap, 0.5, direction=direction)
+    r = find_crossing(cap, 0.5, direction=direction, nonfinite="ignore")
     # sin reaches 0.5 at sample 33.3 and leaves it at 166.7
     first = {"rising": 34, "falling": 167, "either": 34}[direction]
-    assert r.value("index") == first
+    assert r.value("index") == first and r.value("n_nonfinite_ignored") == 1
 
 
 def test_fundamental_matches_reference(dtype, rtol, rng):
@@ -128,6 +132,50 @@ def test_fundamental_recovers_a_clean_sine():
     assert r.value("frequency_hz") == pytest.approx(60, rel=1e-6)
     assert r.value("amplitude") == pytest.approx(3.0, rel=1e-4)
     assert r.value("phase_deg") == pytest.approx(math.degrees(0.5), abs=0.05)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    f=st.floats(45.0, 65.0),
+    fs=st.floats(4.0, 7.0).map(lambda e: 10.0**e),
+    phase=st.floats(-math.pi, math.pi),
+    amplitude=st.floats(1e-3, 1e4),
+)
+def test_fundamental_of_a_clean_sine_is_exact_to_1e_6_at_any_phase_and_rate(dtype, f, fs, phase, amplitude):
+    t = np.arange(int(0.2 * fs)) / fs
+    x = (amplitude * np.cos(2 * np.pi * f * t + phase)).astype(dtype)
+    r = fundamental(Capture.from_arrays(x, fs, start_s=0.0))
+    assert r.value("frequency_hz") == pytest.approx(f, rel=1e-6)
+    assert r.value("amplitude") == pytest.approx(amplitude, rel=1e-6)
+    error = math.radians(r.value("phase_deg")) - phase
+    assert abs(math.remainder(error, 2 * math.pi)) < 1e-5
+
+
+def test_fundamental_window_is_whole_cycles_not_the_samples_between_crossings():
+    # 200 samples a cycle, a crossing on a sample: the plain DFT over [first, last crossing) read 325.18.
+    t = np.arange(10_000) / 10e3
+    r = fundamental(Capture.from_arrays(325 * np.cos(2 * np.pi * 50 * t), 10e3))
+    assert r.value("amplitude") == pytest.approx(325, rel=1e-9)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(k=st.floats(0.001, 0.3), low=st.sampled_from("abc"), phase=st.floats(-math.pi, math.pi))
+def test_unbalance_of_one_phase_k_low_is_the_analytic_negative_sequence(k, low, phase):
+    # IEC 61000-4-30: u2 = |U2| / |U1|; one phase of a balanced set scaled by (1 - k) gives k / (3 - k).
+    t = np.arange(5000) / 10e3
+    w = 2 * np.pi * 50 * t + phase
+    x = np.vstack([(1 - k if p == low else 1.0) * np.cos(w - i * 2 * np.pi / 3) for i, p in enumerate("abc")])
+    r = unbalance(Capture.from_arrays(x, 10e3, ["a", "b", "c"]), ("a", "b", "c"), None)
+    assert r.value("negative_sequence_pct") == pytest.approx(100 * k / (3 - k), rel=1e-6)
+
+
+def test_rms_of_float32_squares_that_overflow_float32():
+    t = np.arange(20_000) / FS
+    x = (1e20 * np.sin(2 * np.pi * 50 * t)).astype(np.float32)
+    r = rms(Capture.from_arrays(x, FS))
+    wide = rms(Capture.from_arrays(x.astype(np.float64), FS))
+    assert r.value("rms") == pytest.approx(1e20 / math.sqrt(2), rel=1e-3)
+    np.testing.assert_allclose(r.value("per_cycle"), wide.value("per_cycle"), rtol=1e-6)
 
 
 @pytest.mark.parametrize("f", [50.0, 49.95, 50.05])

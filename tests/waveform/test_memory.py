@@ -61,3 +61,40 @@ def test_streaming_checks_allocate_the_same_for_1e6_and_8e6_samples(check, kerne
     assert compiled == (kernel_path == "compiled")
     assert large <= small * 1.1 + 64 * 1024, (small, large)
     assert large < 8_000_000 * 8 / 20  # far below one copy of the data
+
+
+NON_ADJACENT = """
+import json, sys, tracemalloc
+import numpy as np
+from hil.waveform import Capture, kernels, ripple, rms, thd
+
+if sys.argv[1] == "numpy":
+    kernels.compiled = None
+n = 4_000_000
+t = np.arange(n) / 1e6
+x = np.vstack([np.sin(2 * np.pi * 50 * t + p) for p in (0, 1, 2)])
+cap = Capture.from_arrays(x, 1e6, ["a", "b", "c"])
+peaks = {}
+for name, check in {"rms": rms, "ripple": ripple, "thd": thd}.items():
+    check(cap, ["a", "c"])
+    tracemalloc.start()
+    check(cap, ["c", "a"])
+    peaks[name] = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+print(json.dumps([np.shares_memory(cap[["a", "c"]].samples, cap.samples), peaks]))
+"""
+
+
+def test_checks_copy_no_channel_of_a_non_adjacent_selection(kernel_path):
+    done = subprocess.run(
+        [sys.executable, "-c", NON_ADJACENT, kernel_path],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    view, peaks = json.loads(done.stdout)
+    assert view  # every other channel is a strided view
+    one_row = 4_000_000 * 8
+    for check, peak in peaks.items():
+        assert peak < one_row / 4, (check, peak)
