@@ -26,13 +26,21 @@ class MalformedReply(InstrumentError):
 
 
 class InstrumentReportedError(InstrumentError):
-    """The instrument's SCPI error queue held entries after a command."""
+    """The instrument reported errors after a command: its SCPI error queue held entries, or (``where``)
+    the status register it reports through had error or alarm bits set."""
 
-    def __init__(self, instrument: str, resource: str, command: str, entries: list[tuple[int, str]]) -> None:
+    def __init__(
+        self,
+        instrument: str,
+        resource: str,
+        command: str,
+        entries: list[tuple[int, str]],
+        where: str = "error queue",
+    ) -> None:
         self.command = command
         self.entries = entries
         listed = "; ".join(f'{code},"{text}"' for code, text in entries)
-        super().__init__(instrument, resource, f"error queue after {command!r}: {listed}")
+        super().__init__(instrument, resource, f"{where} after {command!r}: {listed}")
 
 
 class OutOfRating(InstrumentError, ValueError):
