@@ -54,3 +54,13 @@ class DriverRegistrationError(TypeError):
     def __init__(self, driver: type, detail: str) -> None:
         self.driver, self.detail = driver, detail
         super().__init__(f"driver {driver.__module__}.{driver.__qualname__} refused: {detail}")
+
+
+class DriverEntryPointError(Exception):
+    """An installed package's entry point that gives no driver ``register`` accepts: it does not
+    import, names another driver, or the driver is refused."""
+
+    def __init__(self, package: str, name: str, value: str, group: str, detail: str) -> None:
+        self.package, self.name, self.value, self.detail = package, name, value, detail
+        where = f"entry point {group}: {name} = {value}"
+        super().__init__(f"driver {name!r} of package {package!r} ({where}): {detail}")
