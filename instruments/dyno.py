@@ -53,6 +53,7 @@ class Dynamometer(Instrument):
     def read(self) -> DynoReading: ...
 
 
+_HEX_FLAGS = re.compile(r"^[0-9A-Fa-f]{1,8}$")
 _OD = re.compile(r"^S\s*(-?\d+(?:\.\d*)?)\s*T\s*(-?\d+(?:\.\d*)?)\s*([RLA])$")
 
 # STAT flags that mean channel 1, or the controller as a whole, is in alarm [manual: DSP7000 User's
@@ -135,7 +136,7 @@ class DSP7000(Dynamometer):
         [unverified: the manual lists the 32 flags, not the reply's notation; hexadecimal as
         tronicbaumi/eLabOrchestra/instruments/dsp7000.py reads it]."""
         command = self.last_command
-        flags = self.query_value("STAT", lambda reply: int(reply, 16))
+        flags = self.query_value("STAT", _flags)
         self.last_command = command
         raised = [(bit, text) for bit, text in _ALARM_FLAGS if flags >> bit & 1]
         if raised:
@@ -151,6 +152,12 @@ class DSP7000(Dynamometer):
                 f"{exc.detail}: the DSP7000 does not answer a command it does not recognise "
                 "(its front panel shows I/O ERROR)",
             ) from exc
+
+
+def _flags(reply: str) -> int:
+    if not _HEX_FLAGS.match(reply):
+        raise ValueError("not 32 flags in hexadecimal")
+    return int(reply, 16)
 
 
 def _reading(reply: str) -> DynoReading:
