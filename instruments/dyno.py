@@ -57,7 +57,8 @@ _HEX_FLAGS = re.compile(r"^[0-9A-Fa-f]{1,8}$")
 _OD = re.compile(r"^S\s*(-?\d+(?:\.\d*)?)\s*T\s*(-?\d+(?:\.\d*)?)\s*([RLA])$")
 
 # STAT flags that mean channel 1, or the controller as a whole, is in alarm [manual: DSP7000 User's
-# Manual, §7.4.7, p. 83]; the others report boards fitted, ramps complete and the 6001/7000 mode input
+# Manual, §7.4.7, p. 83]; the others report boards fitted, ramps complete, the 6001/7000 mode input
+# and channel 2's alarms (another dyno's, if one is fitted)
 _ALARM_FLAGS = (
     (4, "external alarm 1"),
     (8, "electrical alarm 1"),

@@ -50,26 +50,39 @@ lab.missing = lab_drivers:Nowhere
 """
 
 
-@pytest.fixture
-def lab_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """The package ``lab-drivers`` 0.1 installed on ``sys.path``; the registry as it was afterwards."""
-    site = tmp_path / "site"
-    info = site / "lab_drivers-0.1.dist-info"
+def _install(site: Path, package: str, module: str, source: str, entry_points_txt: str) -> None:
+    """``package`` 0.1 as installed: its module and its ``*.dist-info`` directory in ``site``."""
+    info = site / f"{package.replace('-', '_')}-0.1.dist-info"
     info.mkdir(parents=True)
-    (site / "lab_drivers.py").write_text(LAB_MODULE, encoding="utf-8")
-    metadata = "Metadata-Version: 2.1\nName: lab-drivers\nVersion: 0.1\n"
+    (site / f"{module}.py").write_text(source, encoding="utf-8")
+    metadata = f"Metadata-Version: 2.1\nName: {package}\nVersion: 0.1\n"
     (info / "METADATA").write_text(metadata, encoding="utf-8")
-    (info / "entry_points.txt").write_text(LAB_ENTRY_POINTS, encoding="utf-8")
-    saved = dict(DRIVERS), dict(BROKEN), set(registry._loaded)
-    monkeypatch.syspath_prepend(str(site))
-    yield tmp_path
+    (info / "entry_points.txt").write_text(entry_points_txt, encoding="utf-8")
+
+
+@pytest.fixture
+def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A directory on ``sys.path`` to install packages into; the registry as it was afterwards."""
+    directory = tmp_path / "site"
+    directory.mkdir()
+    saved = dict(DRIVERS), dict(BROKEN), set(registry._loaded), set(sys.modules)
+    monkeypatch.syspath_prepend(str(directory))
+    yield directory
     DRIVERS.clear()
     DRIVERS.update(saved[0])
     BROKEN.clear()
     BROKEN.update(saved[1])
     registry._loaded.clear()
     registry._loaded.update(saved[2])
-    sys.modules.pop("lab_drivers", None)
+    for module in set(sys.modules) - saved[3]:
+        del sys.modules[module]
+
+
+@pytest.fixture
+def lab_package(site: Path) -> Path:
+    """The package ``lab-drivers`` installed."""
+    _install(site, "lab-drivers", "lab_drivers", LAB_MODULE, LAB_ENTRY_POINTS)
+    return site
 
 
 def _bench_naming(directory: Path, driver: str) -> Path:
@@ -88,7 +101,7 @@ def test_the_projects_own_drivers_come_through_the_entry_point_group() -> None:
 
 
 def test_a_bench_file_names_a_driver_another_package_registers(lab_package: Path) -> None:
-    config = load_bench(_bench_naming(lab_package, "lab.dyno"))
+    config = load_bench(_bench_naming(lab_package.parent, "lab.dyno"))
     driver = config.instruments["dyno"].driver_class
     assert (driver.__module__, driver.__name__, driver.kind) == ("lab_drivers", "LabDyno", "dyno")
     assert driver_class("lab.dyno") is driver
@@ -105,7 +118,7 @@ def test_a_bench_file_names_a_driver_another_package_registers(lab_package: Path
 def test_a_broken_entry_point_is_refused_naming_package_and_entry_point(
     lab_package: Path, name: str, reason: str
 ) -> None:
-    bench = _bench_naming(lab_package, name)
+    bench = _bench_naming(lab_package.parent, name)
     with pytest.raises(BenchConfigError) as raised:
         load_bench(bench)
     message = str(raised.value)
@@ -122,3 +135,12 @@ def test_a_broken_package_leaves_the_other_drivers_usable(lab_package: Path) -> 
     assert {"lab.raw", "lab.renamed", "lab.missing"} <= set(BROKEN)
     assert "lab.dyno" in DRIVERS
     load_bench(ROOT / "benches" / "lab-example.yaml")
+
+
+def test_two_packages_declaring_one_driver_name_is_an_error_not_a_choice(site: Path) -> None:
+    source = "from instruments.dyno import DSP7000\n\nclass Impostor(DSP7000):\n    driver = 'magtrol.dsp7000'"
+    declared = f"[{GROUP}]\nmagtrol.dsp7000 = impostor:Impostor\n"
+    _install(site, "impostor-drivers", "impostor", source, declared)
+    with pytest.raises(DriverEntryPointError, match=r"'impostor-drivers'.*is taken by DSP7000"):
+        registry.load_entry_points()
+        driver_class("magtrol.dsp7000")
