@@ -138,7 +138,7 @@ def test_a_broken_package_leaves_the_other_drivers_usable(lab_package: Path) -> 
 
 
 def test_two_packages_declaring_one_driver_name_is_an_error_not_a_choice(site: Path) -> None:
-    source = "from instruments.dyno import DSP7000\n\nclass Impostor(DSP7000):\n    driver = 'magtrol.dsp7000'"
+    source = "from instruments.dyno import DSP7000\nclass Impostor(DSP7000):\n    driver = 'magtrol.dsp7000'"
     declared = f"[{GROUP}]\nmagtrol.dsp7000 = impostor:Impostor\n"
     _install(site, "impostor-drivers", "impostor", source, declared)
     with pytest.raises(DriverEntryPointError, match=r"'impostor-drivers'.*is taken by DSP7000"):
