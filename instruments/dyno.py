@@ -109,7 +109,9 @@ class DSP7000(Dynamometer):
         for rating, value in (("speed_rpm", speed_rpm), ("torque_nm", torque_nm), ("power_kw", power_kw)):
             self.check_rating(rating, value, f"alarm {rating}")
             if value < 0:  # a maximum, 0 to 99 999 [manual: DSP6001 §8.6.1, p. 69]
-                raise OutOfRating(self.name, self.resource_name, f"alarm {rating}={value:g} is not a magnitude")
+                raise OutOfRating(
+                    self.name, self.resource_name, f"alarm {rating}={value:g} is not a magnitude"
+                )
         # [impl: tronicbaumi/eLabOrchestra/instruments/dsp7000.py] for the channel form of all four
         self.write(f"ALS1,{speed_rpm:.0f}")  # rpm [manual: DSP6001 §8.6.1, p. 69]
         self.write(f"ALT1,{torque_nm:.2f}")  # torque in the controller's units [same]

@@ -111,7 +111,10 @@ def test_a_command_the_controller_does_not_know_times_out_naming_it(expected_pro
     ("reply", "identity"),
     [
         (b"Magtrol,DSP7000,DSP7-20110417,7.02\r\n", ("Magtrol", "DSP7000", "DSP7-20110417", "7.02")),
-        (b"MAGTROL DSP7000 REV 7.02\r\n", ("Magtrol", "MAGTROL DSP7000 REV 7.02", "not reported", "MAGTROL DSP7000 REV 7.02")),
+        (
+            b"MAGTROL DSP7000 REV 7.02\r\n",
+            ("Magtrol", "MAGTROL DSP7000 REV 7.02", "not reported", "MAGTROL DSP7000 REV 7.02"),
+        ),
     ],
 )
 def test_identity_in_either_layout(expected_protocol, reply, identity):
