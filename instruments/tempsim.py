@@ -112,7 +112,7 @@ class Prs202(ThermistorSimulator):
         self.last_command = command
         entries = [(bit, text) for bit, text in _ESR_ERRORS if esr & (1 << bit)]
         if entries:
-            raise InstrumentReportedError(self.name, self.resource_name, command, entries)
+            raise InstrumentReportedError(self.name, self.resource_name, command, entries, "*ESR? bits")
 
     def reset(self) -> None:
         # IEEE 488.2 mandatory common commands [manual: IEEE Std 488.2-1992, §10.32 and §10.3]
