@@ -80,6 +80,19 @@ def start_service(config: BenchConfig, options: dict[str, Any]) -> Any:
         raise BenchConfigError(config.path, f"simulator.{name}", str(exc)) from None
 
 
+def unverified_commands(config: BenchConfig) -> dict[str, tuple[str, ...]]:
+    """For a lab bench, the commands of each instrument's driver that no manual or proven
+    implementation confirms (its ``UNVERIFIED``), by instrument name: what the lab checks on the
+    instrument before trusting a result. None for a simulated bench: its emulators answer them."""
+    if config.simulator is not None:
+        return {}
+    return {
+        name: cfg.driver_class.UNVERIFIED
+        for name, cfg in config.instruments.items()
+        if cfg.driver_class.UNVERIFIED
+    }
+
+
 class Bench:
     """Open with ``with Bench.from_file("benches/sim.yaml") as bench:``; instruments are attributes."""
 

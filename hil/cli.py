@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
-from hil.bench import Bench, InstrumentStatus
+from hil.bench import Bench, InstrumentStatus, unverified_commands
 from hil.config import BenchConfig, load_bench
 from hil.errors import CanOpenError, HilError
 from hil.results.store import DEFAULT_DB, Store
@@ -50,7 +50,8 @@ def bench_check(bench_file: str) -> None:
 
     Exit 0 when all answer and the bench is in its safe state; 1 with one line per failing or
     energised instrument otherwise (supply output on or charged, shaft turning, load on ...); 2 on a
-    bad bench file.
+    bad bench file. On a lab bench, a warning line names each instrument's commands no source
+    confirms (the exit code does not change).
     """
     try:
         config = load_bench(bench_file)
@@ -89,6 +90,8 @@ def bench_check(bench_file: str) -> None:
         click.echo(f"FAILED {status.name} ({status.resource}): {status.error}", err=True)
     if can_error is not None:
         click.echo(f"FAILED can ({_can_line(the_bench.can_kwargs)}): {can_error}", err=True)
+    for line in unverified_lines(config):
+        click.echo(line, err=True)
     live = [s for s in statuses if s.energised]
     for status in live:
         click.echo(f"ENERGISED {status.name}: {status.energised}", err=True)
@@ -128,6 +131,15 @@ def bench_safe(bench_file: str) -> None:
     failed = [s for s in steps if s["error"] is not None]
     click.echo("safe state incomplete" if failed else "safe state reached", err=bool(failed))
     sys.exit(1 if failed else 0)
+
+
+def unverified_lines(config: BenchConfig) -> list[str]:
+    """One warning line per instrument of a lab bench whose driver sends commands no source confirms."""
+    return [
+        f"WARNING {name} ({config.instruments[name].driver}): unverified commands {', '.join(headers)}: "
+        "no manual or proven driver confirms them; check them on the instrument (instruments/README.md)"
+        for name, headers in unverified_commands(config).items()
+    ]
 
 
 def _identity(status: InstrumentStatus) -> str:

@@ -18,7 +18,8 @@ from hil.protections import protection_quantities
 from hil.results.store import StoreError, parse_url
 from hil.yamlfile import YamlFileError, read_yaml
 from instruments.base import Instrument, enveloped_quantities
-from instruments.registry import DRIVERS
+from instruments.errors import DriverEntryPointError
+from instruments.registry import driver_class
 
 # VISA resource strings we can open with pyvisa-py by explicit name [S: pyvisa resource names]
 _RESOURCE = re.compile(
@@ -49,8 +50,12 @@ class InstrumentConfig(_Strict):
     @field_validator("driver")
     @classmethod
     def _known_driver(cls, value: str) -> str:
-        if value not in DRIVERS:
-            raise ValueError(f"unknown driver {value!r}; known: {', '.join(sorted(DRIVERS))}")
+        try:
+            driver_class(value)
+        except KeyError as exc:
+            raise ValueError(exc.args[0]) from None
+        except DriverEntryPointError as exc:
+            raise ValueError(str(exc)) from None
         return value
 
     @field_validator("resource")
@@ -68,7 +73,7 @@ class InstrumentConfig(_Strict):
 
     @property
     def driver_class(self) -> type[Instrument]:
-        return DRIVERS[self.driver]
+        return driver_class(self.driver)
 
     @property
     def model_name(self) -> str:

@@ -202,6 +202,8 @@ class Instrument(ABC):
     #: model name -> {rating name: (low, high)}: what the hardware itself can do.
     MODELS: ClassVar[dict[str, dict[str, Range]]]
     DEFAULT_MODEL: ClassVar[str]
+    #: headers no manual or proven implementation confirms; `hil bench check` lists them for a lab bench
+    UNVERIFIED: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, resource: Any, *, name: str, resource_name: str, model: str | None = None) -> None:
         self._resource = resource

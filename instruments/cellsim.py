@@ -1,7 +1,10 @@
 """Multi-channel cell simulator: one channel per series cell on the BMS sense lines.
 
-Command family: Chroma 87001-style SCPI with channel lists ``(@1:24)`` [E: channel-list syntax
-modelled on SCPI-99 routing; confirm against the 87001 programming manual].
+Command family: Chroma 87001-style SCPI with channel lists ``(@1:24)``. No source for the 87001's
+commands was found: no programming manual, no independent driver, no logged session (searched for
+the Chroma 87001 battery cell simulator's programming manual and SCPI command set). Every command
+here, ``*IDN?`` and ``SYST:ERR?`` included, is modelled on SCPI-99 and is unverified (``UNVERIFIED``
+lists them, ``hil bench check`` names them on a lab bench) until the manual has been read.
 """
 
 from __future__ import annotations
@@ -62,6 +65,18 @@ class Chroma87001(CellSimulator):
         "87001-12": {"channels": (1, 12), "cell_voltage_v": (0.0, 5.0), "current_a": (0.0, 5.0)},
     }
     DEFAULT_MODEL = "87001-24"
+    UNVERIFIED = (
+        "*IDN?",
+        "SYST:ERR?",
+        "SOUR:VOLT",
+        "SOUR:CURR:LIM",
+        "SOUR:VOLT:PROT",
+        "SOUR:CURR:PROT",
+        "OUTP",
+        "OUTP?",
+        "MEAS:VOLT?",
+        "MEAS:CURR?",
+    )
 
     def _all(self) -> str:
         return f"(@1:{self.channels})"
@@ -75,7 +90,7 @@ class Chroma87001(CellSimulator):
     def set_cell_voltage(self, channel: int, voltage_v: float) -> None:
         self._check_channel(channel)
         self.check_rating("cell_voltage_v", voltage_v, f"channel {channel} voltage_v")
-        self.write(f"SOUR:VOLT {voltage_v:.4f},(@{channel})")
+        self.write(f"SOUR:VOLT {voltage_v:.4f},(@{channel})")  # unverified: no 87001 source found
 
     def set_cell_voltages(self, voltages_v: Sequence[float]) -> None:
         if len(voltages_v) != self.channels:
@@ -86,30 +101,33 @@ class Chroma87001(CellSimulator):
             self.check_rating("cell_voltage_v", voltage, f"channel {channel} voltage_v")
         # one message, so the cells change together as they would on a pack; the leading colon
         # returns each command to the root instead of continuing the previous one's path
+        # unverified: no 87001 source found (nor whether it takes ;-chained commands)
         self.write(";".join(f":SOUR:VOLT {v:.4f},(@{ch})" for ch, v in enumerate(voltages_v, 1)))
 
     def set_current_limit(self, current_a: float) -> None:
         self.check_rating("current_a", current_a, "current_a")
-        self.write(f"SOUR:CURR:LIM {current_a:.4f},{self._all()}")
+        self.write(f"SOUR:CURR:LIM {current_a:.4f},{self._all()}")  # unverified: no 87001 source found
 
     def program_protection(self, ovp_v: float, ocp_a: float) -> None:
         self.check_rating("cell_voltage_v", ovp_v, "ovp_v")
         self.check_rating("current_a", ocp_a, "ocp_a")
+        # unverified: no 87001 source found, for either protection or its units
         self.write(f"SOUR:VOLT:PROT {ovp_v:.4f},{self._all()}")
         self.write(f"SOUR:CURR:PROT {ocp_a:.4f},{self._all()}")
         self.check_errors()
 
     def output_on(self) -> None:
-        self.write(f"OUTP ON,{self._all()}")
+        self.write(f"OUTP ON,{self._all()}")  # unverified: no 87001 source found
 
     def output_off(self) -> None:
-        self.write(f"OUTP OFF,{self._all()}")
+        self.write(f"OUTP OFF,{self._all()}")  # unverified: no 87001 source found
 
     def outputs_enabled(self) -> list[bool]:
+        # unverified: no 87001 source found, nor the reply's form (one 0/1 per channel)
         return [state != 0.0 for state in self.query_floats(f"OUTP? {self._all()}", self.channels)]
 
     def measure_voltages(self) -> list[float]:
-        return self.query_floats(f"MEAS:VOLT? {self._all()}", self.channels)
+        return self.query_floats(f"MEAS:VOLT? {self._all()}", self.channels)  # unverified: no source found
 
     def measure_currents(self) -> list[float]:
-        return self.query_floats(f"MEAS:CURR? {self._all()}", self.channels)
+        return self.query_floats(f"MEAS:CURR? {self._all()}", self.channels)  # unverified: no source found

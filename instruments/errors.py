@@ -26,13 +26,21 @@ class MalformedReply(InstrumentError):
 
 
 class InstrumentReportedError(InstrumentError):
-    """The instrument's SCPI error queue held entries after a command."""
+    """The instrument reported errors after a command: its SCPI error queue held entries, or (``where``)
+    the status register it reports through had error or alarm bits set."""
 
-    def __init__(self, instrument: str, resource: str, command: str, entries: list[tuple[int, str]]) -> None:
+    def __init__(
+        self,
+        instrument: str,
+        resource: str,
+        command: str,
+        entries: list[tuple[int, str]],
+        where: str = "error queue",
+    ) -> None:
         self.command = command
         self.entries = entries
         listed = "; ".join(f'{code},"{text}"' for code, text in entries)
-        super().__init__(instrument, resource, f"error queue after {command!r}: {listed}")
+        super().__init__(instrument, resource, f"{where} after {command!r}: {listed}")
 
 
 class OutOfRating(InstrumentError, ValueError):
@@ -46,3 +54,13 @@ class DriverRegistrationError(TypeError):
     def __init__(self, driver: type, detail: str) -> None:
         self.driver, self.detail = driver, detail
         super().__init__(f"driver {driver.__module__}.{driver.__qualname__} refused: {detail}")
+
+
+class DriverEntryPointError(Exception):
+    """An installed package's entry point that gives no driver ``register`` accepts: it does not
+    import, names another driver, or the driver is refused."""
+
+    def __init__(self, package: str, name: str, value: str, group: str, detail: str) -> None:
+        self.package, self.name, self.value, self.detail = package, name, value, detail
+        where = f"entry point {group}: {name} = {value}"
+        super().__init__(f"driver {name!r} of package {package!r} ({where}): {detail}")

@@ -4,8 +4,9 @@ load across the DC link, its relays driven by a switch mainframe.
 Command family: Keysight (Agilent) 34980A multifunction switch/measure unit, SCPI: ``ROUTe:CLOSe`` /
 ``ROUTe:OPEN`` with a channel list of four-digit ``sccc`` channels, their queries answering 1/0 per
 channel, ``ROUTe:OPEN:ALL``, ``SYSTem:CTYPe? <slot>`` (module identity, model 0 for an empty slot),
-``SYSTem:ERRor?`` [S: QCoDeS ``keysight_34980a.py`` and ``keysight_34980a_submodules.py``, a driver
-used on the instrument]. The box behind the relays is the bench's fixture; a model names the
+``SYSTem:ERRor?`` [impl: microsoft/Qcodes/src/qcodes/instrument_drivers/Keysight/keysight_34980a.py
+and keysight_34980a_submodules.py, a driver used on the instrument]. Every command it sends is
+there; none is unverified. The box behind the relays is the bench's fixture; a model names the
 mainframe and the fixture wired to it (``34980A/IFB-1``), whose drawing this driver carries.
 """
 
@@ -119,6 +120,7 @@ class Keysight34980A(InsulationFaultBox):
         shorted = [relay for k, relay in enumerate(chain.bits) if not code >> k & 1]
         # resistance is added before any is shorted, and the chain is set before it is connected:
         # no step on the way inserts less than the final value
+        # ROUTe:OPEN/ROUTe:CLOSe with an (@sccc,...) list [impl: Qcodes keysight_34980a_submodules.py]
         if kept:
             self.write(f"ROUTe:OPEN {_channel_list(kept)}")
         if shorted:
@@ -141,6 +143,7 @@ class Keysight34980A(InsulationFaultBox):
         channels = [fixture.link_load]
         for chain in fixture.chains.values():
             channels += [chain.connect, *chain.bits]
+        # one 1/0 per listed channel [impl: Qcodes keysight_34980a_submodules.py, are_closed]
         states = self.query_floats(f"ROUTe:CLOSe? {_channel_list(channels)}", len(channels))
         closed = {c for c, state in zip(channels, states, strict=True) if state == 1.0}
         result = {"link_load": 1.0 if fixture.link_load in closed else 0.0}
@@ -152,4 +155,4 @@ class Keysight34980A(InsulationFaultBox):
         return result
 
     def open_all(self) -> None:
-        self.write("ROUTe:OPEN:ALL")
+        self.write("ROUTe:OPEN:ALL")  # every slot [impl: Qcodes keysight_34980a.py, disconnect_all]

@@ -3,14 +3,21 @@
 A driver enters only through ``register``, which holds it to its kind's declarations: the safety
 envelope above wraps what the kind declares, so a driver that offers more, or implements a setter
 without the parameter its quantity arrives in, would leave something unchecked.
+
+Drivers come from installed packages' entry points in the group ``hil.instruments`` (name: the
+driver name bench files use; value: the driver class), this project's own among them, so a lab adds
+its drivers by installing a package, without editing the framework. An entry point that does not
+load, or gives a driver ``register`` refuses, is kept as an error naming its package and itself,
+raised when a bench file names it; the other drivers stay usable.
 """
 
 from __future__ import annotations
 
 import inspect
+import logging
+from importlib.metadata import EntryPoint, entry_points
 from typing import TypeVar
 
-from instruments.analyzer import WT5000
 from instruments.base import (
     Instrument,
     ScpiInstrument,
@@ -19,15 +26,16 @@ from instruments.base import (
     declared_settings,
     kind_of,
 )
-from instruments.cellsim import Chroma87001
-from instruments.dyno import DSP7000
-from instruments.eload import Chroma63200
-from instruments.errors import DriverRegistrationError
-from instruments.isofault import Keysight34980A
-from instruments.supply import IT6000C
-from instruments.tempsim import Prs202
+from instruments.errors import DriverEntryPointError, DriverRegistrationError
+
+GROUP = "hil.instruments"
+
+log = logging.getLogger("instruments")
 
 DRIVERS: dict[str, type[Instrument]] = {}
+#: entry points that gave no driver, by name: the error a bench file naming one gets
+BROKEN: dict[str, DriverEntryPointError] = {}
+_loaded: set[tuple[str, str, str]] = set()  # (package, name, value) of every entry point tried
 
 Driver = TypeVar("Driver", bound=type[Instrument])
 
@@ -122,12 +130,47 @@ def register(driver: Driver) -> Driver:
     return driver
 
 
-for _builtin in (IT6000C, Chroma87001, Chroma63200, DSP7000, WT5000, Prs202, Keysight34980A):
-    register(_builtin)
+def load_entry_points() -> None:
+    """Register the driver of every entry point in ``GROUP`` not tried yet (a package installed since
+    the last call included); one that fails is kept in ``BROKEN`` and logged."""
+    for entry in entry_points(group=GROUP):
+        package = entry.dist.name if entry.dist is not None else "an unnamed distribution"
+        key = (package, entry.name, entry.value)
+        if key in _loaded:
+            continue
+        _loaded.add(key)
+        try:
+            _register_entry_point(entry)
+        except Exception as exc:  # a lab's package may fail in any way: it must not stop the others
+            error = DriverEntryPointError(package, entry.name, entry.value, GROUP, _reason(exc))
+            BROKEN.setdefault(entry.name, error)
+            log.warning("%s", error)
+
+
+def _register_entry_point(entry: EntryPoint) -> None:
+    driver = entry.load()
+    named = getattr(driver, "driver", None)
+    if named != entry.name:
+        raise ValueError(f"it gives {driver!r}, whose driver name is {named!r}, not {entry.name!r}")
+    register(driver)
+
+
+def _reason(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {exc}"
 
 
 def driver_class(name: str) -> type[Instrument]:
+    """The driver bench files call ``name``; ``KeyError`` naming the known ones when no installed
+    package declares it, ``DriverEntryPointError`` when an entry point of that name gave no driver
+    (two packages declaring one name included: which one a bench gets must not be chance)."""
+    if name not in DRIVERS and name not in BROKEN:
+        load_entry_points()  # a package installed after the framework was imported
+    if name in BROKEN:
+        raise BROKEN[name]
     try:
         return DRIVERS[name]
     except KeyError:
         raise KeyError(f"unknown driver {name!r}; known: {', '.join(sorted(DRIVERS))}") from None
+
+
+load_entry_points()

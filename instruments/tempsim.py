@@ -6,8 +6,10 @@ resistor modules); which temperature a resistance stands for is the NTC's curve,
 business (``hil.thermistor``), as on a real bench.
 
 Command family: IET Labs PRS-202 programmable decade resistance substituter, SCPI over IEEE-488.2,
-RS-232 or Ethernet [S: IET Labs, PRS-202 Series Operation Manual (2015), ch. 7 "Programming" and
-appendix A]. One channel per unit.
+RS-232 or Ethernet [manual: IET Labs, PRS-202 Series Operation Manual (2015), ch. 7 "Programming" and
+appendix A]. One channel per unit. Its error reporting used here is the IEEE 488.2 mandatory common
+``*ESR?`` [manual: IEEE Std 488.2-1992, §10.12 and §11.5.1]; the one command no source confirms is
+the reply of ``SOURce:DATA?`` (``UNVERIFIED``).
 """
 
 from __future__ import annotations
@@ -61,6 +63,7 @@ class Prs202(ThermistorSimulator):
         "PRS-202-B-6-1-1-3": {"channels": (1, 1), "resistance_ohm": (0.0, 999_999.0)},
     }
     DEFAULT_MODEL = "PRS-202-B-6-1-1-3"
+    UNVERIFIED = ("SOURce:DATA?",)
     _LSD_OHM = 1.0
     _LSD_INDEX = 8  # the resistance string runs from the 10^8 Ω decade to the 10^-1 Ω one (§7.2)
     _OPEN_INDEX = 2  # the decade above the most significant one selects open/short (§7.2)
@@ -105,12 +108,13 @@ class Prs202(ThermistorSimulator):
     def check_errors(self) -> None:
         """IEEE 488.2 *ESR? (reading clears it); the PRS's error reporting beyond it is not used."""
         command = self.last_command
-        esr = self.query_value("*ESR?", int)
+        esr = self.query_value("*ESR?", int)  # reads and clears [manual: IEEE Std 488.2-1992, §10.12]
         self.last_command = command
         entries = [(bit, text) for bit, text in _ESR_ERRORS if esr & (1 << bit)]
         if entries:
-            raise InstrumentReportedError(self.name, self.resource_name, command, entries)
+            raise InstrumentReportedError(self.name, self.resource_name, command, entries, "*ESR? bits")
 
     def reset(self) -> None:
+        # IEEE 488.2 mandatory common commands [manual: IEEE Std 488.2-1992, §10.32 and §10.3]
         self.write("*RST")
         self.write("*CLS")

@@ -1,6 +1,12 @@
-"""Magtrol DSP7000 dynamometer controller. Not SCPI: one upper-case command per CR-LF line, a
-command word then comma-separated values, no error queue; an unknown command is ignored, as the
-controller does, and only the command log shows it (reference §6.4)."""
+"""Magtrol DSP7000 dynamometer controller, as its manual describes it [manual: Magtrol Model DSP7000
+Dynamometer Controller User's Manual, ch. 7]. Not SCPI: one upper-case command per CR-LF line, a
+command word then comma-separated values (§7.4, p. 74). No error queue: a command it does not
+recognise gets no reply, only "I/O ERROR" on the front panel's status display (p. 74), kept here in
+``front_panel``; faults are read from the 32 ``STAT`` flags (§7.4.7, p. 83), answered in hexadecimal
+[unverified: the manual gives the flags, not the notation; hexadecimal as the independent driver
+tronicbaumi/eLabOrchestra/instruments/dsp7000.py reads it]. ``N1`` (speed) and the alarm commands
+in their channel form follow that driver; a value it cannot take is ignored as an unknown command
+is [E]."""
 
 from __future__ import annotations
 
@@ -16,6 +22,12 @@ from sim.profile import Profile
 log = logging.getLogger("sim.emulators.dyno")
 
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)$")
+
+
+# the STAT flag of each alarm channel 1 latches [manual: DSP7000 §7.4.7, p. 83]; an alarm raised from
+# outside the controller's own limits (an injected fault) shows as external alarm 1
+_STAT_FLAGS = {"external": 4, "speed": 23, "torque": 25, "power": 27}
+IO_ERROR = "I/O ERROR"
 
 
 class _Ignored(Exception):
@@ -47,9 +59,10 @@ class Dsp7000Emulator(Emulator):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         d, r = self.physics, self.rating
+        self.front_panel = ""  # the status display's message: I/O ERROR after a command it did not know
         self._commands: dict[str, Callable[[list[float]], str | None]] = {
-            "OD": self._reading,
             "OD1": self._reading,
+            "STAT": self._status,
             "Q1": lambda v: d.hold_torque(self._value(v, r.torque_nm)) if v else d.free_run(),
             "N1": lambda v: d.hold_speed(self._value(v, r.speed_rpm)) if v else d.free_run(),
             "ALS1": lambda v: setattr(d, "alarm_speed_rpm", self._value(v, r.speed_rpm, required=True)),
@@ -63,7 +76,7 @@ class Dsp7000Emulator(Emulator):
         if not command:
             return None
         word, _, rest = command.partition(",")
-        word = word.strip().upper()
+        word = word.strip()  # upper case only (§7.4): "od1" is as unknown as any other word
         args = [a.strip() for a in rest.split(",")] if rest else []
         error, reply = 0, None
         with self.simulation.now():
@@ -76,7 +89,8 @@ class Dsp7000Emulator(Emulator):
                     raise _Ignored(-113)
             except _Ignored as ignored:
                 error = ignored.code
-                log.info("%s ignored %r (%d)", self.name, command, error)
+                self.front_panel = IO_ERROR
+                log.info("%s ignored %r (%d): %s on the front panel", self.name, command, error, IO_ERROR)
         self.log.record(self.name, command, word, args, error)
         return reply.encode("ascii") if reply is not None else None
 
@@ -100,7 +114,13 @@ class Dsp7000Emulator(Emulator):
         enabled = self._value(values, 1.0, required=True) == 1.0
         self.physics.alarms_enabled = enabled
         # (re-)enabling re-arms: the alarm flag latches until then
-        self.physics.alarm = False
+        self.physics.rearm()
+
+    def _status(self, values: list[float]) -> str:
+        if values:
+            raise _Ignored(-108)
+        causes = self.physics.alarm_causes or ({"external"} if self.physics.alarm else set())
+        return f"{sum(1 << _STAT_FLAGS[cause] for cause in causes):08X}"
 
     def _reading(self, values: list[float]) -> str:
         speed = self.simulation.plant.speed_rpm

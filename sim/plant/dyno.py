@@ -30,6 +30,7 @@ class DynoModel:
         self.tuning = tuning
         self.torque_nm = 0.0  # absorbed: positive brakes positive rotation
         self.alarm = False
+        self.alarm_causes: set[str] = set()
         self.reset()
 
     def reset(self) -> None:
@@ -41,7 +42,12 @@ class DynoModel:
         self.alarm_torque_nm = self.rating.torque_nm
         self.alarm_power_kw = self.rating.power_kw
         self.alarms_enabled = False
+        self.rearm()
+
+    def rearm(self) -> None:
+        """Clear the latched alarm and what raised it (the controller's alarms re-enabled)."""
         self.alarm = False
+        self.alarm_causes = set()
 
     def hold_torque(self, torque_nm: float) -> None:
         self.mode, self.torque_set_nm = TORQUE, torque_nm
@@ -82,13 +88,18 @@ class DynoModel:
         return self.torque_nm
 
     def check(self, speed_rpm: float) -> None:
+        """Latch the alarm, and which limit raised it (speed, torque, power), when one is passed."""
+        if not self.alarms_enabled:
+            return
         power_kw = self.torque_nm * speed_rpm * math.pi / 30.0 / 1000.0
-        if self.alarms_enabled and (
-            abs(speed_rpm) > self.alarm_speed_rpm
-            or abs(self.torque_nm) > self.alarm_torque_nm
-            or abs(power_kw) > self.alarm_power_kw
+        for cause, value, limit in (
+            ("speed", speed_rpm, self.alarm_speed_rpm),
+            ("torque", self.torque_nm, self.alarm_torque_nm),
+            ("power", power_kw, self.alarm_power_kw),
         ):
-            self.alarm = True
+            if abs(value) > limit:
+                self.alarm = True
+                self.alarm_causes.add(cause)
 
 
 def _clamp(value: float, limit: float) -> float:

@@ -23,6 +23,7 @@ SCENARIOS = Path(__file__).parent / "scenarios" / "energised.py"
 SAFE_STATE_TAIL = [
     ("dyno", "Q1,0.00"),
     ("dyno", "N1,0.0"),
+    ("dyno", "N1"),  # free run: speed mode released, then torque mode and brake
     ("dyno", "Q1"),
     ("eload", "LOAD OFF"),
     ("isofault", "ROUTe:OPEN:ALL"),

@@ -6,6 +6,7 @@ import math
 
 import pytest
 
+from instruments.errors import InstrumentReportedError, InstrumentTimeout
 from sim.bench import SimulatedBench
 from sim.emulators import emulator_class
 from sim.plant.drive_plant import DrivePlant
@@ -234,3 +235,49 @@ def test_above_base_speed_the_torque_is_power_limited() -> None:
         peak_kw = max(peak_kw, abs(torque * speed) / 1000.0)
     assert speed * 30.0 / math.pi == pytest.approx(7200.0, abs=1.0)
     assert peak_kw <= 250.0 and not dyno.alarm
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "SYST:ERR?",  # a SCPI error queue: the controller has none
+        "od1",  # lower case (§7.4: upper case only)
+        "OD1;OD1",  # two commands in one line
+        "OD3",  # a channel the controller has not
+        "STAT,1",  # STAT takes no value
+    ],
+)
+def test_what_the_controller_does_not_recognise_gets_no_reply_only_io_error(
+    connect, bench: SimulatedBench, command: str
+) -> None:
+    dyno = connect("dyno")
+    dyno._resource.timeout = 200  # each of the three tries waits this long for a reply that never comes
+    emulator = bench.emulators["dyno"]
+    assert emulator.front_panel == ""
+    with pytest.raises(InstrumentTimeout) as raised:
+        dyno.query_value(command, str)
+    assert f"no reply within 200 ms to {command!r}" in raised.value.detail
+    assert "does not recognise" in raised.value.detail and "I/O ERROR" in raised.value.detail
+    assert raised.value.detail.endswith("(asked 3 times)")
+    assert emulator.front_panel == "I/O ERROR"
+    assert dyno.read().speed_rpm == 0.0  # nothing late is left to answer the next question
+    records = [r for r in bench.command_log() if r["instrument"] == "dyno"]
+    assert [r["error"] != 0 for r in records[-4:]] == [True, True, True, False]
+
+
+def test_alarm_flags_of_stat_name_the_alarm(connect, bench: SimulatedBench) -> None:
+    dyno = connect("dyno")
+    dyno.check_errors()  # no flag set: nothing to report
+    assert dyno.query("STAT") == "00000000"
+    dyno.program_alarms(speed_rpm=300.0, torque_nm=1000.0, power_kw=100.0)
+    dyno.set_torque(-200.0)  # motors the shaft past the speed alarm
+    wait_for(lambda: dyno.read().alarm, what="speed alarm")
+    dyno.free_run()
+    with pytest.raises(InstrumentReportedError, match=r'STAT alarm flags after .*23,"speed alarm 1"'):
+        dyno.check_errors()
+    dyno.write("ALL1,0")  # re-arming clears the latch and its flags
+    dyno.check_errors()
+    with bench.simulation.now():
+        bench.emulators["dyno"].physics.alarm = True  # a fault from outside the controller's limits
+    with pytest.raises(InstrumentReportedError, match=r'4,"external alarm 1"'):
+        dyno.check_errors()

@@ -57,3 +57,14 @@ def test_missing_hardware_and_channels_refused(connect) -> None:
         box.check_errors()
     assert [code for code, _ in raised.value.entries] == [-241, -222, -104]
     assert box.inserted()["hv_pos"] == math.inf
+
+
+def test_what_the_34980a_does_not_know_is_its_own_undefined_header(connect) -> None:
+    box = connect("isofault")
+    box.write("LOAD ON")  # an electronic load's command, sent to the switch unit
+    with pytest.raises(InstrumentReportedError) as raised:
+        box.check_errors()
+    assert raised.value.detail == """error queue after 'LOAD ON': -113,"Undefined header\""""
+    box.write("ROUTe:OPEN:ALL?")  # a command with no query form
+    with pytest.raises(InstrumentReportedError, match=r"'ROUTe:OPEN:ALL\?': -113"):
+        box.check_errors()

@@ -65,3 +65,11 @@ def test_reset_keeps_the_power_on_value_and_unfitted_decades_are_ignored(connect
     assert prs.resistance(1) == 12345.0
     prs.reset()
     assert prs.resistance(1) == pytest.approx(10_000.0)
+
+
+def test_what_the_prs_does_not_know_is_a_command_error_named_with_the_command(connect) -> None:
+    prs = connect("tempsim")
+    prs.write("OUTP ON")  # a supply's command, sent to the resistance substituter
+    with pytest.raises(InstrumentReportedError) as raised:
+        prs.check_errors()
+    assert raised.value.detail == """*ESR? bits after 'OUTP ON': 5,"command error\""""
