@@ -6,8 +6,26 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-OVER_VOLTAGE = 0x1  # STAT:QUES:COND? bit 0
-OVER_CURRENT = 0x2  # STAT:QUES:COND? bit 1
+# STAT:QUES:COND? bits of the IT6000C's questionable status group [impl: chenbei97/30kW-SourceLoad/
+# core/spic_command.h, the transcribed bit table; VlasovLabTech/OpenBench-lab-control, the same]
+OVER_VOLTAGE = 0x1  # OV
+OVER_CURRENT = 0x2  # OC+
+SINK_OVER_CURRENT = 0x4  # OC-
+OVER_POWER = 0x8  # OP+
+SINK_OVER_POWER = 0x10  # OP-
+UNDER_VOLTAGE = 0x20  # UV
+OVER_TEMPERATURE = 0x40  # OT
+UNDER_CURRENT = 0x80  # UC
+SENSE_FAULT = 0x100  # Errsense
+SHARE_FAULT = 0x200  # current sharing of parallel units
+OUTPUT_REVERSED = 0x400  # Rvs
+INHIBITED = 0x800  # INH, external inhibit
+PROTECTION_SHUTDOWN = 0x1000  # PS
+LOOP_OSCILLATION = 0x2000  # OSC
+INTERNAL_FAULT = 0x4000  # UNR
+#: VOLT:SLEW's default, the rise and fall time in seconds [impl: chenbei97/30kW-SourceLoad/core/
+#: spic_command.h: "SOUR:VOLT:SLEW DEF" 0.1 s]
+DEFAULT_SLEW_S = 0.1
 
 
 @dataclass(frozen=True)
@@ -16,7 +34,6 @@ class SupplyRating:
     current_a: float
     sink_current_a: float
     power_w: float
-    slew_v_per_s: float
 
 
 class SupplyModel:
@@ -35,12 +52,15 @@ class SupplyModel:
         self.output_on = False
         self.setpoint_v = 0.0
         self.programmed_v = 0.0
-        self.slew_v_per_s = self.rating.slew_v_per_s
+        self.rise_s = DEFAULT_SLEW_S
+        self.fall_s = DEFAULT_SLEW_S
         self.source_limit_a = self.rating.current_a
         self.sink_limit_a = self.rating.sink_current_a
-        self.ovp_v = 1.1 * self.rating.voltage_v
+        # the protection levels' defaults are the rated voltage and current [impl: chenbei97/
+        # 30kW-SourceLoad/core/spic_command.h: VOLT:PROT DEF, CURR:PROT DEF]
+        self.ovp_v = self.rating.voltage_v
         self.ovp_enabled = True
-        self.ocp_a = 1.1 * max(self.rating.current_a, self.rating.sink_current_a)
+        self.ocp_a = max(self.rating.current_a, self.rating.sink_current_a)
         self.ocp_enabled = False
 
     def switch_on(self, link_voltage_v: float) -> None:
@@ -49,8 +69,10 @@ class SupplyModel:
         self.programmed_v = link_voltage_v
 
     def ramp(self, dt_s: float) -> None:
-        step = self.slew_v_per_s * dt_s
+        # the rise (fall) time is taken as the time over the full voltage range [E: no source says
+        # what span VOLT:SLEW's time covers; instruments/supply.py asks on the same reading]
         delta = self.setpoint_v - self.programmed_v
+        step = self.rating.voltage_v / (self.rise_s if delta > 0 else self.fall_s) * dt_s
         self.programmed_v = (
             self.setpoint_v if abs(delta) <= step else self.programmed_v + math.copysign(step, delta)
         )
@@ -67,7 +89,7 @@ class SupplyModel:
         if self.ovp_enabled and self.voltage_v > self.ovp_v:
             self.trip(OVER_VOLTAGE)
         if self.ocp_enabled and abs(self.current_a) > self.ocp_a:
-            self.trip(OVER_CURRENT)
+            self.trip(OVER_CURRENT if self.current_a > 0 else SINK_OVER_CURRENT)
 
     def trip(self, bit: int) -> None:
         self.tripped |= bit
