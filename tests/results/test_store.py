@@ -70,7 +70,7 @@ def _certification(store: Store) -> int:
              "calibration_due": "2027-01-31"},
         ],
     )  # fmt: skip
-    store.set_instrument_identity(run, "supply", "ITECH,IT6054C-800-225-P5,SIM-PS-0001,1.0")
+    store.set_instrument_identity(run, "supply", "ITECH Electronics,IT6054C-800-225-P5,SIM-PS-0001,000.006.101,640.R,132.R")
     first = store.start_test(run, "test_suites/inverter/test_inv01.py::test_trip", scenario="INV-01a")
     _measure(store, first, "inv.dc_overvoltage.trip_voltage_v", 729.6)
     _measure(store, first, "inv.one_sided", 0.1 + 0.2, low=float("-inf"), high=1.0)
@@ -103,7 +103,7 @@ def test_record_has_the_agreed_shape_and_order(store_url: str) -> None:
         "vin": None,
     }  # fmt: skip
     assert [i["name"] for i in record["instruments"]] == ["supply", "dyno"]
-    assert record["instruments"][0]["identity"] == "ITECH,IT6054C-800-225-P5,SIM-PS-0001,1.0"
+    assert record["instruments"][0]["identity"] == "ITECH Electronics,IT6054C-800-225-P5,SIM-PS-0001,000.006.101,640.R,132.R"
     assert record["instruments"][1]["calibration_due"] == "2027-01-31"
     assert [t["scenario"] for t in record["tests"]] == ["INV-01a", "BMS-07"]
     inv = record["tests"][0]
