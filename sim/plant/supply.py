@@ -7,22 +7,11 @@ import math
 from dataclasses import dataclass
 
 # STAT:QUES:COND? bits of the IT6000C's questionable status group [impl: chenbei97/30kW-SourceLoad/
-# core/spic_command.h, the transcribed bit table; VlasovLabTech/OpenBench-lab-control, the same]
+# core/spic_command.h, the transcribed bit table; VlasovLabTech/OpenBench-lab-control, the same]: the
+# plant sets those it models; the register holds all 15 (instruments/supply.py QUESTIONABLE_BITS)
 OVER_VOLTAGE = 0x1  # OV
 OVER_CURRENT = 0x2  # OC+
 SINK_OVER_CURRENT = 0x4  # OC-
-OVER_POWER = 0x8  # OP+
-SINK_OVER_POWER = 0x10  # OP-
-UNDER_VOLTAGE = 0x20  # UV
-OVER_TEMPERATURE = 0x40  # OT
-UNDER_CURRENT = 0x80  # UC
-SENSE_FAULT = 0x100  # Errsense
-SHARE_FAULT = 0x200  # current sharing of parallel units
-OUTPUT_REVERSED = 0x400  # Rvs
-INHIBITED = 0x800  # INH, external inhibit
-PROTECTION_SHUTDOWN = 0x1000  # PS
-LOOP_OSCILLATION = 0x2000  # OSC
-INTERNAL_FAULT = 0x4000  # UNR
 #: VOLT:SLEW's default, the rise and fall time in seconds [impl: chenbei97/30kW-SourceLoad/core/
 #: spic_command.h: "SOUR:VOLT:SLEW DEF" 0.1 s]
 DEFAULT_SLEW_S = 0.1

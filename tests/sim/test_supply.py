@@ -8,7 +8,7 @@ from instruments.errors import InstrumentReportedError
 from instruments.supply import IT6000C
 from sim.bench import SimulatedBench
 from sim.emulators.supply import It6000cEmulator
-from sim.plant.supply import SupplyModel
+from sim.plant.supply import SINK_OVER_CURRENT, SupplyModel
 from tests.sim.conftest import power_up, wait_for
 
 
@@ -205,3 +205,22 @@ def test_five_in_parallel_source_the_drives_peak_power() -> None:
     supply.source_limit_a = 450.0
     assert supply.current_limits(554.0)[1] == 450.0
     assert SupplyModel(unit).current_limits(554.0)[1] < 100.0
+
+
+def test_a_sink_over_current_trips_its_own_bit() -> None:
+    supply = SupplyModel(It6000cEmulator.rating_of("IT6054C-800-225"))
+    supply.ocp_enabled, supply.ocp_a = True, 100.0
+    supply.switch_on(0.0)
+    supply.current_a = -150.0
+    supply.check()
+    assert (supply.tripped, supply.output_on) == (SINK_OVER_CURRENT, False)
+
+
+def test_the_questionable_register_carries_every_documented_bit(connect, bench: SimulatedBench) -> None:
+    supply = connect("supply")
+    with bench.simulation.now():
+        bench.plant.supply.tripped = 0x7FFF  # all 15 bits, as the unit's register has them
+    protection = supply.protection()
+    assert len(protection.active) == 15 and protection.over_temperature and protection.sink_over_power
+    supply.clear_protection()
+    assert not supply.protection().tripped
