@@ -145,7 +145,9 @@ class It6000cEmulator(ScpiEmulator):
         engine.add("[SOURce:]CURRent:LIMit[:POSitive]", set_source_limit, number(lambda: s.source_limit_a))
         engine.add("[SOURce:]CURRent:LIMit:NEGative", set_sink_limit, number(lambda: -s.sink_limit_a))
         engine.add(
-            "[SOURce:]VOLTage:LIMit[:POSitive]", set_voltage_limit(0), number(lambda: self.voltage_limits_v[0])
+            "[SOURce:]VOLTage:LIMit[:POSitive]",
+            set_voltage_limit(0),
+            number(lambda: self.voltage_limits_v[0]),
         )
         engine.add(
             "[SOURce:]VOLTage:LIMit:NEGative", set_voltage_limit(1), number(lambda: self.voltage_limits_v[1])
@@ -159,9 +161,7 @@ class It6000cEmulator(ScpiEmulator):
         # the current one also takes an OVER node [impl: an IT6000C script's
         # SOURce:CURRent:OVER:PROTection:STATe; the IT-M3400 guide's CURRent[:OVER]:PROTection]
         engine.add("[SOURce:]CURRent[:OVER]:PROTection[:LEVel]", set_ocp, number(lambda: s.ocp_a))
-        engine.add(
-            "[SOURce:]CURRent[:OVER]:PROTection:STATe", set_ocp_state, lambda _: on_off(s.ocp_enabled)
-        )
+        engine.add("[SOURce:]CURRent[:OVER]:PROTection:STATe", set_ocp_state, lambda _: on_off(s.ocp_enabled))
         engine.add("OUTPut[:STATe]", set_output, lambda _: on_off(s.output_on))
         engine.add("OUTPut:PROTection:CLEar", clear_protection)
         for root in ("MEASure", "FETCh"):

@@ -11,7 +11,10 @@ from instruments.base import Identity
     ("reply", "expected"),
     [
         # IEEE 488.2 §10.14: manufacturer, model, serial, firmware
-        ("ITECH Ltd.,IT6054C-800-225,6036123456,1.02-1.05", ("ITECH Ltd.", "IT6054C-800-225", "6036123456", "1.02-1.05")),
+        (
+            "ITECH Ltd.,IT6054C-800-225,6036123456,1.02-1.05",
+            ("ITECH Ltd.", "IT6054C-800-225", "6036123456", "1.02-1.05"),
+        ),
         # a real IT6054C-800-225: three firmware fields, kept joined [OpenBench-lab-control live log]
         (
             "ITECH Electronics,IT6054C-800-225,ITECH-DEMO-0001,000.006.101,640.R,132.R",

@@ -102,8 +102,10 @@ def test_error_queue_entries_are_raised_with_the_command(expected_protocol):
         (8 | 16, ("over_power", "sink_over_power")),
         (32, ("under_voltage",)),
         (64 | 4096, ("over_temperature", "protection_shutdown")),
-        (128 | 256 | 512 | 1024 | 2048, ("under_current", "sense_fault", "current_share_fault",
-                                          "output_reversed", "inhibited")),
+        (
+            128 | 256 | 512 | 1024 | 2048,
+            ("under_current", "sense_fault", "current_share_fault", "output_reversed", "inhibited"),
+        ),
         (8192 | 16384, ("loop_oscillation", "internal_fault")),
     ],
 )

@@ -48,7 +48,12 @@ def test_refused_setter_raises_and_sends_nothing(expected_protocol, call, quanti
 def test_admitted_setters_pass_through(expected_protocol):
     with expected_protocol(
         IT6000C,
-        [(b"VOLT 700.000\n", None), (b"FUNC VOLT\n", None), (b"CURR:LIM 0.000\n", None), (b"VOLT 650.000\n", None)],
+        [
+            (b"VOLT 700.000\n", None),
+            (b"FUNC VOLT\n", None),
+            (b"CURR:LIM 0.000\n", None),
+            (b"VOLT 650.000\n", None),
+        ],
     ) as driver:
         guarded = Guarded(driver, SUPPLY_LIMITS)
         guarded.set_voltage(700)
