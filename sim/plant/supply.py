@@ -77,6 +77,8 @@ class SupplyModel:
             return
         if self.ovp_enabled and self.voltage_v > self.ovp_v:
             self.trip(OVER_VOLTAGE)
+        # one CURR:PROT level for both directions, a sink current past it setting OC- [E: the
+        # sources give the OC- bit but not which level trips it]
         if self.ocp_enabled and abs(self.current_a) > self.ocp_a:
             self.trip(OVER_CURRENT if self.current_a > 0 else SINK_OVER_CURRENT)
 
