@@ -39,19 +39,33 @@ log = logging.getLogger("instruments")
 READ_RETRIES = 2
 
 
+# IEEE 488.2 §10.14 gives *IDN? four fields; vendors add firmware fields after them: an ITECH
+# IT6000C answers six (`ITECH Electronics,IT6054C-800-225,<serial>,000.006.101,640.R,132.R`, one
+# firmware version per controller) [impl: VlasovLabTech/OpenBench-lab-control/
+# docs/itech-it6054c-live-test-2026-08-13.md]. More than that is taken for a garbled reply.
+IDN_FIELDS = (4, 6)
+_IDN_FIELD = re.compile(r"[\x20-\x7e]+")
+
+
 @dataclass(frozen=True)
 class Identity:
     manufacturer: str
     model: str
     serial: str
+    #: the firmware field, or the vendor's several firmware fields joined by ","
     firmware: str
 
     @classmethod
     def parse(cls, reply: str) -> Identity:
-        parts = [p.strip() for p in reply.split(",")]
-        if len(parts) != 4 or not all(parts[:3]):
-            raise ValueError(f"*IDN? reply {reply!r} is not 'manufacturer,model,serial,firmware'")
-        return cls(*parts)
+        parts = [p.strip() for p in reply.strip().split(",")]
+        low, high = IDN_FIELDS
+        if not low <= len(parts) <= high or not all(_IDN_FIELD.fullmatch(p) for p in parts):
+            raise ValueError(
+                f"*IDN? reply {reply!r} is not 'manufacturer,model,serial,firmware' with up to "
+                f"{high - low} more firmware fields, each a non-empty printable ASCII text"
+            )
+        manufacturer, model, serial, *firmware = parts
+        return cls(manufacturer, model, serial, ",".join(firmware))
 
 
 def on_off(reply: str) -> bool:

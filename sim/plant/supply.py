@@ -6,8 +6,15 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-OVER_VOLTAGE = 0x1  # STAT:QUES:COND? bit 0
-OVER_CURRENT = 0x2  # STAT:QUES:COND? bit 1
+# STAT:QUES:COND? bits of the IT6000C's questionable status group [impl: chenbei97/30kW-SourceLoad/
+# core/spic_command.h, the transcribed bit table; VlasovLabTech/OpenBench-lab-control, the same]: the
+# plant sets those it models; the register holds all 15 (instruments/supply.py QUESTIONABLE_BITS)
+OVER_VOLTAGE = 0x1  # OV
+OVER_CURRENT = 0x2  # OC+
+SINK_OVER_CURRENT = 0x4  # OC-
+#: VOLT:SLEW's default, the rise and fall time in seconds [impl: chenbei97/30kW-SourceLoad/core/
+#: spic_command.h: "SOUR:VOLT:SLEW DEF" 0.1 s]
+DEFAULT_SLEW_S = 0.1
 
 
 @dataclass(frozen=True)
@@ -16,7 +23,6 @@ class SupplyRating:
     current_a: float
     sink_current_a: float
     power_w: float
-    slew_v_per_s: float
 
 
 class SupplyModel:
@@ -35,12 +41,15 @@ class SupplyModel:
         self.output_on = False
         self.setpoint_v = 0.0
         self.programmed_v = 0.0
-        self.slew_v_per_s = self.rating.slew_v_per_s
+        self.rise_s = DEFAULT_SLEW_S
+        self.fall_s = DEFAULT_SLEW_S
         self.source_limit_a = self.rating.current_a
         self.sink_limit_a = self.rating.sink_current_a
-        self.ovp_v = 1.1 * self.rating.voltage_v
+        # the protection levels' defaults are the rated voltage and current [impl: chenbei97/
+        # 30kW-SourceLoad/core/spic_command.h: VOLT:PROT DEF, CURR:PROT DEF]
+        self.ovp_v = self.rating.voltage_v
         self.ovp_enabled = True
-        self.ocp_a = 1.1 * max(self.rating.current_a, self.rating.sink_current_a)
+        self.ocp_a = max(self.rating.current_a, self.rating.sink_current_a)
         self.ocp_enabled = False
 
     def switch_on(self, link_voltage_v: float) -> None:
@@ -49,8 +58,10 @@ class SupplyModel:
         self.programmed_v = link_voltage_v
 
     def ramp(self, dt_s: float) -> None:
-        step = self.slew_v_per_s * dt_s
+        # the rise (fall) time is taken as the time over the full voltage range [E: no source says
+        # what span VOLT:SLEW's time covers; instruments/supply.py asks on the same reading]
         delta = self.setpoint_v - self.programmed_v
+        step = self.rating.voltage_v / (self.rise_s if delta > 0 else self.fall_s) * dt_s
         self.programmed_v = (
             self.setpoint_v if abs(delta) <= step else self.programmed_v + math.copysign(step, delta)
         )
@@ -66,8 +77,10 @@ class SupplyModel:
             return
         if self.ovp_enabled and self.voltage_v > self.ovp_v:
             self.trip(OVER_VOLTAGE)
+        # one CURR:PROT level for both directions, a sink current past it setting OC- [E: the
+        # sources give the OC- bit but not which level trips it]
         if self.ocp_enabled and abs(self.current_a) > self.ocp_a:
-            self.trip(OVER_CURRENT)
+            self.trip(OVER_CURRENT if self.current_a > 0 else SINK_OVER_CURRENT)
 
     def trip(self, bit: int) -> None:
         self.tripped |= bit

@@ -89,7 +89,7 @@ def make_record(scenarios: int = 13, attempt: int = 1) -> dict:
                 "name": "supply",
                 "kind": "supply",
                 "driver": "itech.it6000c",
-                "identity": "ITECH,IT6054C-800-340,SIM-PS-0001,1.0",
+                "identity": "ITECH Electronics,IT6054C-800-225,SIM-PS-0001,000.006.101,640.R,132.R",
                 "serial": "SIM-PS-0001",
                 "calibration_due": "2027-06-30",
             },

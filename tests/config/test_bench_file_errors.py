@@ -58,7 +58,7 @@ CASES = {
     "envelope above rating": (
         _set("envelope.supply.voltage_v", [0, 1000]),
         "envelope.supply.voltage_v",
-        "exceeds the IT6054C-800-340 rating [0, 800]",
+        "exceeds the IT6054C-800-225 rating [0, 808]",
     ),
     "envelope below rating": (
         _set("envelope.dyno.speed_rpm", [-9000, 100]),

@@ -28,7 +28,7 @@ SAFE_STATE_TAIL = [
     ("eload", "LOAD OFF"),
     ("isofault", "ROUTe:OPEN:ALL"),
     ("tempsim", "SOURce:DATA 0000100000"),  # the NTC's 10 kΩ at 25 °C
-    ("supply", "VOLT:SLEW 1.000000"),
+    ("supply", "VOLT:SLEW 0.808000"),  # 1000 V/s over the 808 V range
     ("supply", "VOLT 0.000"),
     ("supply", "OUTP OFF"),
     ("cellsim", "OUTP OFF,(@1:24)"),

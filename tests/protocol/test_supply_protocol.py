@@ -14,12 +14,16 @@ def test_setters_send_exact_commands(expected_protocol):
         IT6000C,
         [
             (b"VOLT 600.000\n", None),
+            # the current limits are taken in CV priority only: FUNC VOLT goes first
+            (b"FUNC VOLT\n", None),
             (b"CURR:LIM 120.500\n", None),
+            (b"FUNC VOLT\n", None),
             (b"CURR:LIM:NEG -80.000\n", None),
-            (b"VOLT:SLEW 0.500000\n", None),
+            # a time in seconds over the 808 V range: 500 V/s is 1.616 s
+            (b"VOLT:SLEW 1.616000\n", None),
             (b"OUTP ON\n", None),
             (b"OUTP OFF\n", None),
-            (b"PROT:CLE\n", None),
+            (b"OUTP:PROT:CLE\n", None),
         ],
     ) as supply:
         supply.set_voltage(600)
@@ -56,14 +60,14 @@ def test_protection_programming_reads_the_error_queue(expected_protocol):
     with expected_protocol(
         IT6000C,
         [
-            (b"VOLT:OVER:PROT:LEV 700.000\n", None),
-            (b"VOLT:OVER:PROT:STAT ON\n", None),
-            (b"CURR:OVER:PROT:LEV 300.000\n", None),
-            (b"CURR:OVER:PROT:STAT ON\n", None),
+            (b"VOLT:PROT 700.000\n", None),
+            (b"VOLT:PROT:STAT ON\n", None),
+            (b"CURR:PROT 200.000\n", None),
+            (b"CURR:PROT:STAT ON\n", None),
             (b"SYST:ERR?\n", b'0,"No error"\n'),
         ],
     ) as supply:
-        supply.program_protection(ovp_v=700, ocp_a=300)
+        supply.program_protection(ovp_v=700, ocp_a=200)
 
 
 def test_error_queue_entries_are_raised_with_the_command(expected_protocol):
@@ -71,10 +75,10 @@ def test_error_queue_entries_are_raised_with_the_command(expected_protocol):
         expected_protocol(
             IT6000C,
             [
-                (b"VOLT:OVER:PROT:LEV 700.000\n", None),
-                (b"VOLT:OVER:PROT:STAT ON\n", None),
-                (b"CURR:OVER:PROT:LEV 300.000\n", None),
-                (b"CURR:OVER:PROT:STAT ON\n", None),
+                (b"VOLT:PROT 700.000\n", None),
+                (b"VOLT:PROT:STAT ON\n", None),
+                (b"CURR:PROT 200.000\n", None),
+                (b"CURR:PROT:STAT ON\n", None),
                 (b"SYST:ERR?\n", b'-222,"Data out of range"\n'),
                 (b"SYST:ERR?\n", b'-113,"Undefined header"\n'),
                 (b"SYST:ERR?\n", b'+0,"No error"\n'),
@@ -82,10 +86,34 @@ def test_error_queue_entries_are_raised_with_the_command(expected_protocol):
         ) as supply,
         pytest.raises(InstrumentReportedError) as caught,
     ):
-        supply.program_protection(ovp_v=700, ocp_a=300)
+        supply.program_protection(ovp_v=700, ocp_a=200)
     assert caught.value.entries == [(-222, "Data out of range"), (-113, "Undefined header")]
-    assert "CURR:OVER:PROT:STAT ON" in str(caught.value)
+    assert "CURR:PROT:STAT ON" in str(caught.value)
     assert "dut-under-test" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("bits", "active"),
+    [
+        (0, ()),
+        (1, ("over_voltage",)),
+        (2, ("over_current",)),
+        (4, ("sink_over_current",)),
+        (8 | 16, ("over_power", "sink_over_power")),
+        (32, ("under_voltage",)),
+        (64 | 4096, ("over_temperature", "protection_shutdown")),
+        (
+            128 | 256 | 512 | 1024 | 2048,
+            ("under_current", "sense_fault", "current_share_fault", "output_reversed", "inhibited"),
+        ),
+        (8192 | 16384, ("loop_oscillation", "internal_fault")),
+    ],
+)
+def test_every_questionable_bit_is_reported(expected_protocol, bits, active):
+    with expected_protocol(IT6000C, [(b"STAT:QUES:COND?\n", f"{bits}\n".encode())]) as supply:
+        protection = supply.protection()
+    assert protection.active == active
+    assert protection.tripped is bool(active)
 
 
 @pytest.mark.parametrize(
@@ -121,22 +149,36 @@ def test_timeout_names_instrument_resource_and_last_command(expected_protocol):
 
 
 def test_values_outside_the_model_rating_send_nothing(expected_protocol):
-    with expected_protocol(IT6000C, [], model="IT6018C-800-75") as supply:
+    with expected_protocol(IT6000C, [], model="IT6054C-800-225") as supply:
         with pytest.raises(OutOfRating):
-            supply.set_voltage(801)
+            supply.set_voltage(808.5)
         with pytest.raises(OutOfRating):
-            supply.set_current_limit(76)
+            supply.set_current_limit(227.5)  # not even the FUNC VOLT before it
+        with pytest.raises(OutOfRating):
+            supply.sink_current_limit_a = 300
         with pytest.raises(OutOfRating):
             supply.program_protection(ovp_v=900, ocp_a=10)
+        with pytest.raises(OutOfRating):
+            supply.set_slew(9000)
 
 
-def test_identity(expected_protocol):
+def test_a_model_without_confirmed_figures_is_refused():
+    with pytest.raises(ValueError, match="no model 'IT6054C-800-340'"):
+        IT6000C(None, name="supply", resource_name="x", model="IT6054C-800-340")
+
+
+def test_the_unverified_commands_are_named():
+    assert IT6000C.UNVERIFIED == ("VOLT:SLEW",)
+
+
+def test_identity_in_the_ieee_four_fields(expected_protocol):
     with expected_protocol(
-        IT6000C, [(b"*IDN?\n", b"ITECH Ltd.,IT6054C-800-340,6036123456,1.02-1.05\n")]
+        IT6000C, [(b"*IDN?\n", b"ITECH Ltd.,IT6054C-800-225,6036123456,1.02-1.05\n")]
     ) as supply:
         identity = supply.identify()
-    assert (identity.manufacturer, identity.model, identity.serial) == (
+    assert (identity.manufacturer, identity.model, identity.serial, identity.firmware) == (
         "ITECH Ltd.",
-        "IT6054C-800-340",
+        "IT6054C-800-225",
         "6036123456",
+        "1.02-1.05",
     )

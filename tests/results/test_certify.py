@@ -103,7 +103,8 @@ def test_a_killed_certification_keeps_its_measurements_is_aborted_and_the_next_i
         record = store.run_record(run["id"])
         assert (record["run"]["kind"], record["run"]["attempt"]) == ("certification", 1)
         # as the bench check before the run found them
-        assert record["instruments"][0]["identity"].startswith("ITECH,IT6054C-800-340-P5,SIM-PS-0001,")
+        supply_identity = record["instruments"][0]["identity"]
+        assert supply_identity.startswith("ITECH Electronics,IT6054C-800-225-P5,SIM-PS-0001,")
         assert (record["run"]["outcome"], record["run"]["complete"]) == ("aborted", False)
         assert sum(len(t["measurements"]) for t in record["tests"]) >= taken
         next_attempt = store.start_run("certification", serial=SERIAL)

@@ -18,6 +18,7 @@ from hil.results.store import Store, StoreError
 
 WRITER = Path(__file__).parent / "writer.py"
 SERIAL = "EDS200-2026-0001"
+SUPPLY_IDN = "ITECH Electronics,IT6054C-800-225-P5,SIM-PS-0001,000.006.101,640.R,132.R"
 
 RUN_KEYS = {
     "id", "kind", "attempt", "bench_file", "bench_sha256", "operator", "host", "started", "ended",
@@ -70,7 +71,7 @@ def _certification(store: Store) -> int:
              "calibration_due": "2027-01-31"},
         ],
     )  # fmt: skip
-    store.set_instrument_identity(run, "supply", "ITECH,IT6054C-800-340-P5,SIM-PS-0001,1.0")
+    store.set_instrument_identity(run, "supply", SUPPLY_IDN)
     first = store.start_test(run, "test_suites/inverter/test_inv01.py::test_trip", scenario="INV-01a")
     _measure(store, first, "inv.dc_overvoltage.trip_voltage_v", 729.6)
     _measure(store, first, "inv.one_sided", 0.1 + 0.2, low=float("-inf"), high=1.0)
@@ -103,7 +104,7 @@ def test_record_has_the_agreed_shape_and_order(store_url: str) -> None:
         "vin": None,
     }  # fmt: skip
     assert [i["name"] for i in record["instruments"]] == ["supply", "dyno"]
-    assert record["instruments"][0]["identity"] == "ITECH,IT6054C-800-340-P5,SIM-PS-0001,1.0"
+    assert record["instruments"][0]["identity"] == SUPPLY_IDN
     assert record["instruments"][1]["calibration_due"] == "2027-01-31"
     assert [t["scenario"] for t in record["tests"]] == ["INV-01a", "BMS-07"]
     inv = record["tests"][0]

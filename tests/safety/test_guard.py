@@ -15,7 +15,7 @@ from instruments.supply import IT6000C
 
 SUPPLY_LIMITS = {
     "voltage_v": Limit(low=0, high=700),
-    "current_a": Limit(low=0, high=300),
+    "current_a": Limit(low=0, high=200),
     "sink_current_a": Limit(low=0, high=100),
     "slew_v_per_s": Limit(low=1, high=1000),
 }
@@ -47,7 +47,13 @@ def test_refused_setter_raises_and_sends_nothing(expected_protocol, call, quanti
 
 def test_admitted_setters_pass_through(expected_protocol):
     with expected_protocol(
-        IT6000C, [(b"VOLT 700.000\n", None), (b"CURR:LIM 0.000\n", None), (b"VOLT 650.000\n", None)]
+        IT6000C,
+        [
+            (b"VOLT 700.000\n", None),
+            (b"FUNC VOLT\n", None),
+            (b"CURR:LIM 0.000\n", None),
+            (b"VOLT 650.000\n", None),
+        ],
     ) as driver:
         guarded = Guarded(driver, SUPPLY_LIMITS)
         guarded.set_voltage(700)
@@ -59,10 +65,10 @@ def test_output_on_programs_protections_from_the_envelope_first_and_once(expecte
     with expected_protocol(
         IT6000C,
         [
-            (b"VOLT:OVER:PROT:LEV 700.000\n", None),
-            (b"VOLT:OVER:PROT:STAT ON\n", None),
-            (b"CURR:OVER:PROT:LEV 300.000\n", None),
-            (b"CURR:OVER:PROT:STAT ON\n", None),
+            (b"VOLT:PROT 700.000\n", None),
+            (b"VOLT:PROT:STAT ON\n", None),
+            (b"CURR:PROT 200.000\n", None),
+            (b"CURR:PROT:STAT ON\n", None),
             (b"SYST:ERR?\n", b'0,"No error"\n'),
             (b"OUTP ON\n", None),
             (b"OUTP OFF\n", None),
@@ -79,10 +85,10 @@ def test_failed_protection_programming_leaves_the_output_off(expected_protocol):
     with expected_protocol(
         IT6000C,
         [
-            (b"VOLT:OVER:PROT:LEV 700.000\n", None),
-            (b"VOLT:OVER:PROT:STAT ON\n", None),
-            (b"CURR:OVER:PROT:LEV 300.000\n", None),
-            (b"CURR:OVER:PROT:STAT ON\n", None),
+            (b"VOLT:PROT 700.000\n", None),
+            (b"VOLT:PROT:STAT ON\n", None),
+            (b"CURR:PROT 200.000\n", None),
+            (b"CURR:PROT:STAT ON\n", None),
             (b"SYST:ERR?\n", b'-222,"Data out of range"\n'),
             (b"SYST:ERR?\n", b'0,"No error"\n'),
         ],
@@ -210,10 +216,10 @@ def test_protections_programmed_by_the_framework_hold_after_a_test_tries_to_loos
     with expected_protocol(
         IT6000C,
         [
-            (b"VOLT:OVER:PROT:LEV 790.000\n", None),
-            (b"VOLT:OVER:PROT:STAT ON\n", None),
-            (b"CURR:OVER:PROT:LEV 300.000\n", None),
-            (b"CURR:OVER:PROT:STAT ON\n", None),
+            (b"VOLT:PROT 790.000\n", None),
+            (b"VOLT:PROT:STAT ON\n", None),
+            (b"CURR:PROT 200.000\n", None),
+            (b"CURR:PROT:STAT ON\n", None),
             (b"SYST:ERR?\n", b'0,"No error"\n'),
             (b"OUTP ON\n", None),
         ],

@@ -90,7 +90,7 @@ def test_a_kind_method_declared_as_nothing_is_refused() -> None:
 def test_a_declared_quantity_without_a_rating_is_refused() -> None:
     class Unrated(IT6000C):
         driver = "test.unrated"
-        MODELS = {"X": {k: v for k, v in IT6000C.MODELS["IT6054C-800-340"].items() if k != "slew_v_per_s"}}
+        MODELS = {"X": {k: v for k, v in IT6000C.MODELS["IT6054C-800-225"].items() if k != "slew_v_per_s"}}
         DEFAULT_MODEL = "X"
 
     with pytest.raises(DriverRegistrationError, match=r"Unrated.*set_slew sets slew_v_per_s.*'X'"):

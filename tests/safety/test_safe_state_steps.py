@@ -186,8 +186,8 @@ def test_a_second_stop_signal_waits_until_the_safe_state_is_done(signum):
 
 
 def test_a_slew_the_supply_refuses_is_noticed_on_the_simulated_bench(tmp_path):
-    """5 V/s is below what the emulated IT6000C takes (error -222 in its queue); with a 100 V
-    envelope the ramp still fits the step timeout, so the bench file is accepted."""
+    """5 V/s is below the slew the IT6000C driver asks for (refused before anything is sent); with a
+    100 V envelope the ramp still fits the step timeout, so the bench file is accepted."""
     bench = yaml.safe_load((ROOT / "benches" / "sim-inprocess.yaml").read_text(encoding="utf-8"))
     bench["envelope"]["supply"]["voltage_v"] = [0, 100]
     bench["safe_state"]["supply_ramp_v_per_s"] = 5
@@ -200,7 +200,7 @@ def test_a_slew_the_supply_refuses_is_noticed_on_the_simulated_bench(tmp_path):
         supply.set_slew(1000)
         supply.set_voltage(90)
         supply.output_on()
-        with pytest.raises(SafeStateError, match=r"supply: slew: .*-222") as caught:
+        with pytest.raises(SafeStateError, match=r"supply: slew: .*slew_v_per_s=5 is outside") as caught:
             the_bench.safe_state()
         assert "ramp down" not in str(caught.value) and "output off" not in str(caught.value)
         assert not supply.output_enabled()

@@ -20,7 +20,7 @@ PACK_V = 554.4  # 168 cells at 3.30 V
 VCU_ADDRESS = 0x27
 SHIFT_TIME_LIMIT_S = 1.0  # TX-02 [E]
 BENCH = (  # the instruments of benches/sim.yaml whose physics the plant steps
-    ("itech.it6000c", "IT6054C-800-340-P5"),
+    ("itech.it6000c", "IT6054C-800-225-P5"),
     ("chroma.87001", "87001-24"),
     ("chroma.63200", "63210A-1200-240"),
     ("magtrol.dsp7000", "DSP7000-AC250"),
