@@ -21,7 +21,7 @@ from instruments.base import (
 )
 from instruments.cellsim import Chroma87001
 from instruments.dyno import DSP7000
-from instruments.eload import Chroma63200
+from instruments.eload import Chroma63200, Chroma63600
 from instruments.errors import DriverRegistrationError
 from instruments.isofault import Keysight34980A
 from instruments.supply import IT6000C
@@ -122,7 +122,7 @@ def register(driver: Driver) -> Driver:
     return driver
 
 
-for _builtin in (IT6000C, Chroma87001, Chroma63200, DSP7000, WT5000, Prs202, Keysight34980A):
+for _builtin in (IT6000C, Chroma87001, Chroma63200, Chroma63600, DSP7000, WT5000, Prs202, Keysight34980A):
     register(_builtin)
 
 
