@@ -13,17 +13,18 @@ Capture.
 
 from __future__ import annotations
 
+import math
 import numbers
 import re
 from abc import abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 
 from instruments.base import ScpiInstrument, action, reading
-from instruments.errors import InstrumentReportedError, MalformedReply, OutOfRating
+from instruments.errors import InstrumentError, InstrumentReportedError, MalformedReply, OutOfRating
 
 NUMERIC_FUNCTIONS = ("URMS", "IRMS", "UDC", "IDC", "P", "S", "Q", "LAMBDA", "PHI", "FU", "FI", "UTHD", "ITHD")
 # the harmonic list's functions as a test names them -> as the list takes them: U, I, P
@@ -38,6 +39,18 @@ VOLTAGE_RANGES_V = (15.0, 30.0, 60.0, 100.0, 150.0, 300.0, 600.0, 1000.0)
 DIRECT_CURRENT_RANGES_A = (0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 30.0)
 SENSOR_RANGES_V = (0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0)
 _ERROR_ENTRY = re.compile(r'^\s*(\d{1,9})\s*,\s*"(.*)"\s*$')
+
+
+def _positive(kind: Callable[[str], float]) -> Callable[[str], float]:
+    """A reply parsed by ``kind`` that must be a finite number above 0 (a rate, a length)."""
+
+    def parse(reply: str) -> float:
+        value = kind(reply)
+        if not (math.isfinite(value) and value > 0):
+            raise ValueError("not a number above 0")
+        return value
+
+    return parse
 
 
 @dataclass(frozen=True)
@@ -89,14 +102,16 @@ class WT5000(PowerAnalyzer):
     DEFAULT_MODEL = "WT5000"
     # [manual: WT3000 comm. manual, 6-73, [:INPut]:WIRing]
     WIRINGS = ("P1W2", "P1W3", "P3W3", "P3W4", "V3A3")
-    #: what no WT5000 source confirms (each holds for the WT3000 command tree)
+    #: what no WT5000 source confirms, each found in the WT3000 command tree: the range lists and
+    #: the sensor ratio (WT3000 figures), the harmonic orders' header (a WT1800 driver's), and what
+    #: sets the waveform record's rate and length on a WT5000
     UNVERIFIED: ClassVar[tuple[str, ...]] = (
-        ":INP:VOLT:RANG (WT5000 range list)",
-        ":INP:CURR:RANG (WT5000 range list)",
+        ":INP:VOLT:RANG",
+        ":INP:CURR:RANG",
         ":INP:CURR:SRAT",
-        ":HARM1:ORD (WT5000 orders)",
-        ":WAV:SRAT? (WT5000 record rate)",
-        ":WAV:LENG? (WT5000 record length)",
+        ":HARM1:ORD",
+        ":WAV:SRAT?",
+        ":WAV:LENG?",
     )
 
     def check_errors(self) -> None:
@@ -120,7 +135,12 @@ class WT5000(PowerAnalyzer):
             raise InstrumentReportedError(self.name, self.resource_name, command, entries)
 
     def _refuse(self, detail: str) -> OutOfRating:
+        """A call the analyzer cannot take, refused before anything is sent."""
         return OutOfRating(self.name, self.resource_name, detail)
+
+    def _cannot(self, detail: str) -> InstrumentError:
+        """A capture the record the analyzer holds cannot give (found out by asking it)."""
+        return InstrumentError(self.name, self.resource_name, detail)
 
     def configure(self, wiring: str, voltage_range_v: float, current_range_a: float) -> None:
         if wiring not in self.WIRINGS:
@@ -229,12 +249,12 @@ class WT5000(PowerAnalyzer):
         self.write(":WAV:HOLD ON")
         try:
             # [manual: WT3000 comm. manual, 6-113 :WAVeform:SRATe?, 6-112 :WAVeform:LENGth?]
-            record_hz = self.query_value(":WAV:SRAT?")
-            length = self.query_value(":WAV:LENG?", int)
+            record_hz = self.query_value(":WAV:SRAT?", _positive(float))
+            length = self.query_value(":WAV:LENG?", _positive(int))
             step = self._step(record_hz, sample_rate_hz)
             span = (samples - 1) * step + 1
             if span > length:
-                raise self._refuse(
+                raise self._cannot(
                     f"the record holds {length} samples at {record_hz:g} S/s ({length / record_hz:g} s); "
                     f"{samples} samples at {sample_rate_hz:g} S/s need {span / record_hz:g} s of it"
                 )
@@ -260,7 +280,7 @@ class WT5000(PowerAnalyzer):
         ratio = record_hz / sample_rate_hz
         step = round(ratio)
         if step < 1 or abs(ratio - step) > 1e-6 * ratio:
-            raise self._refuse(
+            raise self._cannot(
                 f"the record runs at {record_hz:g} S/s: {sample_rate_hz:g} S/s is not a whole fraction of it"
             )
         return step

@@ -133,8 +133,8 @@ class Chroma63200(ScpiDcReadback, ElectronicLoad):
     # static modes, each with its range letter; no bare "CV": constant voltage is CVL/CVM/CVH
     # [manual: System, MODE; impl: chr63200A.c OperationalModeRangeTableEntries]
     MODES = ("CCL", "CCM", "CCH", "CRL", "CRM", "CRH", "CVL", "CVM", "CVH", "CPL", "CPM", "CPH")
-    #: what no source confirms for this family
-    UNVERIFIED: ClassVar[tuple[str, ...]] = ("LOAD:PROT? (bit meanings)",)
+    #: what no source confirms for this family: the meaning of LOAD:PROT?'s bits (the 63600's table)
+    UNVERIFIED: ClassVar[tuple[str, ...]] = ("LOAD:PROT?",)
 
     # MODE <mode> / MODE? [manual: System, MODE; impl: chr63200A.c "MODE %s", "MODE?"]
     mode = Setting("MODE?", "MODE {}", values=MODES, parse=str, doc="operating mode and range")
