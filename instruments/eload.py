@@ -32,6 +32,7 @@ from instruments.base import (
 )
 from instruments.errors import OutOfRating
 
+
 @dataclass(frozen=True)
 class LoadProtection:
     bits: int
@@ -198,8 +199,15 @@ class Chroma63200(ScpiDcReadback, ElectronicLoad):
         self.write("LOAD:PROT:CLE")
 
 
-def _module(volts: float, amps: float, watts: float, ohms: tuple[float, float]) -> dict[str, tuple[float, float]]:
-    return {"voltage_v": (0.0, volts), "current_a": (0.0, amps), "power_w": (0.0, watts), "resistance_ohm": ohms}
+def _module(
+    volts: float, amps: float, watts: float, ohms: tuple[float, float]
+) -> dict[str, tuple[float, float]]:
+    return {
+        "voltage_v": (0.0, volts),
+        "current_a": (0.0, amps),
+        "power_w": (0.0, watts),
+        "resistance_ohm": ohms,
+    }
 
 
 # load modules by their own ratings [impl: pymeasure/pymeasure
@@ -221,7 +229,9 @@ class Chroma63600(ElectronicLoad):
     """
 
     driver = "chroma.63600"
-    MODELS = {f"{module}/CH{channel}": rating for module, rating in _MODULES.items() for channel in range(1, 11)}
+    MODELS = {
+        f"{module}/CH{channel}": rating for module, rating in _MODULES.items() for channel in range(1, 11)
+    }
     DEFAULT_MODEL = "63630-80-60/CH1"
     # the static modes [impl: chroma_63600.py MODES: CR has L and H only]
     MODES = ("CCL", "CCM", "CCH", "CRL", "CRH", "CVL", "CVM", "CVH", "CPL", "CPM", "CPH")
@@ -244,7 +254,11 @@ class Chroma63600(ElectronicLoad):
     def _addressed(self, command: str) -> str:
         """Channel commands go to this module [impl: chroma_63600.py insert_id "CHAN {id};{command}"];
         the 488.2 commons and the error queue are the mainframe's."""
-        return command if command.startswith("*") or command == "SYST:ERR?" else f"CHAN {self._channel};{command}"
+        return (
+            command
+            if command.startswith("*") or command == "SYST:ERR?"
+            else f"CHAN {self._channel};{command}"
+        )
 
     def write(self, command: str) -> None:
         super().write(self._addressed(command))

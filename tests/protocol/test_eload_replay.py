@@ -81,5 +81,5 @@ def test_the_63600_has_no_trip_level_to_program(expected_protocol):
         load.program_protection(ocp_a=20.0, opp_w=100.0)
         with pytest.raises(ValueError, match="ocp_a=10 cannot be held"):
             load.program_protection(ocp_a=10.0, opp_w=100.0)
-        with pytest.raises(ValueError, match="resistance_setpoint_ohm=0.01"):
+        with pytest.raises(ValueError, match=r"resistance_setpoint_ohm=0\.01"):
             load.set_resistance(0.01)
