@@ -189,3 +189,28 @@ def test_bad_trace_function_and_order_send_nothing(expected_protocol):
             pa.read_numeric([("URMS", 8)])
         with pytest.raises(OutOfRating, match="max_order 51"):
             pa.read_harmonics("UK", 1, 51)
+
+
+def test_the_family_manuals_worked_examples(expected_protocol):
+    """Replies as the WT3000 communication manual prints them (ch. 6: *IDN? on 6-114,
+    :NUMeric:NORMal:VALue? on 6-96, :NUMeric:LIST:VALue? on 6-94), read by this driver."""
+    listed = b"103.58E+00,0.00E+00,103.53E+00,0.09E+00,2.07E+00,0.04E+00"
+    with expected_protocol(
+        WT5000,
+        [
+            (b"*IDN?\n", b"YOKOGAWA,WT3004E-2A0-30A4,0,F6.01\n"),
+            (b":NUM:NORM:NUMB 3;:NUM:NORM:ITEM1 URMS,1;:NUM:NORM:ITEM2 IRMS,1;:NUM:NORM:ITEM3 P,1\n", None),
+            (b":NUM:NORM:VAL?\n", b"104.75E+00,105.02E+00,-0.38E+00\n"),
+            (b":HARM1:ORD 1,4;:NUM:LIST:ORD 4;:NUM:LIST:SEL ALL;:NUM:LIST:ITEM1 U,1\n", None),
+            (b":NUM:LIST:VAL? 1\n", listed + b"\n"),
+        ],
+    ) as pa:
+        identity = pa.identify()
+        assert (identity.manufacturer, identity.model, identity.serial) == (
+            "YOKOGAWA",
+            "WT3004E-2A0-30A4",
+            "0",
+        )
+        assert pa.read_numeric([("URMS", 1), ("IRMS", 1), ("P", 1)]) == [104.75, 105.02, -0.38]
+        # Total, then orders 1..4; the DC component (0.00) is the list's second value
+        assert pa.read_harmonics("UK", 1, max_order=4) == [103.58, 103.53, 0.09, 2.07, 0.04]
