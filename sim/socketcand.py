@@ -146,10 +146,15 @@ class _Session:
             self._write("< ok >")
         elif words[0] == "rawmode" and self.bus is not None and self._forwarder is None:
             self._write("< ok >")
-            self._forwarder = threading.Thread(
-                target=self._forward, name="sim-socketcand-forward", daemon=True
-            )
-            self._forwarder.start()
+            # started under the lock close() takes first: a close in between would join a thread that
+            # was made but not yet started ("cannot join thread before it is started")
+            with self._close_lock:
+                if self._finished:
+                    return
+                self._forwarder = threading.Thread(
+                    target=self._forward, name="sim-socketcand-forward", daemon=True
+                )
+                self._forwarder.start()
         elif words[0] == "send" and self.bus is not None:
             # a bad send is dropped without a reply: python-can's client reads any "< error … >" as
             # an error frame, and one it cannot parse stays in its receive buffer for good

@@ -285,3 +285,39 @@ def test_after_any_frame_through_socketcand_a_later_dm1_is_received_and_decoded(
 
         any_frames_then_a_dm1()
         link.notifier.remove_listener(monitor)
+
+
+def test_a_close_while_the_forwarder_is_being_started_waits_for_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The server stopping just as a client's rawmode starts its forwarder: close() joins a started
+    thread, never one that was made but not started (RuntimeError in the server's stop)."""
+    from sim.socketcand import _Session
+
+    server_end, client_end = socket.socketpair()
+    errors: list[BaseException] = []
+    closer: list[threading.Thread] = []
+    start = threading.Thread.start
+
+    def start_with_a_close_racing(thread: threading.Thread) -> None:
+        if thread.name == "sim-socketcand-forward":
+
+            def close() -> None:
+                try:
+                    session.close()
+                except BaseException as exc:  # the race's error is what the test is after
+                    errors.append(exc)
+
+            closer.append(threading.Thread(target=close))
+            start(closer[0])
+            closer[0].join(0.2)  # the close runs now, before the forwarder starts (or waits for it)
+        start(thread)
+
+    session = _Session(server_end, lambda: can.Bus(interface="virtual", channel=f"race-{uuid.uuid4()}"), None)
+    monkeypatch.setattr(threading.Thread, "start", start_with_a_close_racing)
+    session._command("< open can0 >")
+    session._command("< rawmode >")
+    monkeypatch.undo()
+    closer[0].join(5)
+    client_end.close()
+    session.thread.join(5)
+    assert not closer[0].is_alive() and not session.thread.is_alive()
+    assert errors == []
