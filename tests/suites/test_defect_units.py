@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from hil.defects import DefectUnit, UnitResult, collect_scenarios, load_units, run_unit
+from hil.defects import DefectUnit, collect_scenarios, load_units, run_all
 from hil.results.store import Store
 from hil.specs import load_specs
 
@@ -66,29 +66,30 @@ def _certify(unit: DefectUnit, measures: list[str], workdir: Path, n: int) -> Ce
 
 @pytest.fixture(scope="module")
 def outcomes(tmp_path_factory: pytest.TempPathFactory):
-    """(hil defects' result per unit it ran, hil certify's per unit the eol subset catches), all from
-    one pool of benches, so none idles while the other kind of run finishes."""
-    nightly = {m for s in SCENARIOS if not s["long"] for m in s["measures"]}
-    workdir = tmp_path_factory.mktemp("defects")
-
-    def judge(unit: DefectUnit) -> UnitResult:
-        return run_unit(
-            unit, bench=ROOT / "benches" / "sim.yaml", suites=ROOT / "test_suites", workdir=workdir,
-            long=False, only_expected=True, judged=tuple(m for m in unit.expected if m in nightly),
-        )  # fmt: skip
-
-    def certify(n: int, unit: DefectUnit) -> Certified:
-        return _certify(unit, [m for m in unit.expected if m in EOL_MEASURES], workdir, n)
-
+    """(hil defects' result per unit it ran, hil certify's per unit the eol subset catches). The two
+    kinds of run take turns: a certification (bench check, certificates) costs more than a defect
+    unit's run, and mixing them starves the benches' real-time threads on two cores."""
     # a unit whose expected failures all lie in the eol subset is judged by its certification alone
-    judged = [u for u in UNITS if not set(u.expected) <= EOL_MEASURES]
+    results = run_all(
+        [u for u in UNITS if not set(u.expected) <= EOL_MEASURES],
+        bench=ROOT / "benches" / "sim.yaml",
+        suites=ROOT / "test_suites",
+        long=False,
+        only_expected=True,
+        parallel=BENCHES,
+        progress=False,
+    )
+    workdir = tmp_path_factory.mktemp("certify")
     with ThreadPoolExecutor(max_workers=BENCHES) as pool:
-        certified = [pool.submit(certify, n, u) for n, u in enumerate(CAUGHT_BY_EOL)]
-        results = [pool.submit(judge, u) for u in judged]
-        return (
-            {u.name: r.result() for u, r in zip(judged, results, strict=True)},
-            {u.name: c.result() for u, c in zip(CAUGHT_BY_EOL, certified, strict=True)},
+        certified = list(
+            pool.map(
+                lambda nu: _certify(nu[1], [m for m in nu[1].expected if m in EOL_MEASURES], workdir, nu[0]),
+                enumerate(CAUGHT_BY_EOL),
+            )
         )
+    return {r.unit.name: r for r in results}, dict(
+        zip([u.name for u in CAUGHT_BY_EOL], certified, strict=True)
+    )
 
 
 @pytest.mark.slow
