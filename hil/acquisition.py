@@ -26,9 +26,7 @@ def observe(observer: Callable[[Capture], None]) -> Callable[[], None]:
 
 
 def acquire(analyzer: Any, traces: Sequence[str], sample_rate_hz: float, samples: int) -> Capture:
-    """Capture ``traces`` (``"U4"``, ``"I1"`` ...): the most recent ``samples`` at ``sample_rate_hz``,
-    all from the one record the analyzer holds for the call; its times count from the instant that
-    record was held (the last sample at 0 on the WT5000, which stamps no time)."""
+    """Capture ``traces`` (``"U4"``, ``"I1"`` ...): the most recent ``samples`` at ``sample_rate_hz``."""
     data = analyzer.capture(list(traces), sample_rate_hz, samples)
     cap = Capture.from_arrays(data.samples, data.sample_rate_hz, data.channels, data.units, data.start_time_s)
     for observer in list(_observers):

@@ -171,16 +171,6 @@ def test_common_commands() -> None:
     assert e.execute("SYSTem:ERRor:NEXT?") == b'0,"No error"'
 
 
-def test_a_removed_common_is_an_undefined_header() -> None:
-    """An instrument without the SCPI error queue (a Yokogawa) drops it: SYST:ERR? is then unknown,
-    gets no reply and leaves -113 behind."""
-    e, _ = engine()
-    e.remove("SYSTem:ERRor[:NEXT]?")
-    assert e.execute("SYST:ERR?") is None
-    assert e.execute("SYSTem:ERRor:NEXT?") is None
-    assert e.next_error() == '-113,"Undefined header"'
-
-
 def test_replies_of_a_chain_are_joined_and_commons_keep_the_path() -> None:
     e, _ = engine()
     assert e.execute("SOUR:VOLT 7;*OPC?;VOLT?") == b"1;7"
