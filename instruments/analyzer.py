@@ -13,6 +13,7 @@ import re
 from abc import abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
@@ -58,9 +59,17 @@ class PowerAnalyzer(ScpiInstrument):
 
 
 class WT5000(PowerAnalyzer):
-    """Yokogawa WT5000 precision power analyzer (up to 7 elements)."""
+    """Yokogawa WT5000 precision power analyzer (up to 7 elements).
+
+    Not yet checked against the WT5000 communication manual or an independent driver: every command
+    is unverified, and ``hil bench check`` says so on a lab bench."""
 
     driver = "yokogawa.wt5000"
+    UNVERIFIED: ClassVar[tuple[str, ...]] = (
+        ":COMM:REM", ":INP:WIR", ":INP:VOLT:RANG:ALL", ":INP:CURR:RANG:ALL", ":NUM:FORM", ":NUM:NORM:NUMB",
+        ":NUM:NORM:ITEM", ":NUM:NORM:VAL?", ":HARM1:ORD", ":NUM:LIST:VAL?", ":WAV:TRAC", ":WAV:SRAT",
+        ":WAV:CAPT", ":WAV:TIME?", ":WAV:SEND?",
+    )  # fmt: skip
     MODELS = {
         # capture memory and rate [R: WT5000 datasheet, 10 MS/s sampling]
         "WT5000": {

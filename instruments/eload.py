@@ -84,9 +84,16 @@ class ElectronicLoad(ScpiInstrument, DcReadback):
 
 
 class Chroma63200(ScpiDcReadback, ElectronicLoad):
-    """Chroma 63200 high-power DC electronic load (63206A, 63210A ...)."""
+    """Chroma 63200 high-power DC electronic load (63206A, 63210A ...).
+
+    Not yet checked against the 63200A programming manual or an independent driver: every command is
+    unverified, and ``hil bench check`` says so on a lab bench."""
 
     driver = "chroma.63200"
+    UNVERIFIED: ClassVar[tuple[str, ...]] = (
+        "MODE", "CURR:STAT:L1", "RES:STAT:L1", "POW:STAT:L1", "CURR:PROT", "POW:PROT", "LOAD",
+        "LOAD:PROT?", "LOAD:PROT:CLE",
+    )  # fmt: skip
     MODELS = {
         "63206A-1200-200": {
             "voltage_v": (0.0, 1200.0),
