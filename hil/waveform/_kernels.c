@@ -338,6 +338,47 @@ static PyObject *py_minmax(PyObject *self, PyObject *args) {
     return Py_BuildValue("ddd", out[0], out[1], out[2]);
 }
 
+/* The envelope screen of a whole channel in one call: min and max of each chunk of `size` samples (the
+ * last may be short), and the sum of x - x over all. A call per chunk from Python cost the threads
+ * that share a capture's channels a handover of the GIL per chunk. */
+static PyObject *py_chunk_minmax(PyObject *self, PyObject *args) {
+    PyObject *obj, *result = NULL;
+    Py_ssize_t size;
+    Py_buffer view;
+    int item;
+    if (!PyArg_ParseTuple(args, "On", &obj, &size)) return NULL;
+    if (size < 1) {
+        PyErr_Format(PyExc_ValueError, "chunk size must be 1 or more, got %zd", size);
+        return NULL;
+    }
+    if (!get_samples(obj, &view, &item)) return NULL;
+    Py_ssize_t n = view.shape[0], n_chunks = n / size + (n % size != 0);
+    double *lo = PyMem_RawMalloc(2 * (size_t)(n_chunks ? n_chunks : 1) * sizeof(double)), *hi = lo + n_chunks,
+           zero = 0.0;
+    if (!lo) {
+        PyBuffer_Release(&view);
+        return PyErr_NoMemory();
+    }
+    Py_BEGIN_ALLOW_THREADS;
+    for (Py_ssize_t k = 0; k < n_chunks; k++) {
+        double out[3];
+        Py_ssize_t a = k * size, m = n - a < size ? n - a : size;
+        if (item == 4)
+            minmax_f32((const float *)view.buf + a, m, out);
+        else
+            minmax_f64((const double *)view.buf + a, m, out);
+        lo[k] = out[0];
+        hi[k] = out[1];
+        zero += out[2];
+    }
+    Py_END_ALLOW_THREADS;
+    PyBuffer_Release(&view);
+    Py_ssize_t bytes = n_chunks * (Py_ssize_t)sizeof(double);
+    result = Py_BuildValue("y#y#d", (const char *)lo, bytes, (const char *)hi, bytes, zero);
+    PyMem_RawFree(lo);
+    return result;
+}
+
 static PyObject *py_cycles(PyObject *self, PyObject *args) {
     PyObject *obj, *result = NULL;
     double fire_at, arm_at, level, total = 0.0;
@@ -434,6 +475,9 @@ static PyMethodDef methods[] = {
      "moments(x, ref) -> (min, max, sum, sum of squares) of x - ref, in one pass."},
     {"minmax", py_minmax, METH_VARARGS,
      "minmax(x) -> (min, max, sum of x - x: 0 unless a sample is NaN or infinite), in one pass."},
+    {"chunk_minmax", py_chunk_minmax, METH_VARARGS,
+     "chunk_minmax(x, size) -> (min of each chunk of size samples as float64 bytes, max of each likewise,"
+     " sum of x - x: 0 unless a sample is NaN or infinite), in one pass."},
     {"cycles", py_cycles, METH_VARARGS,
      "cycles(x, fire_at, arm_at, level) -> (crossings as int64 bytes, where they meet level as float64"
      " bytes of fractional indices, per-cycle sums of squares as float64 bytes, total sum of squares)."},
