@@ -43,6 +43,13 @@ static int grow_more(Grow *g) {
     return 0;
 }
 
+/* Room for `extra` more items. */
+static int grow_reserve(Grow *g, Py_ssize_t extra) {
+    while (g->cap - g->len < extra)
+        if (grow_more(g)) return -1;
+    return 0;
+}
+
 static inline int grow_push(Grow *g, const void *value) {
     if (g->len == g->cap && grow_more(g)) return -1;
     memcpy(g->data + (size_t)g->len * ITEM, value, ITEM);
@@ -176,14 +183,27 @@ static inline double add_run(double s, const double *sq, Py_ssize_t len) {
                 _Pragma("omp simd")                                                               \
                 for (Py_ssize_t k = 0; k < m; k++) squares[k] = (double)y[k] * y[k];              \
                 memset(squares + m, 0, SHORT_RUN * sizeof(double));                               \
+                if (grow_reserve(crossings, count) || grow_reserve(at_level, count) ||            \
+                    grow_reserve(sums, count))                                                    \
+                    return -1;                                                                    \
+                int64_t *found = (int64_t *)crossings->data + crossings->len;                     \
+                double *where = (double *)at_level->data + at_level->len;                         \
+                double *closed = (double *)sums->data + sums->len;                                \
                 Py_ssize_t from = 0;                                                              \
                 for (Py_ssize_t c = 0; c < count; c++) {                                          \
-                    open = add_run(open, squares + from, fires[c] - from);                        \
                     Py_ssize_t j = i + fires[c];                                                  \
-                    if (NAME##_push(x, j, level, open, crossings, at_level, sums)) return -1;     \
+                    double x0 = x[j - 1], x1 = x[j];                                              \
+                    open = add_run(open, squares + from, fires[c] - from);                        \
+                    /* the first crossing of all opens the first cycle and closes none */         \
+                    if (crossings->len + c) *closed++ = open;                                     \
+                    found[c] = j;                                                                 \
+                    where[c] = (double)(j - 1) + (x1 == x0 ? 1.0 : (level - x0) / (x1 - x0));     \
                     open = 0.0;                                                                   \
                     from = fires[c];                                                              \
                 }                                                                                 \
+                crossings->len += count;                                                          \
+                at_level->len += count;                                                           \
+                sums->len = closed - (double *)sums->data;                                        \
                 open = add_run(open, squares + from, m - from);                                   \
                 armed = y[m - 1] < arm_at;                                                        \
                 continue;                                                                         \
