@@ -342,22 +342,6 @@ static PyObject *py_moments(PyObject *self, PyObject *args) {
     return Py_BuildValue("dddd", out.lo, out.hi, out.sum, out.sumsq);
 }
 
-static PyObject *py_minmax(PyObject *self, PyObject *args) {
-    PyObject *obj;
-    double out[3];
-    Py_buffer view;
-    int item;
-    if (!PyArg_ParseTuple(args, "O", &obj) || !get_samples(obj, &view, &item)) return NULL;
-    Py_BEGIN_ALLOW_THREADS;
-    if (item == 4)
-        minmax_f32(view.buf, view.shape[0], out);
-    else
-        minmax_f64(view.buf, view.shape[0], out);
-    Py_END_ALLOW_THREADS;
-    PyBuffer_Release(&view);
-    return Py_BuildValue("ddd", out[0], out[1], out[2]);
-}
-
 /* The envelope screen of a whole channel in one call: min and max of each chunk of `size` samples (the
  * last may be short), and the sum of x - x over all. A call per chunk from Python cost the threads
  * that share a capture's channels a handover of the GIL per chunk. */
@@ -493,8 +477,6 @@ static PyObject *py_nonfinite(PyObject *self, PyObject *args) {
 static PyMethodDef methods[] = {
     {"moments", py_moments, METH_VARARGS,
      "moments(x, ref) -> (min, max, sum, sum of squares) of x - ref, in one pass."},
-    {"minmax", py_minmax, METH_VARARGS,
-     "minmax(x) -> (min, max, sum of x - x: 0 unless a sample is NaN or infinite), in one pass."},
     {"chunk_minmax", py_chunk_minmax, METH_VARARGS,
      "chunk_minmax(x, size) -> (min of each chunk of size samples as float64 bytes, max of each likewise,"
      " sum of x - x: 0 unless a sample is NaN or infinite), in one pass."},

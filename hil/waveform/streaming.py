@@ -3,7 +3,7 @@
 Each channel is read chunk by chunk; every pass after the first reads the chunk from cache, and
 buffers are reused across chunks, so memory does not grow with the capture. Where the package has
 its compiled kernels, per-cycle RMS and ripple read each channel in one call, and the envelope
-checks screen each chunk with one.
+checks screen all of a channel's chunks with one.
 """
 
 from __future__ import annotations
