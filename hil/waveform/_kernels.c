@@ -25,23 +25,34 @@
 
 #define BLOCK 1024
 
-/* A growing array of results, in Python's raw allocator: it may be called without the GIL, and
- * tracemalloc sees it. */
+/* A growing array of 8-byte results (int64 or double), in Python's raw allocator: it may be called
+ * without the GIL, and tracemalloc sees it. The item size is fixed so that a push is a plain store:
+ * noise can make a crossing, three pushes, every four samples. */
+#define ITEM 8
 typedef struct {
-    void *data;
+    char *data;
     Py_ssize_t len, cap;
-    size_t item;
 } Grow;
 
-static int grow_push(Grow *g, const void *value) {
-    if (g->len == g->cap) {
-        Py_ssize_t cap = g->cap ? 2 * g->cap : 64;
-        void *data = PyMem_RawRealloc(g->data, (size_t)cap * g->item);
-        if (!data) return -1;
-        g->data = data;
-        g->cap = cap;
-    }
-    memcpy((char *)g->data + (size_t)g->len * g->item, value, g->item);
+static int grow_more(Grow *g) {
+    Py_ssize_t cap = g->cap ? 2 * g->cap : 64;
+    char *data = PyMem_RawRealloc(g->data, (size_t)cap * ITEM);
+    if (!data) return -1;
+    g->data = data;
+    g->cap = cap;
+    return 0;
+}
+
+/* Room for `extra` more items. */
+static int grow_reserve(Grow *g, Py_ssize_t extra) {
+    while (g->cap - g->len < extra)
+        if (grow_more(g)) return -1;
+    return 0;
+}
+
+static inline int grow_push(Grow *g, const void *value) {
+    if (g->len == g->cap && grow_more(g)) return -1;
+    memcpy(g->data + (size_t)g->len * ITEM, value, ITEM);
     g->len++;
     return 0;
 }
@@ -113,16 +124,40 @@ DEFINE_MINMAX(double, minmax_f64)
 DEFINE_MOMENTS(float, moments_f32, block_f32)
 DEFINE_MOMENTS(double, moments_f64, block_f64)
 
+/* Runs of squares up to this long are summed with a fixed count of additions. */
+#define SHORT_RUN 8
+
+/* s + sq[0] + ... + sq[len - 1], added in that order; sq[len..SHORT_RUN) must be readable. */
+static inline double add_run(double s, const double *sq, Py_ssize_t len) {
+    if (len <= SHORT_RUN) {
+        /* multiplied by 1 or 0 (exact), where a conditional would be compiled to a branch */
+        for (Py_ssize_t q = 0; q < SHORT_RUN; q++) s += sq[q] * (double)(q < len);
+        return s;
+    }
+    for (Py_ssize_t q = 0; q < len; q++) s += sq[q];
+    return s;
+}
+
 /* Per-cycle RMS: rising crossings with hysteresis, where the line between the firing sample and the
  * one before it meets `level` (as a fractional sample index), and the sum of squares of each complete
  * cycle between them. Disarmed, a sample below arm_at arms; armed, a sample at or above fire_at fires
  * and starts a cycle. A block where the state cannot change is summed whole; the others sample by
- * sample. */
+ * sample, and in the same order whichever way their crossings are found (see CROSSINGS). */
 #define DEFINE_CYCLES(T, NAME, BLOCKFN)                                                           \
+    static inline int NAME##_push(const T *x, Py_ssize_t j, double level, double open,            \
+                                  Grow *crossings, Grow *at_level, Grow *sums) {                  \
+        int64_t at = j;                                                                           \
+        double x0 = x[j - 1], x1 = x[j];                                                          \
+        double where = (double)(j - 1) + (x1 == x0 ? 1.0 : (level - x0) / (x1 - x0));             \
+        if (crossings->len && grow_push(sums, &open)) return -1;                                  \
+        return grow_push(crossings, &at) || grow_push(at_level, &where) ? -1 : 0;                 \
+    }                                                                                             \
     MULTIVERSION static int NAME(const T *x, Py_ssize_t n, T fire_at, T arm_at, double level,     \
                                  Grow *crossings, Grow *at_level, Grow *sums, double *total) {    \
         int armed = 0;                                                                            \
         double open = 0.0, all = 0.0;                                                             \
+        Py_ssize_t fires[BLOCK];                                                                  \
+        double squares[BLOCK + SHORT_RUN];                                                        \
         for (Py_ssize_t i = 0; i < n; i += BLOCK) {                                               \
             Py_ssize_t m = block_len(i, n);                                                       \
             Stats b = BLOCKFN(x + i, m, 0);                                                       \
@@ -131,16 +166,54 @@ DEFINE_MOMENTS(double, moments_f64, block_f64)
                 open += b.sumsq;                                                                  \
                 continue;                                                                         \
             }                                                                                     \
+            if (fire_at == arm_at && isfinite(b.sumsq)) {                                         \
+                /* CROSSINGS: without hysteresis and NaN, the state after a sample is whether it  \
+                 * lies below the level, so the crossings of a block are listed without a branch: \
+                 * one on the state mispredicts about every other sample of noise. The samples    \
+                 * between two crossings are added in order, a short run with a fixed count of    \
+                 * additions (those past its end add 0), so that its end costs no mispredicted    \
+                 * branch either. */                                                              \
+                const T *y = x + i;                                                               \
+                Py_ssize_t count = armed && y[0] >= fire_at;                                      \
+                fires[0] = 0;                                                                     \
+                for (Py_ssize_t k = 1; k < m; k++) {                                              \
+                    fires[count] = k;                                                             \
+                    count += (y[k - 1] < arm_at) & (y[k] >= fire_at);                             \
+                }                                                                                 \
+                _Pragma("omp simd")                                                               \
+                for (Py_ssize_t k = 0; k < m; k++) squares[k] = (double)y[k] * y[k];              \
+                memset(squares + m, 0, SHORT_RUN * sizeof(double));                               \
+                if (grow_reserve(crossings, count) || grow_reserve(at_level, count) ||            \
+                    grow_reserve(sums, count))                                                    \
+                    return -1;                                                                    \
+                int64_t *found = (int64_t *)crossings->data + crossings->len;                     \
+                double *where = (double *)at_level->data + at_level->len;                         \
+                double *closed = (double *)sums->data + sums->len;                                \
+                Py_ssize_t from = 0;                                                              \
+                for (Py_ssize_t c = 0; c < count; c++) {                                          \
+                    Py_ssize_t j = i + fires[c];                                                  \
+                    double x0 = x[j - 1], x1 = x[j];                                              \
+                    open = add_run(open, squares + from, fires[c] - from);                        \
+                    /* the first crossing of all opens the first cycle and closes none */         \
+                    if (crossings->len + c) *closed++ = open;                                     \
+                    found[c] = j;                                                                 \
+                    where[c] = (double)(j - 1) + (x1 == x0 ? 1.0 : (level - x0) / (x1 - x0));     \
+                    open = 0.0;                                                                   \
+                    from = fires[c];                                                              \
+                }                                                                                 \
+                crossings->len += count;                                                          \
+                at_level->len += count;                                                           \
+                sums->len = closed - (double *)sums->data;                                        \
+                open = add_run(open, squares + from, m - from);                                   \
+                armed = y[m - 1] < arm_at;                                                        \
+                continue;                                                                         \
+            }                                                                                     \
             for (Py_ssize_t j = i; j < i + m; j++) {                                              \
                 T v = x[j];                                                                       \
                 if (!armed) {                                                                     \
                     armed = v < arm_at;                                                           \
                 } else if (v >= fire_at) {                                                        \
-                    int64_t at = j;                                                               \
-                    double x0 = x[j - 1], x1 = v;                                                 \
-                    double where = (double)(j - 1) + (x1 == x0 ? 1.0 : (level - x0) / (x1 - x0)); \
-                    if (crossings->len && grow_push(sums, &open)) return -1;                      \
-                    if (grow_push(crossings, &at) || grow_push(at_level, &where)) return -1;      \
+                    if (NAME##_push(x, j, level, open, crossings, at_level, sums)) return -1;     \
                     open = 0.0;                                                                   \
                     armed = 0;                                                                    \
                 }                                                                                 \
@@ -269,20 +342,45 @@ static PyObject *py_moments(PyObject *self, PyObject *args) {
     return Py_BuildValue("dddd", out.lo, out.hi, out.sum, out.sumsq);
 }
 
-static PyObject *py_minmax(PyObject *self, PyObject *args) {
-    PyObject *obj;
-    double out[3];
+/* The envelope screen of a whole channel in one call: min and max of each chunk of `size` samples (the
+ * last may be short), and the sum of x - x over all. A call per chunk from Python cost the threads
+ * that share a capture's channels a handover of the GIL per chunk. */
+static PyObject *py_chunk_minmax(PyObject *self, PyObject *args) {
+    PyObject *obj, *result = NULL;
+    Py_ssize_t size;
     Py_buffer view;
     int item;
-    if (!PyArg_ParseTuple(args, "O", &obj) || !get_samples(obj, &view, &item)) return NULL;
+    if (!PyArg_ParseTuple(args, "On", &obj, &size)) return NULL;
+    if (size < 1) {
+        PyErr_Format(PyExc_ValueError, "chunk size must be 1 or more, got %zd", size);
+        return NULL;
+    }
+    if (!get_samples(obj, &view, &item)) return NULL;
+    Py_ssize_t n = view.shape[0], n_chunks = n / size + (n % size != 0);
+    double *lo = PyMem_RawMalloc(2 * (size_t)(n_chunks ? n_chunks : 1) * sizeof(double)), *hi = lo + n_chunks,
+           zero = 0.0;
+    if (!lo) {
+        PyBuffer_Release(&view);
+        return PyErr_NoMemory();
+    }
     Py_BEGIN_ALLOW_THREADS;
-    if (item == 4)
-        minmax_f32(view.buf, view.shape[0], out);
-    else
-        minmax_f64(view.buf, view.shape[0], out);
+    for (Py_ssize_t k = 0; k < n_chunks; k++) {
+        double out[3];
+        Py_ssize_t a = k * size, m = n - a < size ? n - a : size;
+        if (item == 4)
+            minmax_f32((const float *)view.buf + a, m, out);
+        else
+            minmax_f64((const double *)view.buf + a, m, out);
+        lo[k] = out[0];
+        hi[k] = out[1];
+        zero += out[2];
+    }
     Py_END_ALLOW_THREADS;
     PyBuffer_Release(&view);
-    return Py_BuildValue("ddd", out[0], out[1], out[2]);
+    Py_ssize_t bytes = n_chunks * (Py_ssize_t)sizeof(double);
+    result = Py_BuildValue("y#y#d", (const char *)lo, bytes, (const char *)hi, bytes, zero);
+    PyMem_RawFree(lo);
+    return result;
 }
 
 static PyObject *py_cycles(PyObject *self, PyObject *args) {
@@ -290,8 +388,7 @@ static PyObject *py_cycles(PyObject *self, PyObject *args) {
     double fire_at, arm_at, level, total = 0.0;
     Py_buffer view;
     int item, rc;
-    Grow crossings = {NULL, 0, 0, sizeof(int64_t)}, at_level = {NULL, 0, 0, sizeof(double)},
-         sums = {NULL, 0, 0, sizeof(double)};
+    Grow crossings = {NULL, 0, 0}, at_level = {NULL, 0, 0}, sums = {NULL, 0, 0};
     if (!PyArg_ParseTuple(args, "Oddd", &obj, &fire_at, &arm_at, &level) || !get_samples(obj, &view, &item))
         return NULL;
     Py_BEGIN_ALLOW_THREADS;
@@ -305,11 +402,9 @@ static PyObject *py_cycles(PyObject *self, PyObject *args) {
     if (rc)
         PyErr_NoMemory();
     else
-        result = Py_BuildValue("y#y#y#d", crossings.len ? (const char *)crossings.data : "",
-                               crossings.len * (Py_ssize_t)crossings.item,
-                               at_level.len ? (const char *)at_level.data : "",
-                               at_level.len * (Py_ssize_t)at_level.item, sums.len ? (const char *)sums.data : "",
-                               sums.len * (Py_ssize_t)sums.item, total);
+        result = Py_BuildValue("y#y#y#d", crossings.len ? crossings.data : "", crossings.len * ITEM,
+                               at_level.len ? at_level.data : "", at_level.len * ITEM, sums.len ? sums.data : "",
+                               sums.len * ITEM, total);
     PyMem_RawFree(crossings.data);
     PyMem_RawFree(at_level.data);
     PyMem_RawFree(sums.data);
@@ -382,8 +477,9 @@ static PyObject *py_nonfinite(PyObject *self, PyObject *args) {
 static PyMethodDef methods[] = {
     {"moments", py_moments, METH_VARARGS,
      "moments(x, ref) -> (min, max, sum, sum of squares) of x - ref, in one pass."},
-    {"minmax", py_minmax, METH_VARARGS,
-     "minmax(x) -> (min, max, sum of x - x: 0 unless a sample is NaN or infinite), in one pass."},
+    {"chunk_minmax", py_chunk_minmax, METH_VARARGS,
+     "chunk_minmax(x, size) -> (min of each chunk of size samples as float64 bytes, max of each likewise,"
+     " sum of x - x: 0 unless a sample is NaN or infinite), in one pass."},
     {"cycles", py_cycles, METH_VARARGS,
      "cycles(x, fire_at, arm_at, level) -> (crossings as int64 bytes, where they meet level as float64"
      " bytes of fractional indices, per-cycle sums of squares as float64 bytes, total sum of squares)."},

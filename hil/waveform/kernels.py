@@ -30,11 +30,14 @@ def usable(x: np.ndarray) -> bool:
     )
 
 
-def min_max(x: np.ndarray) -> tuple[float, float]:
-    """Min and max of ``x``: one pass on the kernels, two reductions on numpy (and wherever a sample
-    is not finite, so that NaN propagates as numpy has it)."""
+def chunk_min_max(x: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Min and max of each chunk of ``size`` samples of ``x`` (the last may be short), and whether a
+    sample may not be finite: one call on the kernels (the extremes then leave NaN aside), two
+    reductions a chunk on numpy (NaN propagates)."""
     if usable(x):
-        lo, hi, zero = compiled.minmax(x)
-        if zero == 0:
-            return lo, hi
-    return float(np.minimum.reduce(x)), float(np.maximum.reduce(x))
+        lo, hi, zero = compiled.chunk_minmax(x, size)
+        return np.frombuffer(lo), np.frombuffer(hi), zero != 0
+    starts = range(0, x.size, size)
+    lo = np.array([np.minimum.reduce(x[a : a + size]) for a in starts], dtype=np.float64)
+    hi = np.array([np.maximum.reduce(x[a : a + size]) for a in starts], dtype=np.float64)
+    return lo, hi, not (np.isfinite(lo).all() and np.isfinite(hi).all())

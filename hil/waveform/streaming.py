@@ -3,7 +3,7 @@
 Each channel is read chunk by chunk; every pass after the first reads the chunk from cache, and
 buffers are reused across chunks, so memory does not grow with the capture. Where the package has
 its compiled kernels, per-cycle RMS and ripple read each channel in one call, and the envelope
-checks screen each chunk with one.
+checks screen all of a channel's chunks with one.
 """
 
 from __future__ import annotations
@@ -112,25 +112,21 @@ def envelope_scan(
     row: np.ndarray, i0: int, i1: int, lower: Bound, upper: Bound
 ) -> tuple[RunRecorder, float, float, bool]:
     """Samples outside [lower, upper], the extremes of the signal, and whether a sample may not be
-    finite; one read of each chunk."""
+    finite; each chunk is screened by its min and max, and read again only where they come close to
+    a bound."""
     recorder = RunRecorder()
     size = chunk_len(row.dtype)
-    flagged = above = None  # buffers for the chunks the screen does not clear, usually none
-    lowest, highest = math.inf, -math.inf
-    suspect = False
     spans = np.array(list(chunks(i0, i1, size)), dtype=np.int64).reshape(-1, 2)
-    tightest_lower = lower.extremes(spans[:, 0], spans[:, 1]).tolist()
-    tightest_upper = upper.extremes(spans[:, 0], spans[:, 1]).tolist()
-    for (a, b), floor, ceiling in zip(spans.tolist(), tightest_lower, tightest_upper, strict=True):
+    lows, highs, suspect = kernels.chunk_min_max(row[i0:i1], size)
+    lowest, highest = float(lows.min()), float(highs.max())
+    floors, ceilings = lower.extremes(spans[:, 0], spans[:, 1]), upper.extremes(spans[:, 0], spans[:, 1])
+    # A NaN extreme (numpy path) compares false: its chunk is read again, as one that comes close.
+    clear = (lows >= floors) & (highs <= ceilings)
+    if clear.all():
+        return recorder, lowest, highest, suspect
+    flagged, above = np.empty(size, dtype=bool), np.empty(size, dtype=bool)
+    for a, b in spans[~clear].tolist():
         x = row[a:b]
-        mn, mx = kernels.min_max(x)
-        if not (math.isfinite(mn) and math.isfinite(mx)):
-            suspect = True
-        lowest, highest = min(lowest, mn), max(highest, mx)
-        if mn >= floor and mx <= ceiling:
-            continue
-        if flagged is None:
-            flagged, above = np.empty(size, dtype=bool), np.empty(size, dtype=bool)
         out, hi = flagged[: b - a], above[: b - a]
         np.less(x, lower.values(a, b), out=out)
         np.greater(x, upper.values(a, b), out=hi)
