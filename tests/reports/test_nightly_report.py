@@ -4,7 +4,9 @@ across nights: one entry per test, holding every night's result although the mea
 
 from __future__ import annotations
 
+import base64
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -44,6 +46,15 @@ def _open(page, report: Path) -> str:
 
 def _test_ids(report: Path) -> dict[str, dict]:
     return json.loads((report / "test-results.json").read_text(encoding="utf-8"))["byId"]
+
+
+def _embedded(report: Path, name: str) -> dict:
+    """A data file of the single-file report, as the page reads it (embedded as base64)."""
+    found = re.search(
+        rf'"{re.escape(name)}","([A-Za-z0-9+/=]+)"', (report / "index.html").read_text(encoding="utf-8")
+    )
+    assert found, f"{report / 'index.html'} embeds no {name}"
+    return json.loads(base64.b64decode(found.group(1)))
 
 
 def _failing_scenario(page, report: Path, plot: str = PLOT) -> str:
@@ -112,6 +123,9 @@ def test_three_nights_are_one_history_per_test(tmp_path: Path, page, allure_cli:
         (tmp_path / "bench.yaml").write_text(yaml.safe_dump(bench), encoding="utf-8")
         done = nightly(tmp_path, "-k", "supply_regulates or analyzer_agrees", bench=tmp_path / "bench.yaml")
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr
+        assert "hil nightly: Allure report" in done.stdout, (
+            f"night {night} rendered no report:\n{done.stderr}"
+        )
     with Store(str(tmp_path / "hil.sqlite")) as store:
         values: dict[str, set[float]] = {}
         for run in store.runs():
@@ -126,6 +140,9 @@ def test_three_nights_are_one_history_per_test(tmp_path: Path, page, allure_cli:
     assert len({key for n in nights for key in n["testResults"]}) == 2  # one history identity per test
     report = tmp_path / "report"
     for test_id in _test_ids(report):
+        history = _embedded(report, f"data/test-results/{test_id}.json")["history"]
+        assert len(history) == 2, f"{test_id}: the report's data holds {len(history)} earlier nights"
+        page.goto("about:blank")  # each test's page loaded whole, not reached by a change of hash
         page.goto(f"{(report / 'index.html').as_uri()}#{test_id}")
         tab = page.locator("[data-testid=test-result-tab-history]")
         assert tab.locator("[data-testid=counter]").inner_text() == "2"  # two earlier nights, and this one
