@@ -57,7 +57,10 @@ def allure_cli() -> None:
     _need("the Allure command line (npm install)", (ALLURE / "allure").exists() or shutil.which("allure"))
 
 
-@pytest.fixture(scope="session")
+# a Chromium of its own for each test (about a second): in a whole CI session one shared browser
+# rendered the first report and left the later ones blank for 30 s (not seen with these tests alone);
+# a test's failure now carries what its page wrote to the console
+@pytest.fixture
 def browser(allure_cli: None) -> Iterator[object]:
     chromium = shutil.which("chromium")
     _need("Chromium (Debian: chromium)", chromium)
@@ -75,10 +78,23 @@ def browser(allure_cli: None) -> Iterator[object]:
             launched.close()
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    if report.when == "call" and report.failed and hasattr(item, "page_log"):
+        # what the page itself said: a report that does not render says why in its console
+        report.sections.append(("page console", "\n".join(item.page_log) or "(nothing)"))
+    return report
+
+
 @pytest.fixture
-def page(browser: object) -> Iterator[object]:
+def page(browser: object, request: pytest.FixtureRequest) -> Iterator[object]:
     opened = browser.new_page()
     opened.set_default_timeout(30_000)
+    log: list[str] = []
+    opened.on("console", lambda message: log.append(f"{message.type}: {message.text}"))
+    opened.on("pageerror", lambda error: log.append(f"page error: {error}"))
+    request.node.page_log = log
     try:
         yield opened
     finally:
