@@ -5,7 +5,8 @@ FAILs every defect unit the eol subset can catch, naming exactly the measurement
 
 A unit whose expected failures all lie in the eol subset is judged once, by its certification (the
 same scenarios, run by ``hil certify`` into a store, with certificates); the others go through
-``hil defects``, and those the eol subset catches in part are certified as well.
+``hil defects``, and those the eol subset catches in part are certified as well. A unit misjudged
+beside the other benches is run again alone (a few at most: a test counts them).
 
 Coverage: every measurement a spec holds (the bench's own readiness aside) is recorded by a
 scenario and failed by at least one defect unit.
@@ -22,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from hil.defects import DefectUnit, collect_scenarios, load_units, run_all
+from hil.defects import DefectUnit, UnitResult, collect_scenarios, load_units, run_all
 from hil.results.store import Store
 from hil.specs import load_specs
 
@@ -35,9 +36,10 @@ CAUGHT_BY_EOL = [u for u in UNITS if set(u.expected) & EOL_MEASURES]
 
 
 # The simulated benches spend most of their wall time waiting on physical time (a bench and its
-# pytest take about 0.4 of a core, more while a capture is fetched and judged): four side by side
-# misjudged one or two of the 106 runs a time on two cores (a TSC1 stream or a trip's timing
-# starved); three leave the real-time threads room
+# pytest take about 0.7 of a core while BMS-01 ramps a cell, more while a capture is judged): four
+# side by side misjudged one or two of the 106 runs a time on two cores; three now and then one (a
+# trip's timing read late, a DC link not reached in time). A unit misjudged beside the others runs
+# again alone and that run is judged; more than a few reruns is no longer the machine's load
 BENCHES = 3
 
 
@@ -71,27 +73,59 @@ def outcomes(tmp_path_factory: pytest.TempPathFactory):
     """(hil defects' result per unit it ran, hil certify's per unit the eol subset catches). The two
     kinds of run take turns: a certification (bench check, certificates) costs more than a defect
     unit's run, and mixing them starves the benches' real-time threads on two cores."""
-    # a unit whose expected failures all lie in the eol subset is judged by its certification alone
-    results = run_all(
-        [u for u in UNITS if not set(u.expected) <= EOL_MEASURES],
-        bench=ROOT / "benches" / "sim.yaml",
-        suites=ROOT / "test_suites",
-        long=False,
-        only_expected=True,
-        parallel=BENCHES,
-        progress=False,
-    )
-    workdir = tmp_path_factory.mktemp("certify")
-    with ThreadPoolExecutor(max_workers=BENCHES) as pool:
-        certified = list(
-            pool.map(
-                lambda nu: _certify(nu[1], [m for m in nu[1].expected if m in EOL_MEASURES], workdir, nu[0]),
-                enumerate(CAUGHT_BY_EOL),
+
+    def judge(units: list[DefectUnit], parallel: int) -> dict[str, UnitResult]:
+        if not units:
+            return {}
+        return {
+            r.unit.name: r
+            for r in run_all(
+                units,
+                bench=ROOT / "benches" / "sim.yaml",
+                suites=ROOT / "test_suites",
+                long=False,
+                only_expected=True,
+                parallel=parallel,
+                progress=False,
             )
-        )
-    return {r.unit.name: r for r in results}, dict(
-        zip([u.name for u in CAUGHT_BY_EOL], certified, strict=True)
-    )
+        }
+
+    def certify(units: list[DefectUnit], parallel: int) -> dict[str, Certified]:
+        if not units:
+            return {}
+        numbered = [(UNITS.index(u), u) for u in units]  # a unit keeps its serial: a rerun is attempt 2
+        with ThreadPoolExecutor(max_workers=parallel) as pool:
+            return dict(
+                pool.map(
+                    lambda nu: (nu[1].name, _certify(nu[1], _caught(nu[1]), workdir, nu[0])),
+                    numbered,
+                )
+            )
+
+    # a unit whose expected failures all lie in the eol subset is judged by its certification alone
+    judged = judge([u for u in UNITS if not set(u.expected) <= EOL_MEASURES], BENCHES)
+    workdir = tmp_path_factory.mktemp("certify")
+    certified = certify(CAUGHT_BY_EOL, BENCHES)
+    # a unit misjudged beside the others runs again alone, and that run is the one judged
+    again = [r.unit for r in judged.values() if not r.as_expected]
+    judged.update(judge(again, 1))
+    again_certified = [u for u in CAUGHT_BY_EOL if not _certified_as_expected(u, certified[u.name])]
+    certified.update(certify(again_certified, 1))
+    RERUN.extend(u.name for u in again + again_certified)
+    return judged, certified
+
+
+RERUN: list[str] = []
+MOST_RERUNS = 4
+
+
+def _caught(unit: DefectUnit) -> list[str]:
+    return [m for m in unit.expected if m in EOL_MEASURES]
+
+
+def _certified_as_expected(unit: DefectUnit, result: Certified) -> bool:
+    # a scenario may take one measurement more than once (BMS-09a: HV+ and HV-): compared as sets
+    return result.exit_code == 1 and result.outcome == "fail" and set(result.failed) == set(_caught(unit))
 
 
 @pytest.mark.slow
@@ -117,11 +151,16 @@ def test_a_defect_unit_fails_exactly_its_expected_measurements(outcomes, unit):
 @pytest.mark.slow
 @pytest.mark.parametrize("unit", CAUGHT_BY_EOL, ids=[u.name for u in CAUGHT_BY_EOL])
 def test_certification_fails_every_unit_the_eol_subset_catches(outcomes, unit):
-    caught = [m for m in unit.expected if m in EOL_MEASURES]
+    caught = _caught(unit)
     result = outcomes[1][unit.name]
     assert result.exit_code == 1 and result.outcome == "fail", result.output
     assert set(result.failed) == set(caught), result.output
     assert {Path(p).name for p in result.certificates} >= {"certificate.en.pdf", "certificate.zh.pdf"}
+
+
+@pytest.mark.slow
+def test_few_units_needed_a_run_alone(outcomes):
+    assert len(RERUN) <= MOST_RERUNS, f"misjudged beside the other benches, judged alone: {RERUN}"
 
 
 def test_every_measurement_is_recorded_by_a_scenario_and_failed_by_a_defect_unit():
