@@ -22,6 +22,7 @@ from typing import Any
 
 from hil.allure_report import properties, unit_identity
 from hil.results.store import Store, sha256_file
+from hil.specs import limits_text
 
 # the store's outcomes as Allure's statuses; a test with no outcome was cut off by the run's end
 _STATUS = {"passed": "passed", "failed": "failed", "error": "broken", "skipped": "skipped"}
@@ -43,22 +44,16 @@ def _number(value: Any) -> str:
     return f"{value:.6g}" if isinstance(value, float) else str(value)
 
 
-def _limits(m: dict[str, Any]) -> str:
-    low, high = m["low"], m["high"]
-    unbounded = (None, "-inf", "inf", -math.inf, math.inf)
-    if low in unbounded and high in unbounded:
-        return "none"
-    if low in unbounded:
-        return f"<= {_number(high)} {m['unit'] or ''}".rstrip()
-    if high in unbounded:
-        return f">= {_number(low)} {m['unit'] or ''}".rstrip()
-    return f"[{_number(low)}, {_number(high)}] {m['unit'] or ''}".rstrip()
+def _bound(value: Any, open_end: float) -> float:
+    # the store keeps an open limit as null or as an infinity
+    return open_end if value is None else float(value)
 
 
 def measurement_line(m: dict[str, Any]) -> str:
+    limits = limits_text(_bound(m["low"], -math.inf), _bound(m["high"], math.inf), m["unit"] or "")
     return (
         f"{m['name']} = {_number(m['value'])} {m['unit'] or ''} {m['verdict'].upper()} "
-        f"(limits {_limits(m)}, {m['clause'] or 'no clause'} [{m['source'] or '?'}])"
+        f"(limits {limits}, {m['clause'] or 'no clause'} [{m['source'] or '?'}])"
     )
 
 

@@ -47,11 +47,18 @@ class Spec(BaseModel):
         return self
 
     def limits_text(self) -> str:
-        low = "" if math.isinf(self.low) else f"{self.low:g}"
-        high = "" if math.isinf(self.high) else f"{self.high:g}"
-        if low and high:
-            return f"[{low}, {high}] {self.unit}"
-        return f">= {low} {self.unit}" if low else f"<= {high} {self.unit}"
+        return limits_text(self.low, self.high, self.unit)
+
+
+def limits_text(low: float, high: float, unit: str) -> str:
+    """Limits as the run's output, its reports and certificates print them; an infinite one is open."""
+    shown_low = "" if math.isinf(low) else f"{low:g}"
+    shown_high = "" if math.isinf(high) else f"{high:g}"
+    if shown_low and shown_high:
+        return f"[{shown_low}, {shown_high}] {unit}".rstrip()
+    if shown_low or shown_high:
+        return (f">= {shown_low} {unit}" if shown_low else f"<= {shown_high} {unit}").rstrip()
+    return "none"
 
 
 def load_specs(directory: str | Path) -> dict[str, Spec]:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from hil.report import full_name, write_results
+from hil.report import full_name, measurement_line, write_results
 from hil.results.store import Store
 from tests.reports.conftest import hil
 
@@ -90,6 +90,16 @@ def test_full_name_is_allure_pytests() -> None:
         full_name(NODE)
         == "test_suites.inverter.test_inv11_current_quality#test_inv11a_current_quality_at_half_load"
     )
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "limits"),
+    [(3.99, 4.01, "[3.99, 4.01] V"), (None, 2.0, "<= 2 V"), (-1.5, None, ">= -1.5 V"), (None, None, "none")],
+)
+def test_a_stored_measurement_reads_as_the_run_printed_it(low, high, limits) -> None:
+    stored = {"name": "m", "value": 4.0369, "unit": "V", "verdict": "fail", "clause": "BMS-01", "source": "E"}
+    line = measurement_line({**stored, "low": low, "high": high})
+    assert line == f"m = 4.0369 V FAIL (limits {limits}, BMS-01 [E])"
 
 
 def test_hil_report_refuses_what_it_cannot_render(store: Store, tmp_path: Path) -> None:
