@@ -1,5 +1,6 @@
-"""``hil certify``: one unit, by serial number, through the eol subset on one bench, into the result
-store, and its certificates under ``certificates/<serial>/<attempt>/``.
+"""``hil certify``: one unit, by serial number, through the eol subset (or, ``full``, every nightly
+scenario) on one bench, into the result store, and its certificates under
+``certificates/<serial>/<attempt>/``.
 
 Before anything is powered: the serial must have the product's form, every instrument must be inside
 its calibration date and the bench check must pass; otherwise the certification does not start. The
@@ -27,6 +28,10 @@ from hil.results.record import record_hash
 from hil.results.store import Store
 
 EOL_MARKER = "eol"
+# what a certification runs: the eol subset, a few minutes on the line; or every nightly scenario, for
+# a unit that gets more than the line's test (a first article, a unit back from the field): the eol
+# subset cannot see a defect only a longer scenario records
+SCOPES = {"eol": "eol", "full": "nightly"}
 CERTIFICATES = Path("certificates")
 
 
@@ -68,9 +73,9 @@ class Certification:
     outcome: str
     record: dict[str, Any]
     failed: list[str] = field(default_factory=list)
-    # eol scenarios that did not pass although nothing failed: a partial run, which has no verdict
+    # scenarios of the scope that did not pass although nothing failed: a partial run, no verdict
     missing: list[str] = field(default_factory=list)
-    eol_scenarios: int = 0
+    scope_scenarios: int = 0
     certificates: list[Path] = field(default_factory=list)
     certificate_error: str | None = None
 
@@ -81,17 +86,20 @@ class Certification:
         return {"pass": 0, "fail": 1}.get(self.outcome, 2)
 
 
-def missing_eol(tests: list[dict[str, Any]], root: Path = Path()) -> tuple[list[str], int]:
-    """The eol scenarios of ``root/test_suites`` that did not pass in ``tests`` (the record's): not
-    run (deselected, ``-k``), skipped, or not ended; and how many eol scenarios there are. A
-    certification passes only the whole subset."""
+def missing_scenarios(
+    tests: list[dict[str, Any]], root: Path = Path(), scope: str = "eol"
+) -> tuple[list[str], int]:
+    """The scenarios of the scope in ``root/test_suites`` that did not pass in ``tests`` (the
+    record's): not run (deselected, ``-k``), skipped, or not ended; and how many the scope holds. A
+    certification passes only the whole scope."""
     from hil.defects import collect_scenarios
 
-    eol = [s["nodeid"] for s in collect_scenarios(root / "test_suites") if s["eol"]]
-    if not eol:
-        raise HilError(f"{root / 'test_suites'}: no eol scenarios to certify with")
+    scenarios = collect_scenarios(root / "test_suites")
+    wanted = [s["nodeid"] for s in scenarios if (s["eol"] if scope == "eol" else not s["long"])]
+    if not wanted:
+        raise HilError(f"{root / 'test_suites'}: no {SCOPES[scope]} scenarios to certify with")
     passed = {t["node_id"] for t in tests if t["outcome"] == "passed"}
-    return [node for node in eol if node not in passed], len(eol)
+    return [node for node in wanted if node not in passed], len(wanted)
 
 
 def run_certification(
@@ -105,8 +113,10 @@ def run_certification(
     identities: dict[str, str] | None = None,
     root: Path = Path(),
     certificates: Path = CERTIFICATES,
+    scope: str = "eol",
 ) -> Certification:
-    """Open the run, run the eol subset into it, end it, write the certificates of a verdict.
+    """Open the run, run the scope (the eol subset, or ``full``: every nightly scenario) into it, end
+    it, write the certificates of a verdict.
     ``identities``: each instrument's ``*IDN?`` answer as the bench check before it got it."""
     run_id = open_run(
         store,
@@ -122,10 +132,11 @@ def run_certification(
         store.set_instrument_identity(run_id, name, identity)
     attempt = store.run_record(run_id)["run"]["attempt"]
     print(f"hil certify: {serial} attempt {attempt} (run {run_id} in {store.url})", flush=True)
+    if scope not in SCOPES:
+        raise HilError(f"certification scope {scope!r}: one of {', '.join(SCOPES)}")
     args = [
         str(root / "test_suites"),
-        "-m",
-        EOL_MARKER,
+        *(["-m", EOL_MARKER] if scope == "eol" else []),
         f"--bench={bench}",
         f"--unit-serial={serial}",
         f"--db={store.url}",
@@ -136,22 +147,22 @@ def run_certification(
     ]
     if unit_profile:
         args.append(f"--unit-profile={unit_profile}")
-    outcome, missing, eol_scenarios = "error", [], 0
+    outcome, missing, scope_scenarios = "error", [], 0
     try:
         exit_code = pytest.main(args + pytest_args)
         outcome = {pytest.ExitCode.OK: "pass", pytest.ExitCode.TESTS_FAILED: "fail"}.get(exit_code, "error")
         if exit_code == pytest.ExitCode.INTERRUPTED:
             outcome = "aborted"
         if outcome == "pass":
-            # a selection (-k, --measures) that ran part of the subset and passed it proves nothing of
+            # a selection (-k, --measures) that ran part of the scope and passed it proves nothing of
             # the rest: no PASS, no certificate. A failure in any part is a FAIL all the same
-            missing, eol_scenarios = missing_eol(store.run_record(run_id)["tests"], root)
+            missing, scope_scenarios = missing_scenarios(store.run_record(run_id)["tests"], root, scope)
             if missing:
                 outcome = "partial"
     finally:
         store.end_run(run_id, outcome)
     record = store.run_record(run_id)
-    result = Certification(run_id, attempt, outcome, record, missing=missing, eol_scenarios=eol_scenarios)
+    result = Certification(run_id, attempt, outcome, record, missing=missing, scope_scenarios=scope_scenarios)
     result.failed = [
         f"{m['name']} = {m['value']} {m['unit']} ({t['scenario'] or t['node_id']})"
         for t in record["tests"]

@@ -254,6 +254,11 @@ def nightly(
     show_default=True,
     help="where certificates go (<serial>/<attempt>/ under it)",
 )
+@click.option(
+    "--full",
+    is_flag=True,
+    help="every nightly scenario instead of the eol subset (a first article, a unit back from the field)",
+)
 @click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
 def certify(
     serial: str,
@@ -262,17 +267,18 @@ def certify(
     unit_profile: str | None,
     db: str | None,
     certificates_dir: Path,
+    full: bool,
     pytest_args: tuple[str, ...],
 ) -> None:
-    """Certify one unit: the eol subset on the bench, recorded in the store, and its certificates
-    under certificates/<serial>/<attempt>/.
+    """Certify one unit: the eol subset (--full: every nightly scenario) on the bench, recorded in
+    the store, and its certificates under certificates/<serial>/<attempt>/.
 
     Refuses to start (exit 2, one line) on a serial of another form, an instrument past its
     calibration date or a failing bench check. Exit 0 on PASS, 1 on FAIL (naming the failed
     measurements), 2 when the run could not reach a verdict. Extra arguments go to pytest: a
-    selection (-k, --measures) can FAIL a unit, never PASS it (the whole eol subset must pass).
+    selection (-k, --measures) can FAIL a unit, never PASS it (the whole scope must pass).
     """
-    from hil.certify import check_bench, past_calibration, run_certification
+    from hil.certify import SCOPES, check_bench, past_calibration, run_certification
     from hil.product import load_product
 
     try:
@@ -280,6 +286,7 @@ def certify(
     except HilError as exc:
         click.echo(f"error: --serial: {exc}", err=True)
         sys.exit(2)
+    scope = "full" if full else "eol"
     config = _load_or_exit(bench_file)
     refusal = past_calibration(config, dt.date.today())
     identities: dict[str, str] = {}
@@ -302,15 +309,17 @@ def certify(
             pytest_args=list(pytest_args),
             identities=identities,
             certificates=certificates_dir,
+            scope=scope,
         )
     verdict = {"pass": "PASS", "fail": "FAIL"}.get(result.outcome, f"NO VERDICT ({result.outcome})")
     click.echo(f"hil certify: {serial} attempt {result.attempt}: {verdict}")
     for line in result.failed:
         click.echo(f"  failed: {line}")
     if result.missing:
+        kind = SCOPES[scope]
         click.echo(
-            f"  {len(result.missing)} of {result.eol_scenarios} eol scenarios did not pass (not run or "
-            "skipped): a certification passes the whole eol subset, not a selection of it"
+            f"  {len(result.missing)} of {result.scope_scenarios} {kind} scenarios did not pass (not run or "
+            f"skipped): a certification passes every {kind} scenario, not a selection of them"
         )
         for node in result.missing:
             click.echo(f"  not passed: {node}")
@@ -500,6 +509,11 @@ def _load_or_exit(bench_file: str) -> BenchConfig:
     is_flag=True,
     help="run, for each unit, only the scenarios that record its expected failures",
 )
+@click.option(
+    "--certify",
+    is_flag=True,
+    help="certify each unit (hil certify --full, a store and certificates of its own): it must FAIL",
+)
 @click.option("--parallel", type=click.IntRange(min=1), default=2, show_default=True, help="benches at once")
 @click.option("--json", "json_path", type=click.Path(path_type=Path), help="write the results here")
 def defects(
@@ -508,11 +522,13 @@ def defects(
     units: tuple[str, ...],
     with_long: bool,
     only_expected: bool,
+    certify: bool,
     parallel: int,
     json_path: Path | None,
 ) -> None:
     """Run each defect unit through the nightly on its own simulated bench; print which measurement
-    each one failed. Exit 0 when every unit fails exactly its expected_failures, 1 otherwise."""
+    each one failed. Exit 0 when every unit fails exactly its expected_failures, 1 otherwise.
+    --certify: each unit is certified instead, and must come out FAIL naming exactly those."""
     import json as json_module
     import time
 
@@ -538,6 +554,7 @@ def defects(
         long=with_long,
         only_expected=only_expected,
         parallel=parallel,
+        certify=certify,
     )
     wall = time.monotonic() - started
     names = [n for n in load_specs("specs") if not n.startswith("bench.")]

@@ -120,6 +120,39 @@ def run_suites(
     return json.loads(results.read_text(encoding="utf-8")), done.returncode, tail
 
 
+def certify_suites(
+    unit: DefectUnit, *, bench: Path, workdir: Path, serial: str, args: Sequence[str]
+) -> tuple[dict | None, int, str]:
+    """``hil certify --full`` of the unit into a store of its own (certificates beside it): its
+    record as a results document (None if it recorded no run), the exit code and the output's tail."""
+    from hil.results.store import Store
+
+    db = f"sqlite:///{workdir / unit.name / 'hil.sqlite'}"
+    command = [
+        sys.executable, "-m", "hil", "certify", "--serial", serial, "--bench", str(bench),
+        "--unit-profile", str(unit.path), "--db", db, "--certificates", str(workdir / unit.name), "--full",
+        *args,
+    ]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    tail = " | ".join((done.stdout + done.stderr).strip().splitlines()[-5:])
+    if not (workdir / unit.name / "hil.sqlite").is_file():
+        return None, done.returncode, tail
+    with Store(db) as store:
+        history = store.unit_history(serial)
+        if not history:
+            return None, done.returncode, tail
+        record = store.run_record(history[-1]["id"])
+    tests = [
+        {
+            "nodeid": t["node_id"],
+            "outcome": t["outcome"],
+            "measurements": [{"name": m["name"], "outcome": m["verdict"]} for m in t["measurements"]],
+        }
+        for t in record["tests"]
+    ]
+    return {"tests": tests}, done.returncode, tail
+
+
 def collect_scenarios(suites: Path) -> list[dict]:
     """Every scenario of ``suites``, ``long`` ones too: its node id, catalogue id, what it measures
     and its markers (``--scenarios-json``)."""
@@ -170,24 +203,35 @@ def run_unit(
     only_expected: bool,
     extra_args: Sequence[str] = (),
     judged: tuple[str, ...] | None = None,
+    certify_as: str | None = None,
 ) -> UnitResult:
     """The suites against one defect unit, on a simulated bench of its own; ``judged`` the
-    expected failures this run can see (None: all)."""
+    expected failures this run can see (None: all). With ``certify_as`` (a serial) the unit is
+    certified (``hil certify --full``) instead, and must come out FAIL."""
     wanted = unit.expected if judged is None else judged
-    args = [
-        f"--unit-profile={unit.path}",
+    selection = [
         *(["--long"] if long else []),
         *([f"--measures={','.join(wanted)}"] if only_expected else []),
         *extra_args,
     ]
     started = time.monotonic()
-    document, exit_code, tail = run_suites(
-        bench=bench, suites=suites, results=workdir / f"{unit.name}.json", args=args
-    )
+    if certify_as is None:
+        document, exit_code, tail = run_suites(
+            bench=bench,
+            suites=suites,
+            results=workdir / f"{unit.name}.json",
+            args=[f"--unit-profile={unit.path}", *selection],
+        )
+    else:
+        document, exit_code, tail = certify_suites(
+            unit, bench=bench, workdir=workdir, serial=certify_as, args=selection
+        )
     outcome = UnitResult(unit, judged, wall_s=time.monotonic() - started, exit_code=exit_code)
     if document is None:
-        outcome.errors.append(f"no results (pytest exit {exit_code}): {tail}")
+        outcome.errors.append(f"no results (exit {exit_code}): {tail}")
         return outcome
+    if certify_as is not None and exit_code != 1:
+        outcome.errors.append(f"hil certify exit {exit_code}, not 1 (FAIL): {tail}")
     outcome.measured, outcome.failed, errors = failed_measurements(document)
     for error in errors:
         # a unit that cannot reach a state leaves the scenarios that need it unjudged, as it says
@@ -205,7 +249,11 @@ def run_all(
     parallel: int,
     extra_args: Sequence[str] = (),
     progress: bool = True,
+    certify: bool = False,
 ) -> list[UnitResult]:
+    """Each unit on a bench of its own, ``parallel`` at once; ``certify``: each certified
+    (``hil certify --full``, serials EDS200-2026-9001 on), which must FAIL it."""
+    serials = [f"EDS200-2026-{n:04d}" for n in range(9001, 9001 + len(units))]  # the product's form
     nightly = None if long else {m for s in collect_scenarios(suites) if not s["long"] for m in s["measures"]}
     with tempfile.TemporaryDirectory(prefix="hil-defects-") as tmp:
         workdir = Path(tmp)
@@ -223,6 +271,7 @@ def run_all(
                 only_expected=only_expected,
                 extra_args=extra_args,
                 judged=judged,
+                certify_as=serials[units.index(unit)] if certify else None,
             )
             if progress:
                 verdict = "as expected" if result.as_expected else "NOT as expected"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -164,3 +165,47 @@ def test_a_selection_that_passes_is_no_pass(tmp_path):
         (run,) = store.unit_history(SERIAL)
     assert (run["outcome"], run["certificates"]) == ("partial", [])
     assert not (tmp_path / "c").exists()
+
+
+def test_full_certification_fails_a_unit_the_eol_subset_cannot_see(tmp_path):
+    """dm1_period_slow (a DM1 sent too seldom) fails DIAG-01 only, no eol scenario: certified --full with
+    the scenarios recording its defect selected, it FAILs naming them; the eol subset holds none of
+    them, so the same selection there runs nothing and reaches no verdict."""
+    unit = yaml.safe_load((ROOT / "sim/profiles/defects/dm1_period_slow.yaml").read_text(encoding="utf-8"))
+    expected = unit["expected_failures"]
+    db = f"sqlite:///{tmp_path / 'hil.sqlite'}"
+    common = [
+        "--serial", SERIAL, "--bench", "benches/sim-inprocess.yaml", "--db", db,
+        "--unit-profile", "sim/profiles/defects/dm1_period_slow.yaml", "--certificates", str(tmp_path / "c"),
+        f"--measures={','.join(expected)}",
+    ]  # fmt: skip
+    eol = _certify(*common)
+    assert eol.returncode == 2, eol.stdout[-3000:] + eol.stderr
+    assert f"hil certify: {SERIAL} attempt 1: NO VERDICT" in eol.stdout
+    full = _certify(*common, "--full")
+    assert full.returncode == 1, full.stdout[-3000:] + full.stderr
+    assert f"hil certify: {SERIAL} attempt 2: FAIL" in full.stdout
+    assert set(re.findall(r"^  failed: (\S+)", full.stdout, flags=re.MULTILINE)) == set(expected)
+    with Store(db) as store:
+        first, second = store.unit_history(SERIAL)
+    assert (first["outcome"], first["certificates"]) == ("error", [])
+    assert second["outcome"] == "fail"
+    assert {Path(p).name for p in second["certificates"]} >= {"certificate.en.pdf", "certificate.zh.pdf"}
+
+
+def test_hil_defects_certify_wants_each_unit_failed_by_its_certification(tmp_path):
+    """``hil defects --certify``: a real defect unit FAILs naming its defect; a unit that claims a
+    defect it does not have (the golden unit) is certified without a FAIL, and the matrix says so."""
+    units = tmp_path / "units"
+    units.mkdir()
+    shutil.copy(ROOT / "sim/profiles/defects/uds_slow_response.yaml", units)
+    (units / "claims_too_much.yaml").write_text("expected_failures: [diag.uds.response_time_s]\n")
+    done = subprocess.run(
+        [*HIL, "defects", "--certify", "--only-expected", "--bench", "benches/sim-inprocess.yaml",
+         "--profiles", str(units), "--parallel", "1"],
+        cwd=ROOT, capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stdout[-3000:] + done.stderr
+    assert "hil defects: uds_slow_response: as expected" in done.stdout
+    assert "hil defects: claims_too_much: NOT as expected" in done.stdout
+    assert re.search(r"ERROR claims_too_much: hil certify exit 2, not 1 \(FAIL\)", done.stderr), done.stderr
