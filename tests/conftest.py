@@ -16,6 +16,20 @@ from instruments.base import Instrument
 Exchange = tuple[bytes, bytes | None]
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The tests that use the session's bench (``fixtures.bench``: a simulator process, its CAN
+    traffic, the VCU's cyclic frames) run last. A session fixture lives until the session ends: run
+    early, it kept a quarter of a core busy (0.24, an opened simulated bench at rest) under every
+    later test, the real-time ones included."""
+
+    def uses_the_session_bench(item: pytest.Item) -> bool:
+        definitions = getattr(item, "_fixtureinfo", None)
+        found = definitions.name2fixturedefs.get("bench", ()) if definitions is not None else ()
+        return bool(found) and found[-1].scope == "session"
+
+    items.sort(key=uses_the_session_bench)  # stable: each group keeps its order
+
+
 @pytest.fixture
 def no_thread_left_behind() -> Iterator[None]:
     """Fails the test if a thread it started is still running shortly after its teardown."""
