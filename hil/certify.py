@@ -118,6 +118,8 @@ def run_certification(
     """Open the run, run the scope (the eol subset, or ``full``: every nightly scenario) into it, end
     it, write the certificates of a verdict.
     ``identities``: each instrument's ``*IDN?`` answer as the bench check before it got it."""
+    if scope not in SCOPES:
+        raise HilError(f"certification scope {scope!r}: one of {', '.join(SCOPES)}")
     run_id = open_run(
         store,
         "certification",
@@ -132,8 +134,6 @@ def run_certification(
         store.set_instrument_identity(run_id, name, identity)
     attempt = store.run_record(run_id)["run"]["attempt"]
     print(f"hil certify: {serial} attempt {attempt} (run {run_id} in {store.url})", flush=True)
-    if scope not in SCOPES:
-        raise HilError(f"certification scope {scope!r}: one of {', '.join(SCOPES)}")
     args = [
         str(root / "test_suites"),
         *(["-m", EOL_MARKER] if scope == "eol" else []),

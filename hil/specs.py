@@ -51,7 +51,7 @@ class Spec(BaseModel):
 
 
 def limits_text(low: float, high: float, unit: str) -> str:
-    """Limits as the run's output, its reports and certificates print them; an infinite one is open."""
+    """Limits as the run's output and its reports print them; an infinite limit is an open end."""
     shown_low = "" if math.isinf(low) else f"{low:g}"
     shown_high = "" if math.isinf(high) else f"{high:g}"
     if shown_low and shown_high:
