@@ -35,11 +35,11 @@ EOL_MEASURES = {m for s in SCENARIOS if s["eol"] for m in s["measures"]}
 CAUGHT_BY_EOL = [u for u in UNITS if set(u.expected) & EOL_MEASURES]
 
 
-# The simulated benches spend most of their wall time waiting on physical time (a bench and its
-# pytest take about 0.7 of a core while BMS-01 ramps a cell, more while a capture is judged): four
-# side by side misjudged one or two of the 106 runs a time on two cores; three now and then one (a
-# trip's timing read late, a DC link not reached in time). A unit misjudged beside the others runs
-# again alone and that run is judged; more than a few reruns is no longer the machine's load
+# A simulated bench runs its scenarios in real time, and with its pytest it takes about 0.7 of a
+# core while BMS-01 ramps a cell, more while a capture is judged: four side by side misjudged one or
+# two of the 106 runs a time on two cores; three now and then one (a trip's timing read late, a DC
+# link not reached in time). A unit misjudged beside the others runs again alone and that run is
+# judged; more than a few reruns is no longer the machine's load
 BENCHES = 3
 
 
