@@ -138,28 +138,57 @@ static inline double add_run(double s, const double *sq, Py_ssize_t len) {
     return s;
 }
 
-/* Per-cycle RMS: rising crossings with hysteresis, where the line between the firing sample and the
- * one before it meets `level` (as a fractional sample index), and the sum of squares of each complete
- * cycle between them. Disarmed, a sample below arm_at arms; armed, a sample at or above fire_at fires
- * and starts a cycle. A block where the state cannot change is summed whole; the others sample by
- * sample, and in the same order whichever way their crossings are found (see CROSSINGS). */
+/* STATE: whether the scan is armed at x[start], as x[:start] left it. Only a sample below arm_at
+ * (armed after it) or at or above fire_at (disarmed after it, fired or not) decides it; a sample
+ * between them, or NaN, leaves the state as it was. So the last deciding sample before start does,
+ * found block by block backwards (a block's min and max say whether it holds one); none: disarmed,
+ * as a scan from the channel's first sample starts. */
+#define DEFINE_STATE(T, NAME, BLOCKFN)                                                            \
+    MULTIVERSION static int NAME(const T *x, Py_ssize_t start, T fire_at, T arm_at) {             \
+        for (Py_ssize_t end = start; end > 0; end -= BLOCK) {                                     \
+            Py_ssize_t from = end > BLOCK ? end - BLOCK : 0;                                      \
+            Stats b = BLOCKFN(x + from, end - from, 0);                                           \
+            if (!(b.lo < arm_at || b.hi >= fire_at)) continue;                                    \
+            for (Py_ssize_t j = end - 1; j >= from; j--) {                                        \
+                if (x[j] < arm_at) return 1;                                                      \
+                if (x[j] >= fire_at) return 0;                                                    \
+            }                                                                                     \
+        }                                                                                         \
+        return 0;                                                                                 \
+    }
+DEFINE_STATE(float, cycles_f32_state, block_f32)
+DEFINE_STATE(double, cycles_f64_state, block_f64)
+
+/* Per-cycle RMS over x[start:stop]: rising crossings with hysteresis, where the line between the
+ * firing sample and the one before it meets `level` (as a fractional sample index), and the sum of
+ * squares of each complete cycle between them. Disarmed, a sample below arm_at arms; armed, a sample
+ * at or above fire_at fires and starts a cycle. The span starts in the state x[:start] left (see
+ * STATE), so spans of one channel are scanned apart and joined: *head is the sum of squares before
+ * the span's first crossing (the end of a cycle an earlier span opened), *tail the sum after its last
+ * (or of the whole span, with no crossing). A block where the state cannot change is summed whole;
+ * the others sample by sample, and in the same order whichever way their crossings are found (see
+ * CROSSINGS). */
 #define DEFINE_CYCLES(T, NAME, BLOCKFN)                                                           \
     static inline int NAME##_push(const T *x, Py_ssize_t j, double level, double open,            \
-                                  Grow *crossings, Grow *at_level, Grow *sums) {                  \
+                                  Grow *crossings, Grow *at_level, Grow *sums, double *head) {    \
         int64_t at = j;                                                                           \
         double x0 = x[j - 1], x1 = x[j];                                                          \
         double where = (double)(j - 1) + (x1 == x0 ? 1.0 : (level - x0) / (x1 - x0));             \
-        if (crossings->len && grow_push(sums, &open)) return -1;                                  \
+        if (crossings->len == 0)                                                                  \
+            *head = open;                                                                         \
+        else if (grow_push(sums, &open))                                                          \
+            return -1;                                                                            \
         return grow_push(crossings, &at) || grow_push(at_level, &where) ? -1 : 0;                 \
     }                                                                                             \
-    MULTIVERSION static int NAME(const T *x, Py_ssize_t n, T fire_at, T arm_at, double level,     \
-                                 Grow *crossings, Grow *at_level, Grow *sums, double *total) {    \
-        int armed = 0;                                                                            \
+    MULTIVERSION static int NAME(const T *x, Py_ssize_t start, Py_ssize_t stop, T fire_at,        \
+                                 T arm_at, double level, Grow *crossings, Grow *at_level,         \
+                                 Grow *sums, double *total, double *head, double *tail) {         \
+        int armed = NAME##_state(x, start, fire_at, arm_at);                                      \
         double open = 0.0, all = 0.0;                                                             \
         Py_ssize_t fires[BLOCK];                                                                  \
         double squares[BLOCK + SHORT_RUN];                                                        \
-        for (Py_ssize_t i = 0; i < n; i += BLOCK) {                                               \
-            Py_ssize_t m = block_len(i, n);                                                       \
+        for (Py_ssize_t i = start; i < stop; i += BLOCK) {                                        \
+            Py_ssize_t m = block_len(i, stop);                                                    \
             Stats b = BLOCKFN(x + i, m, 0);                                                       \
             all += b.sumsq;                                                                       \
             if (armed ? !(b.hi >= fire_at) : !(b.lo < arm_at)) {                                  \
@@ -194,8 +223,11 @@ static inline double add_run(double s, const double *sq, Py_ssize_t len) {
                     Py_ssize_t j = i + fires[c];                                                  \
                     double x0 = x[j - 1], x1 = x[j];                                              \
                     open = add_run(open, squares + from, fires[c] - from);                        \
-                    /* the first crossing of all opens the first cycle and closes none */         \
-                    if (crossings->len + c) *closed++ = open;                                     \
+                    /* the span's first crossing opens its first cycle and closes none */         \
+                    if (crossings->len + c)                                                       \
+                        *closed++ = open;                                                         \
+                    else                                                                          \
+                        *head = open;                                                             \
                     found[c] = j;                                                                 \
                     where[c] = (double)(j - 1) + (x1 == x0 ? 1.0 : (level - x0) / (x1 - x0));     \
                     open = 0.0;                                                                   \
@@ -213,7 +245,8 @@ static inline double add_run(double s, const double *sq, Py_ssize_t len) {
                 if (!armed) {                                                                     \
                     armed = v < arm_at;                                                           \
                 } else if (v >= fire_at) {                                                        \
-                    if (NAME##_push(x, j, level, open, crossings, at_level, sums)) return -1;     \
+                    if (NAME##_push(x, j, level, open, crossings, at_level, sums, head))          \
+                        return -1;                                                                \
                     open = 0.0;                                                                   \
                     armed = 0;                                                                    \
                 }                                                                                 \
@@ -221,6 +254,8 @@ static inline double add_run(double s, const double *sq, Py_ssize_t len) {
             }                                                                                     \
         }                                                                                         \
         *total = all;                                                                             \
+        *tail = open;                                                                             \
+        if (crossings->len == 0) *head = open;                                                    \
         return 0;                                                                                 \
     }
 DEFINE_CYCLES(float, cycles_f32, block_f32)
@@ -311,6 +346,61 @@ DEFINE_FIRST(double, first_ge_f64, >=)
 DEFINE_NONFINITE(float, nonfinite_f32)
 DEFINE_NONFINITE(double, nonfinite_f64)
 
+/* A Grow's items handed to Python without a copy: a bytes-like object that owns the memory (numpy's
+ * frombuffer reads it in place). Noise about zero makes a crossing every few samples, and copying
+ * its three result arrays into bytes, with the GIL held, took as long as finding them. */
+typedef struct {
+    PyObject_HEAD char *data;
+    Py_ssize_t len;
+} Owned;
+
+static int owned_getbuffer(PyObject *self, Py_buffer *view, int flags) {
+    Owned *o = (Owned *)self;
+    return PyBuffer_FillInfo(view, self, o->data ? o->data : "", o->len, 1, flags);
+}
+
+static void owned_dealloc(PyObject *self) {
+    PyMem_RawFree(((Owned *)self)->data);
+    Py_TYPE(self)->tp_free(self);
+}
+
+static Py_ssize_t owned_length(PyObject *self) { return ((Owned *)self)->len; }
+
+static PyBufferProcs owned_as_buffer = {owned_getbuffer, NULL};
+static PySequenceMethods owned_as_sequence = {.sq_length = owned_length};
+
+static PyTypeObject OwnedType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "hil.waveform._kernels.Items",
+    .tp_basicsize = sizeof(Owned),
+    .tp_dealloc = owned_dealloc,
+    .tp_as_buffer = &owned_as_buffer,
+    .tp_as_sequence = &owned_as_sequence,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Items a kernel found (8 bytes each), read in place through the buffer protocol.",
+};
+
+/* The Grow's items as an Owned object (the Grow is emptied), or NULL with an error set. A long
+ * capture is many spans, each with a few crossings or none: their room beyond the items is given back.
+ * Not that of large results: shrinking a few MiB cost as much as finding them (3 ms of the 8 ms a
+ * span of noise took). */
+#define FIT_BELOW (64 << 10)
+static PyObject *owned_from(Grow *g) {
+    Owned *o = PyObject_New(Owned, &OwnedType);
+    if (!o) return NULL;
+    if (g->len == 0) {
+        PyMem_RawFree(g->data);
+        g->data = NULL;
+    } else if (g->len < g->cap && g->len * ITEM < FIT_BELOW) {
+        char *fitted = PyMem_RawRealloc(g->data, (size_t)g->len * ITEM);
+        if (fitted) g->data = fitted; /* where it cannot shrink, it keeps its room */
+    }
+    o->data = g->data;
+    o->len = g->len * ITEM;
+    g->data = NULL;
+    g->len = g->cap = 0;
+    return (PyObject *)o;
+}
+
 /* A one-dimensional C-contiguous float32 or float64 buffer; 4 or 8 in *item, 0 with an error set. */
 static int get_samples(PyObject *obj, Py_buffer *view, int *item) {
     if (PyObject_GetBuffer(obj, view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) return 0;
@@ -385,26 +475,35 @@ static PyObject *py_chunk_minmax(PyObject *self, PyObject *args) {
 
 static PyObject *py_cycles(PyObject *self, PyObject *args) {
     PyObject *obj, *result = NULL;
-    double fire_at, arm_at, level, total = 0.0;
+    double fire_at, arm_at, level, total = 0.0, head = 0.0, tail = 0.0;
+    Py_ssize_t start = 0, stop = -1;
     Py_buffer view;
     int item, rc;
     Grow crossings = {NULL, 0, 0}, at_level = {NULL, 0, 0}, sums = {NULL, 0, 0};
-    if (!PyArg_ParseTuple(args, "Oddd", &obj, &fire_at, &arm_at, &level) || !get_samples(obj, &view, &item))
+    if (!PyArg_ParseTuple(args, "Oddd|nn", &obj, &fire_at, &arm_at, &level, &start, &stop) ||
+        !get_samples(obj, &view, &item))
         return NULL;
+    if (stop < 0) stop = view.shape[0];
+    if (start < 0 || start > stop || stop > view.shape[0]) {
+        PyBuffer_Release(&view);
+        PyErr_Format(PyExc_ValueError, "cycles: span [%zd, %zd) outside the %zd samples", start, stop,
+                     view.shape[0]);
+        return NULL;
+    }
     Py_BEGIN_ALLOW_THREADS;
     if (item == 4)
-        rc = cycles_f32(view.buf, view.shape[0], (float)fire_at, (float)arm_at, level, &crossings, &at_level,
-                        &sums, &total);
+        rc = cycles_f32(view.buf, start, stop, (float)fire_at, (float)arm_at, level, &crossings, &at_level,
+                        &sums, &total, &head, &tail);
     else
-        rc = cycles_f64(view.buf, view.shape[0], fire_at, arm_at, level, &crossings, &at_level, &sums, &total);
+        rc = cycles_f64(view.buf, start, stop, fire_at, arm_at, level, &crossings, &at_level, &sums, &total,
+                        &head, &tail);
     Py_END_ALLOW_THREADS;
     PyBuffer_Release(&view);
     if (rc)
         PyErr_NoMemory();
     else
-        result = Py_BuildValue("y#y#y#d", crossings.len ? crossings.data : "", crossings.len * ITEM,
-                               at_level.len ? at_level.data : "", at_level.len * ITEM, sums.len ? sums.data : "",
-                               sums.len * ITEM, total);
+        result = Py_BuildValue("NNNddd", owned_from(&crossings), owned_from(&at_level), owned_from(&sums), total,
+                               head, tail);
     PyMem_RawFree(crossings.data);
     PyMem_RawFree(at_level.data);
     PyMem_RawFree(sums.data);
@@ -481,8 +580,10 @@ static PyMethodDef methods[] = {
      "chunk_minmax(x, size) -> (min of each chunk of size samples as float64 bytes, max of each likewise,"
      " sum of x - x: 0 unless a sample is NaN or infinite), in one pass."},
     {"cycles", py_cycles, METH_VARARGS,
-     "cycles(x, fire_at, arm_at, level) -> (crossings as int64 bytes, where they meet level as float64"
-     " bytes of fractional indices, per-cycle sums of squares as float64 bytes, total sum of squares)."},
+     "cycles(x, fire_at, arm_at, level, start=0, stop=len(x)) -> over x[start:stop], in the state x[:start]"
+     " left: (crossings as int64 items, where they meet level as float64 items of fractional indices,"
+     " per-cycle sums of squares between them as float64 items, total sum of squares, sum of squares"
+     " before the first crossing, after the last)."},
     {"extremes", py_extremes, METH_VARARGS,
      "extremes(x, band_lo, band_hi) -> (min, max, sum, argmin, argmax, last index at or beyond the band)."},
     {"first", py_first, METH_VARARGS,
@@ -497,4 +598,7 @@ static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT, "_kernels", "Single-pass kernels of the streaming checks.", -1, methods,
 };
 
-PyMODINIT_FUNC PyInit__kernels(void) { return PyModule_Create(&module); }
+PyMODINIT_FUNC PyInit__kernels(void) {
+    if (PyType_Ready(&OwnedType) < 0) return NULL;
+    return PyModule_Create(&module);
+}

@@ -17,18 +17,69 @@ from hil.waveform.bounds import Bound, BoundSpec
 from hil.waveform.capture import Capture
 from hil.waveform.chunks import MAX_INTERVALS, RunRecorder, chunk_len, chunks, sum_squares, sum_values
 from hil.waveform.crossing import EdgeScanner
+from hil.waveform.parallel import map_channels
 from hil.waveform.result import ChannelOutcome, CheckResult, Limit, Quantity, Trace
 from hil.waveform.scope import Scope, scope
 
+# A channel's zero crossings are scanned in spans of this many samples (a whole number of the
+# kernels' blocks), which the threads share: noise about zero makes a crossing every few samples, and
+# a channel of it took the one thread that scanned it four times as long as a clean channel, while
+# the other threads waited. Spans are joined in order, whatever the threads, so the sums do not
+# depend on how many there are.
+SPAN = 1 << 18
 
-def cycle_sums(x: np.ndarray, hysteresis: float = 0.0) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+CycleSums = tuple[np.ndarray, np.ndarray, np.ndarray, float]
+
+
+def cycle_sums(x: np.ndarray, hysteresis: float = 0.0) -> CycleSums:
     """Rising zero crossings of ``x`` (the firing samples' indices), where the line from the sample before
     meets zero (fractional indices), the sum of squares of each complete cycle between them, and the sum
     of squares of all samples (not finite when a sample is not)."""
+    return cycle_sums_of([x], hysteresis)[0]
+
+
+def cycle_sums_of(rows: list[np.ndarray], hysteresis: float = 0.0) -> list[CycleSums]:
+    """``cycle_sums`` of each row, their spans shared with the threads (hil.waveform.parallel)."""
     scanner = EdgeScanner(0.0, hysteresis, rising=True)
-    if kernels.usable(x):
-        found, at, cycle, total = kernels.compiled.cycles(x, scanner.fire_at, scanner.arm_at, 0.0)
-        return np.frombuffer(found, np.int64), np.frombuffer(at), np.frombuffer(cycle), total
+    if not all(kernels.usable(x) for x in rows):
+        return map_channels(lambda x: _cycle_sums_numpy(x, hysteresis), rows, max(x.nbytes for x in rows))
+    spans = [(k, a, min(a + SPAN, x.size)) for k, x in enumerate(rows) for a in range(0, x.size, SPAN)]
+    scanned = map_channels(
+        lambda span: kernels.compiled.cycles(rows[span[0]], scanner.fire_at, scanner.arm_at, 0.0, *span[1:]),
+        spans,
+        SPAN * rows[0].itemsize,
+    )
+    joined: list[list[tuple]] = [[] for _ in rows]
+    for (k, _, _), part in zip(spans, scanned, strict=True):
+        joined[k].append(part)
+    return [_joined(parts) for parts in joined]
+
+
+def _joined(parts: list[tuple]) -> CycleSums:
+    """One channel's cycles from its spans' in order: the cycle open at a span's end closes at the
+    next span's first crossing, with the sums of squares on both sides of the seam."""
+    found: list[np.ndarray] = []
+    at: list[np.ndarray] = []
+    sums: list[np.ndarray] = []
+    total, open_sum = 0.0, None
+    for crossings, where, closed, span_total, head, tail in parts:
+        total += span_total
+        if not crossings:
+            open_sum = None if open_sum is None else open_sum + tail
+            continue
+        if open_sum is not None:
+            sums.append(np.array([open_sum + head]))
+        found.append(np.frombuffer(crossings, np.int64))
+        at.append(np.frombuffer(where))
+        sums.append(np.frombuffer(closed))
+        open_sum = tail
+    if not found:
+        return np.empty(0, np.int64), np.empty(0), np.empty(0), total
+    return np.concatenate(found), np.concatenate(at), np.concatenate(sums), total
+
+
+def _cycle_sums_numpy(x: np.ndarray, hysteresis: float) -> CycleSums:
+    scanner = EdgeScanner(0.0, hysteresis, rising=True)  # its state runs from chunk to chunk
     crossings: list[np.ndarray] = []
     sums: list[np.ndarray] = []
     open_sum = total = 0.0
@@ -74,7 +125,8 @@ def rms(
     """
     sc = scope("rms", cap, channel, during, clip, nonfinite)
     outcomes = []
-    for (name, unit, x), (crossings, at, sums, total) in sc.measure(lambda x: cycle_sums(x, hysteresis)):
+    found = cycle_sums_of([x for _, _, x in sc.rows], hysteresis) if sc.rows else []
+    for (name, unit, x), (crossings, at, sums, total) in zip(sc.rows, found, strict=True):
         refused = sc.refusal(name, x, not math.isfinite(total))
         if refused:
             outcomes.append(refused)

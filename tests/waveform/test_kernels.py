@@ -1,6 +1,7 @@
 """The compiled kernels give what the numpy paths give, on the cases that stress their shortcuts:
 events at block edges, many crossings, repeated extremes, NaN, strided rows."""
 
+import math
 import shutil
 import sysconfig
 from functools import partial
@@ -8,8 +9,8 @@ from functools import partial
 import numpy as np
 import pytest
 
-from hil.waveform import Capture, is_constant, kernels, ripple, rms, step_info
-from hil.waveform.crossing import first_where
+from hil.waveform import Capture, is_constant, kernels, ripple, rms, step_info, streaming
+from hil.waveform.crossing import EdgeScanner, first_where
 
 needs_kernels = pytest.mark.usefixtures("compiled")
 
@@ -121,3 +122,34 @@ def test_searches_agree_on_exact_hits_nan_and_block_edges(dtype, monkeypatch):
         assert fast == slow == expected, (i0, op, threshold)
         # the kernel reports the NaN when it read the block holding it (2048..3071)
         assert suspect == (i0 <= 2048 and (expected is None or expected >= 2048)), (i0, op, threshold)
+
+
+@needs_kernels
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("hysteresis", [0.0, 0.5])
+def test_a_channel_scanned_in_spans_gives_what_one_scan_gives(dtype, hysteresis):
+    span = streaming.SPAN
+    rng = np.random.default_rng(11)
+    t = np.arange(int(4.5 * span))
+    x = np.sin(2 * np.pi * t / 5000) + rng.normal(0, 0.05, t.size)
+    x[: span // 2] = rng.normal(0, 1, span // 2)  # a crossing every few samples, over a seam below
+    x[span - 1], x[span] = -1.0, 1.0  # fires on a span's first sample
+    x[2 * span - 2], x[2 * span - 1] = -1.0, 1.0  # on its last
+    x[2 * span + 100 : 3 * span + 900] = 0.1  # inside the hysteresis band for a whole span and more
+    x[3 * span - 1] = np.nan  # on a seam: not deciding, the state before it holds
+    x = x.astype(dtype)
+    scanner = EdgeScanner(0.0, hysteresis, rising=True)
+    found, at, sums, total = streaming.cycle_sums(x, hysteresis)
+    one = kernels.compiled.cycles(x, scanner.fire_at, scanner.arm_at, 0.0)
+    np.testing.assert_array_equal(found, np.frombuffer(one[0], np.int64))
+    np.testing.assert_array_equal(at, np.frombuffer(one[1]))
+    # the cycles over a seam are summed on both sides of it and added: the last digits may differ
+    np.testing.assert_allclose(sums, np.frombuffer(one[2]), rtol=1e-12)
+    assert found.size > 10_000 and math.isnan(total) == math.isnan(one[3])
+
+
+@needs_kernels
+@pytest.mark.parametrize("span", [(-1, 10), (5, 4), (0, 11)])
+def test_a_span_outside_the_samples_is_refused(span):
+    with pytest.raises(ValueError, match=r"cycles: span \[.*\) outside the 10 samples"):
+        kernels.compiled.cycles(np.zeros(10), 0.0, 0.0, 0.0, *span)

@@ -20,6 +20,7 @@ from hil.waveform import (
     ripple,
     rms,
     step_info,
+    streaming,
 )
 from hil.waveform.parallel import map_channels
 
@@ -170,6 +171,35 @@ def test_a_check_gives_the_same_on_two_threads_as_in_turn(check, threads, compil
     threads(2)
     for _ in range(3):  # state shared by mistake shows only when both threads touch it at once
         assert _evidence(CHECKS[check](cap)) == _evidence(in_turn)
+
+
+def test_one_noisy_channel_is_shared_by_both_threads_and_gives_what_one_thread_gives(
+    threads, compiled, start_together, rng, monkeypatch
+):
+    # a channel of noise about zero and a clean one: the noisy one's spans go to both threads
+    monkeypatch.setattr(streaming, "SPAN", 4096)
+    n = 40 * 4096
+    t = np.arange(n) / n
+    x = np.vstack([rng.normal(0, 1, n), np.sin(2 * np.pi * 50 * t)]).astype(np.float32)
+    cap = Capture.from_arrays(x, float(n), ["noise", "sine"])
+    taken: dict[str, list[int]] = {}  # thread: the first sample of each span it scanned, of which row
+    kernel = kernels.compiled.cycles
+
+    def watched(row, *args):
+        row_start = row.__array_interface__["data"][0]
+        taken.setdefault(threading.current_thread().name, []).append(row_start)
+        return kernel(row, *args)
+
+    monkeypatch.setattr(kernels.compiled, "cycles", watched)
+    threads(1)
+    in_turn = rms(cap, low=0.0, high=10.0)
+    assert in_turn.outcomes[0].values["n_cycles"].value > 10_000, in_turn
+    taken.clear()
+    threads(2)
+    assert _evidence(rms(cap, low=0.0, high=10.0)) == _evidence(in_turn)
+    noise = cap.samples[0].__array_interface__["data"][0]
+    assert len(taken) == 2 and all(noise in rows for rows in taken.values()), taken.keys()
+    assert sum(len(rows) for rows in taken.values()) == 80
 
 
 def test_a_forked_child_checks_on_a_pool_of_its_own(threads, compiled):
