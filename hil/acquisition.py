@@ -12,6 +12,7 @@ import io
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from hil.errors import HilError
 from hil.waveform import Capture
 from hil.waveform.plot import decimate
 
@@ -25,9 +26,38 @@ def observe(observer: Callable[[Capture], None]) -> Callable[[], None]:
     return lambda: _observers.remove(observer) if observer in _observers else None
 
 
+class CaptureClockUncertain(HilError):
+    """The analyzer's record froze too long after the capture was asked for to place it on this
+    process's clock: what happened when is unknown, so nothing timed against the capture is judged."""
+
+
 def acquire(analyzer: Any, traces: Sequence[str], sample_rate_hz: float, samples: int) -> Capture:
     """Capture ``traces`` (``"U4"``, ``"I1"`` ...): the most recent ``samples`` at ``sample_rate_hz``."""
+    return _acquired(analyzer.capture(list(traces), sample_rate_hz, samples))
+
+
+def acquire_on_host_clock(
+    analyzer: Any, traces: Sequence[str], sample_rate_hz: float, samples: int, tolerance_s: float
+) -> tuple[Capture, float]:
+    """``acquire``, and the offset that puts the capture's instants on ``time.monotonic()`` (CAN
+    frames and the VCU's sends are stamped on it): the record froze between the capture command
+    going out and the analyzer reporting it complete, and the capture's last sample is then. Refused
+    (CaptureClockUncertain) when that took longer than ``tolerance_s``: on a loaded machine the
+    command can wait in a socket for tens of milliseconds, and a capture placed that far off moves
+    every edge in it."""
     data = analyzer.capture(list(traces), sample_rate_hz, samples)
+    took = data.frozen_before_s - data.frozen_after_s
+    if not took <= tolerance_s:  # NaN (an analyzer that cannot say) refused too
+        raise CaptureClockUncertain(
+            f"{getattr(analyzer, 'name', 'analyzer')}: when the capture of {', '.join(traces)} froze is "
+            f"known to {took * 1e3:.1f} ms only, not the {tolerance_s * 1e3:g} ms that place it on the "
+            "bench's clock"
+        )
+    cap = _acquired(data)
+    return cap, data.frozen_after_s - cap.end_s
+
+
+def _acquired(data: Any) -> Capture:
     cap = Capture.from_arrays(data.samples, data.sample_rate_hz, data.channels, data.units, data.start_time_s)
     for observer in list(_observers):
         observer(cap)

@@ -8,8 +8,10 @@ framework wraps them in a Capture.
 
 from __future__ import annotations
 
+import math
 import numbers
 import re
+import time
 from abc import abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -35,6 +37,10 @@ class WaveformData:
     start_time_s: float
     channels: tuple[str, ...]
     units: tuple[str, ...]
+    # when the record froze, on the host's time.monotonic(): after the capture command was sent and
+    # before the instrument reported it complete (NaN where unknown)
+    frozen_after_s: float = math.nan
+    frozen_before_s: float = math.nan
 
 
 class PowerAnalyzer(ScpiInstrument):
@@ -129,8 +135,10 @@ class WT5000(PowerAnalyzer):
         self.check_rating("sample_rate_hz", sample_rate_hz, "sample_rate_hz")
         self.check_rating("capture_samples", samples, "samples")
         self.write(f":WAV:SRAT {sample_rate_hz:g};:WAV:LENG {samples:d};:WAV:FORM FLO;:WAV:BYT LSBF")
+        sent = time.monotonic()
         self.write(":WAV:CAPT")
         self.wait_complete()
+        completed = time.monotonic()
         self.check_errors()
         rate = self.query_value(":WAV:SRAT?")
         start = self.query_value(":WAV:TIME?")
@@ -144,4 +152,4 @@ class WT5000(PowerAnalyzer):
                 )
             data[row] = block
         units = tuple(_UNITS[t[0]] for t in traces)
-        return WaveformData(data, float(rate), float(start), tuple(traces), units)
+        return WaveformData(data, float(rate), float(start), tuple(traces), units, sent, completed)

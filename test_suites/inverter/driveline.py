@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 import allure
 
+from hil.acquisition import CaptureClockUncertain
 from hil.dut.gear import NOT_SHIFTING, engaged_gear
 from hil.dut.monitor import CanMonitor
 from hil.dut.vcu import Vcu
@@ -49,8 +50,9 @@ READING_ATTEMPTS = 3
 
 
 class CommandStreamBroken(HilError):
-    """The drive timed out its TSC1 command during every attempt at a reading: the bench's stream
-    of commands (a VCU or simulator thread starved on a loaded machine), not the drive, failed."""
+    """Every attempt at a reading was disturbed by the bench (the drive timed out its TSC1 command,
+    or the capture could not be placed on the bench's clock): the bench's stream of commands (a VCU
+    or simulator thread starved on a loaded machine), not the drive, failed."""
 
 
 @dataclass(frozen=True)
@@ -65,19 +67,32 @@ class Driveline:
     def __init__(self, product: Product, monitor: CanMonitor) -> None:
         self.product, self.monitor = product, monitor
 
-    def steady(self, take: Callable[[], T], attempts: int = READING_ATTEMPTS) -> T:
+    def steady(
+        self, take: Callable[[], T], attempts: int = READING_ATTEMPTS, *, timeout_expected: bool = False
+    ) -> T:
         """``take()`` (a stimulus, its settling and a reading), again if the drive timed out its TSC1
-        command meanwhile: a reading the bench disturbed says nothing of the drive."""
+        command meanwhile (unless ``timeout_expected``: the stimulus is the timeout) or the reading's
+        capture could not be placed on the bench's clock: a reading the bench disturbed says nothing
+        of the drive."""
+        why = ""
         for _ in range(attempts):
             mark = self.monitor.mark()
-            value = take()
-            if self.monitor.first("INV_Faults", lambda f: f["CanCommandTimeout"] == 1, since=mark) is None:
-                return value
-            with allure.step("the drive timed out its TSC1 command during the reading: taken again"):
+            try:
+                value = take()
+            except CaptureClockUncertain as e:
+                why = str(e)
+            else:
+                timed_out = self.monitor.first(
+                    "INV_Faults", lambda f: f["CanCommandTimeout"] == 1, since=mark
+                )
+                if timed_out is None or timeout_expected:
+                    return value
+                why = "the drive timed out its TSC1 command during the reading"
+            with allure.step(f"{why}: taken again"):
                 pass
         raise CommandStreamBroken(
-            f"the drive timed out its TSC1 command in each of {attempts} attempts at a reading: the "
-            "bench's command stream broke (a starved thread on a loaded machine?)"
+            f"the bench disturbed each of {attempts} attempts at a reading (the last: {why}): a starved "
+            "thread on a loaded machine?"
         )
 
     def start_turning(self, drive: DriveStrategy, output_rpm: float) -> None:

@@ -17,10 +17,11 @@ import time
 import allure
 import numpy as np
 
+from hil.acquisition import acquire
 from hil.scenario import scenario
 from hil.timing import WaitTimeout, dwell, wait_until
 
-from .currents import PHASES, capture_on_bench_clock, mean_around, pwm_off_time
+from .currents import PHASES, mean_around, pwm_off_time
 from .driveline import FIRST_GEAR, dyno_mean, ramp_torque
 
 pytestmark = [allure.epic("Inverter")]
@@ -97,7 +98,7 @@ def test_inv02_dc_undervoltage_derate_and_trip(
     if not tripped:
         measure(TRIP, RAMP_TO_V)  # no trip down to the ramp's end: the level is below it
         return
-    cap, _ = capture_on_bench_clock(analyzer, ["U4", *PHASES], LEVEL_RATE_HZ, round(window_s * LEVEL_RATE_HZ))
+    cap = acquire(analyzer, ["U4", *PHASES], LEVEL_RATE_HZ, round(window_s * LEVEL_RATE_HZ))
     measure(TRIP, mean_around(cap, "U4", pwm_off_time(cap), LEVEL_AVERAGE_S))
 
 

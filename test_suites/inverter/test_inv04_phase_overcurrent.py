@@ -19,6 +19,7 @@ from __future__ import annotations
 import allure
 import numpy as np
 
+from hil.acquisition import acquire
 from hil.dut.uds import DID_OVERCURRENT_TRIP_TEST
 from hil.scenario import scenario
 from hil.timing import dwell
@@ -27,7 +28,6 @@ from hil.waveform import Capture, find_crossing
 from .currents import (
     PHASES,
     SWITCHING_HZ,
-    capture_on_bench_clock,
     current_vector,
     pwm_off_time,
     ripple_free_magnitude,
@@ -96,9 +96,7 @@ def test_inv04_phase_overcurrent(drive, driveline, vcu, analyzer, can_monitor, u
             vcu.request_torque(torque_nm)
             dwell(RAMP_STEP_S)
         dwell(RAMP_STEP_S * 5)  # INV_Status comes every 20 ms: the trip, if any, is on the bus by now
-        cap, _ = capture_on_bench_clock(
-            analyzer, list(PHASES), LEVEL_RATE_HZ, round(LEVEL_WINDOW_S * LEVEL_RATE_HZ)
-        )
+        cap = acquire(analyzer, list(PHASES), LEVEL_RATE_HZ, round(LEVEL_WINDOW_S * LEVEL_RATE_HZ))
         tripped_a = _current_at_trip(cap)
         measure(TRIP_CURRENT, production_a * tripped_a / written_a)
 
@@ -111,9 +109,7 @@ def test_inv04_phase_overcurrent(drive, driveline, vcu, analyzer, can_monitor, u
         dwell(SETTLE_S)
         vcu.request_torque(STEP_TO_NM)
         dwell(STEP_WATCH_S)
-        cap, _ = capture_on_bench_clock(
-            analyzer, list(PHASES), TIME_RATE_HZ, round(TIME_WINDOW_S * TIME_RATE_HZ)
-        )
+        cap = acquire(analyzer, list(PHASES), TIME_RATE_HZ, round(TIME_WINDOW_S * TIME_RATE_HZ))
         vcu.request_torque(0.0)
         client.change_session(DEFAULT_SESSION)
     measure(TRIP_TIME, _trip_latency(cap, tripped_a))

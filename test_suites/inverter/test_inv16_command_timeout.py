@@ -39,27 +39,40 @@ TIME = "inv.command_timeout.torque_off_time_s"
 def test_inv16_command_timeout(drive, driveline, vcu, analyzer, measure):
     driveline.start_turning(drive, OUTPUT_RPM)
     driveline.wait_in_gear(FIRST_GEAR)
-    driveline.settle_flux()
-    started = time.monotonic()
-    dwell(IDLE_S)
 
     def held() -> None:  # a second settling if the bench's own stream broke during the first
         vcu.request_torque(TORQUE_NM)
         dwell(SETTLE_S)
 
-    driveline.steady(held)
-    vcu.hold_torque_requests()
-    dwell(WATCH_S)
-    last_frame = vcu.last_torque_request_s
-    window_s = time.monotonic() - started
-    cap, offset = capture_on_bench_clock(
-        analyzer, [*PHASES, "U1", "U2", "U3"], RATE_HZ, round(window_s * RATE_HZ)
-    )
-    vcu.start_torque_requests()
+    def timed_out() -> tuple[Capture, float, float]:
+        """The torque held, the TSC1 frames stopped, and the capture with its clock offset and the
+        last frame's instant. Taken again where the capture could not be placed on the clock: a
+        retake starts from the drive idling, its command stream back."""
+        vcu.request_torque(0.0)
+        vcu.start_torque_requests()
+        driveline.settle_flux()
+        started = time.monotonic()
+        dwell(IDLE_S)
+        driveline.steady(held)
+        vcu.hold_torque_requests()
+        dwell(WATCH_S)
+        last_frame = vcu.last_torque_request_s
+        window_s = time.monotonic() - started
+        return (
+            *capture_on_bench_clock(
+                analyzer, [*PHASES, "U1", "U2", "U3"], RATE_HZ, round(window_s * RATE_HZ)
+            ),
+            last_frame,
+        )
+
+    try:
+        cap, offset, last_frame = driveline.steady(timed_out, timeout_expected=True)
+    finally:
+        vcu.start_torque_requests()
     stopped = last_frame - offset
     shape = motor_torque_shape(cap, (cap.start_s, cap.start_s + 0.8 * IDLE_S), AVERAGE_S)
     h0, h1 = cap.index_range((stopped - 0.1, stopped))
-    held = Capture.from_arrays(shape / np.mean(shape[h0:h1]), RATE_HZ, ["torque"], "1", cap.start_s)
-    off = find_crossing(held, OFF_FRACTION, direction="falling", during=(stopped, cap.end_s))
+    relative = Capture.from_arrays(shape / np.mean(shape[h0:h1]), RATE_HZ, ["torque"], "1", cap.start_s)
+    off = find_crossing(relative, OFF_FRACTION, direction="falling", during=(stopped, cap.end_s))
     took = off.value("time_s") - stopped
     measure(TIME, took if math.isfinite(took) else cap.end_s - stopped)

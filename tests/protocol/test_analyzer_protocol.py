@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 
@@ -72,7 +74,11 @@ def test_waveform_capture_reads_binary_blocks(expected_protocol):
             (b":WAV:SEND?\n", _block(i1)),
         ],
     ) as pa:
+        asked = time.monotonic()
         data = pa.capture(["U1", "I1"], 1e6, n)
+        returned = time.monotonic()
+    # the record froze between :WAV:CAPT going out and *OPC? answering, on this process's clock
+    assert asked <= data.frozen_after_s <= data.frozen_before_s <= returned
     assert data.samples.dtype == np.float32 and data.samples.shape == (2, n)
     np.testing.assert_array_equal(data.samples[0], u1)
     np.testing.assert_array_equal(data.samples[1], i1)
