@@ -43,8 +43,8 @@ def acquire_on_host_clock(
     frames and the VCU's sends are stamped on it): the record froze between the capture command
     going out and the analyzer reporting it complete, and the capture's last sample is then. Refused
     (CaptureClockUncertain) when that took longer than ``tolerance_s``: on a loaded machine the
-    command can wait in a socket for tens of milliseconds, and a capture placed that far off moves
-    every edge in it."""
+    command waits (10 ms seen with three simulated benches on two cores), and a capture placed that
+    far off moves every edge in it."""
     data = analyzer.capture(list(traces), sample_rate_hz, samples)
     took = data.frozen_before_s - data.frozen_after_s
     if not took <= tolerance_s:  # NaN (an analyzer that cannot say) refused too
