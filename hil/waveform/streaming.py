@@ -40,6 +40,8 @@ def cycle_sums(x: np.ndarray, hysteresis: float = 0.0) -> CycleSums:
 
 def cycle_sums_of(rows: list[np.ndarray], hysteresis: float = 0.0) -> list[CycleSums]:
     """``cycle_sums`` of each row, their spans shared with the threads (hil.waveform.parallel)."""
+    if not rows:
+        return []
     scanner = EdgeScanner(0.0, hysteresis, rising=True)
     if not all(kernels.usable(x) for x in rows):
         return map_channels(lambda x: _cycle_sums_numpy(x, hysteresis), rows, max(x.nbytes for x in rows))
@@ -125,7 +127,7 @@ def rms(
     """
     sc = scope("rms", cap, channel, during, clip, nonfinite)
     outcomes = []
-    found = cycle_sums_of([x for _, _, x in sc.rows], hysteresis) if sc.rows else []
+    found = cycle_sums_of([x for _, _, x in sc.rows], hysteresis)
     for (name, unit, x), (crossings, at, sums, total) in zip(sc.rows, found, strict=True):
         refused = sc.refusal(name, x, not math.isfinite(total))
         if refused:

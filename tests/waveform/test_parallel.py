@@ -182,7 +182,7 @@ def test_one_noisy_channel_is_shared_by_both_threads_and_gives_what_one_thread_g
     t = np.arange(n) / n
     x = np.vstack([rng.normal(0, 1, n), np.sin(2 * np.pi * 50 * t)]).astype(np.float32)
     cap = Capture.from_arrays(x, float(n), ["noise", "sine"])
-    taken: dict[str, list[int]] = {}  # thread: the first sample of each span it scanned, of which row
+    taken: dict[str, list[int]] = {}  # thread: the row (its data's address) of each span it scanned
     kernel = kernels.compiled.cycles
 
     def watched(row, *args):
