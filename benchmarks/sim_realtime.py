@@ -24,7 +24,7 @@ from sim.service import start
 INSTRUMENTS = [
     ("supply", "itech.it6000c", "IT6054C-800-225"),
     ("cellsim", "chroma.87001", "87001-24"),
-    ("eload", "chroma.63200", "63210A-1200-240"),
+    ("eload", "chroma.63200", "63206A-1200-240"),
     ("dyno", "magtrol.dsp7000", "DSP7000-AC250"),
     ("analyzer", "yokogawa.wt5000", "WT5000"),
 ]

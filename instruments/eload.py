@@ -1,7 +1,15 @@
 """Electronic load: sinks DC current (pack discharge, regen absorption).
 
-Command family: Chroma 63200 [S: PythonEquipmentDrivers Chroma_63206A; pymeasure chroma_63600 for
-LOAD:PROT?]; the protection-level headers are [R: confirm with the 63200 programming manual].
+Command family: Chroma 63200A, checked against the "63200A Series High Power Electronic Load Operation
+& Programming Manual" (October 2024 edition; its command reference as transcribed in
+EECSB/LabEquipmentController Core/CommandData/chroma-electronic-load.json) and against Chroma ATE's own
+LabWindows/CVI 63200A instrument driver (psubway/t/chr63200A.c, 2015). Commands no source confirms are
+marked ``unverified`` beside the command and listed in ``UNVERIFIED``.
+
+The 63200A has no remotely programmable trip level: its ``OCP``/``OPP`` command groups configure the
+OCP and OPP *test modes* (a ramp that looks for the unit under test's own trip), not a protection of
+the load. ``program_protection`` therefore sends nothing; it refuses an envelope the load could
+exceed, so the framework never believes a protection is in place that is not.
 """
 
 from __future__ import annotations
@@ -22,14 +30,26 @@ from instruments.base import (
     reading,
     setter,
 )
-
+from instruments.errors import OutOfRating
 
 @dataclass(frozen=True)
 class LoadProtection:
     bits: int
 
-    # LOAD:PROT? bits [S: pymeasure chroma_63600]
-    NAMES = ("over-temperature", "over-voltage", "over-current", "over-power", "reverse-voltage")
+    # LOAD:PROT? bits 0-8 as the 63600 programming manual numbers them [impl:
+    # pymeasure/pymeasure pymeasure/instruments/chroma/chroma_63600.py, InstrStatus]; the 63200A
+    # sources give the query but no bit table of their own (unverified for the 63200A)
+    NAMES = (
+        "over-temperature",
+        "over-voltage",
+        "over-current",
+        "over-power",
+        "reverse-voltage",
+        "sync-timeout",
+        "sine-current-limit",
+        "fan-failure",
+        "remote-inhibit",
+    )
 
     @property
     def tripped(self) -> bool:
@@ -37,7 +57,9 @@ class LoadProtection:
 
     @property
     def reasons(self) -> list[str]:
-        return [name for i, name in enumerate(self.NAMES) if self.bits & (1 << i)]
+        named = [name for i, name in enumerate(self.NAMES) if self.bits & (1 << i)]
+        unnamed = self.bits >> len(self.NAMES)
+        return named + ([f"undocumented bits 0x{unnamed << len(self.NAMES):x}"] if unnamed else [])
 
 
 class ElectronicLoad(ScpiInstrument, DcReadback):
@@ -83,38 +105,49 @@ class ElectronicLoad(ScpiInstrument, DcReadback):
     def clear_protection(self) -> None: ...
 
 
-class Chroma63200(ScpiDcReadback, ElectronicLoad):
-    """Chroma 63200 high-power DC electronic load (63206A, 63210A ...).
+def _rating(volts: float, amps: float, watts: float) -> dict[str, tuple[float, float]]:
+    return {
+        "voltage_v": (0.0, volts),
+        "current_a": (0.0, amps),
+        "power_w": (0.0, watts),
+        # unverified: no source found gives a 63200A model's CR range; the load refuses a value
+        # outside its own range itself (its error queue names it)
+        "resistance_ohm": (0.1, 10_000.0),
+    }
 
-    Not yet checked against the 63200A programming manual or an independent driver: every command is
-    unverified, and ``hil bench check`` says so on a lab bench."""
+
+class Chroma63200(ScpiDcReadback, ElectronicLoad):
+    """Chroma 63200A high-power DC electronic load (one channel per frame).
+
+    Sources, cited beside each command: [manual: ...] is the 63200A Series Operation & Programming
+    Manual, October 2024 edition, by command group; [impl: chr63200A.c] is Chroma ATE's own
+    LabWindows/CVI 63200A driver as kept in psubway/t/chr63200A.c.
+    """
 
     driver = "chroma.63200"
-    UNVERIFIED: ClassVar[tuple[str, ...]] = (
-        "MODE", "CURR:STAT:L1", "RES:STAT:L1", "POW:STAT:L1", "CURR:PROT", "POW:PROT", "LOAD",
-        "LOAD:PROT?", "LOAD:PROT:CLE",
-    )  # fmt: skip
-    MODELS = {
-        "63206A-1200-200": {
-            "voltage_v": (0.0, 1200.0),
-            "current_a": (0.0, 200.0),
-            "power_w": (0.0, 6000.0),
-            "resistance_ohm": (0.1, 10_000.0),
-        },
-        "63210A-1200-240": {
-            "voltage_v": (0.0, 1200.0),
-            "current_a": (0.0, 240.0),
-            "power_w": (0.0, 10_000.0),
-            "resistance_ohm": (0.1, 10_000.0),
-        },
-    }
-    DEFAULT_MODEL = "63210A-1200-240"
-    MODES = ("CCL", "CCM", "CCH", "CRL", "CRH", "CV", "CPH")
+    # model -> V, A, W: 63206A-1200-240 is the 6 kW unit of the 1200 V line (ranges 24/120/240 A)
+    # [manual: specifications, as an independent 63200A model table quotes p. 31];
+    # there is no 63206A-1200-200
+    MODELS = {"63206A-1200-240": _rating(1200.0, 240.0, 6000.0)}
+    DEFAULT_MODEL = "63206A-1200-240"
+    # static modes, each with its range letter; no bare "CV": constant voltage is CVL/CVM/CVH
+    # [manual: System, MODE; impl: chr63200A.c OperationalModeRangeTableEntries]
+    MODES = ("CCL", "CCM", "CCH", "CRL", "CRM", "CRH", "CVL", "CVM", "CVH", "CPL", "CPM", "CPH")
+    #: what no source confirms for this family
+    UNVERIFIED: ClassVar[tuple[str, ...]] = ("LOAD:PROT? (bit meanings)",)
 
-    mode = Setting("MODE?", "MODE {}", values=MODES, parse=str, doc="operating mode")
+    # MODE <mode> / MODE? [manual: System, MODE; impl: chr63200A.c "MODE %s", "MODE?"]
+    mode = Setting("MODE?", "MODE {}", values=MODES, parse=str, doc="operating mode and range")
+    # [manual: Current, CURRent:STATic:L1; impl: chr63200A.c "CURR:STAT:L1 %f"]
     current_setpoint_a = Setting("CURR:STAT:L1?", "CURR:STAT:L1 {:.3f}", quantity="current_a")
+    # [manual: Resistance, RESistance:STATic:L1; impl: chr63200A.c "RES:STAT:L1 %f"]
     resistance_setpoint_ohm = Setting("RES:STAT:L1?", "RES:STAT:L1 {:.3f}", quantity="resistance_ohm")
+    # [manual: Power, POWer:STATic:L1; impl: chr63200A.c "POW:STAT:L1 %f"]
     power_setpoint_w = Setting("POW:STAT:L1?", "POW:STAT:L1 {:.1f}", quantity="power_w")
+
+    # the base classes' spelling, both confirmed for this family: SYST:ERR? answering <code>,"<text>"
+    # [manual: System, SYSTem:ERRor?; impl: chr63200A.c chr63200A_error_query] and
+    # MEAS:VOLT?/CURR?/POW? [manual: Measure, MEASure:VOLTage?, :CURRent?, :POWer?]
 
     def set_mode(self, mode: str) -> None:
         self.mode = mode
@@ -129,23 +162,37 @@ class Chroma63200(ScpiDcReadback, ElectronicLoad):
         self.power_setpoint_w = power_w
 
     def program_protection(self, ocp_a: float, opp_w: float) -> None:
-        self.check_rating("current_a", ocp_a, "ocp_a")
-        self.check_rating("power_w", opp_w, "opp_w")
-        self.write(f"CURR:PROT {ocp_a:.3f}")
-        self.write(f"POW:PROT {opp_w:.1f}")
-        self.check_errors()
+        """Nothing to send: the 63200A has no remote trip level; its OCP and OPP commands set up test
+        modes [manual: Protection, [ADVance:]OCP:... and [ADVance:]OPP:...; impl: chr63200A.c
+        chr63200A_ProtectionTestResult]. The load sinks no more than its rating in a static mode, so
+        an envelope at or above the rating is held by the load itself; a tighter one is refused:
+        nothing on the load would hold it."""
+        for what, value, rating in (("ocp_a", ocp_a, "current_a"), ("opp_w", opp_w, "power_w")):
+            rated = self.ratings(self.model)[rating][1]
+            if value < rated:
+                raise OutOfRating(
+                    self.name,
+                    self.resource_name,
+                    f"{what}={value:g} cannot be held: the {self.model} has no programmable trip "
+                    f"level (its OCP/OPP commands are test modes) and sinks up to its rating "
+                    f"{rated:g}; set the bench envelope to the rating or add an external protection",
+                )
 
     def load_on(self) -> None:
+        # [manual: Load, LOAD[:STATe]; impl: chr63200A.c "LOAD %s" with ON/OFF]
         self.write("LOAD ON")
 
     def load_off(self) -> None:
         self.write("LOAD OFF")
 
     def load_enabled(self) -> bool:
+        # answers ON or OFF [impl: chr63200A.c reads "LOAD?" against its OFF/ON table]
         return self.query_value("LOAD?", on_off)
 
     def protection(self) -> LoadProtection:
+        # [manual: Load, LOAD:PROTection?; impl: chr63200A.c "LOAD:PROT?", 0..65535]
         return LoadProtection(self.query_value("LOAD:PROT?", int))
 
     def clear_protection(self) -> None:
+        # [manual: Load, LOAD:PROTection:CLEar; impl: chr63200A.c "LOAD:PROT:CLE"]
         self.write("LOAD:PROT:CLE")

@@ -1,29 +1,41 @@
-"""Chroma 63200 DC electronic load, as its SCPI firmware answers (reference §6.3)."""
+"""Chroma 63200A DC electronic load, as its SCPI firmware answers: the commands of the 63200A
+programming manual the driver uses, and nothing the manual does not have (an unknown header is
+-113 "Undefined header" on the error queue, read with SYST:ERR?).
+
+There is no programmable trip level: ``CURR:PROT``/``POW:PROT`` are not 63200A headers, and the
+load's own OCP/OPP levels are fixed (``sim.plant.eload``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sim.emulators.base import ScpiEmulator, on_off
+from sim.emulators.base import ScpiEmulator
 from sim.plant.eload import LoadModel, LoadRating
 from sim.profile import Profile
 from sim.scpi import Call, ScpiEngine, ScpiError, format_number
 
-# static modes only; the dynamic CCD*/CRD* modes are not emulated [E]
-MODES = ("CCL", "CCM", "CCH", "CRL", "CRM", "CRH", "CV", "CPL", "CPM", "CPH")
+# the static modes with their range letters [manual: 63200A Operation & Programming Manual, Oct 2024,
+# MODE]; the dynamic, battery, sweep, OCP/OPP-test and program modes the manual also lists are not
+# emulated and refused as illegal values [E]
+MODES = ("CCL", "CCM", "CCH", "CRL", "CRM", "CRH", "CVL", "CVM", "CVH", "CPL", "CPM", "CPH")
+
+
+def on_off_word(value: bool) -> str:
+    """LOAD? and LOAD:SHOR? answer ON or OFF [impl: psubway/t/chr63200A.c reads them against an
+    OFF/ON table]."""
+    return "ON" if value else "OFF"
 
 
 class Chroma63200Emulator(ScpiEmulator):
     driver = "chroma.63200"
     kind = "eload"
     plant_slot = "eload"
-    DEFAULT_MODEL = "63210A-1200-240"
+    DEFAULT_MODEL = "63206A-1200-240"
+    # *IDN? as <manufacturer>,<model>,<serial>,<firmware> (IEEE 488.2); the 63200A sources give no
+    # example reply, so the manufacturer's spelling is unverified
     manufacturer = "Chroma ATE"
     firmware = "2.10-SIM"
-    MODELS = {
-        "63206A-1200-200": LoadRating(1200.0, 200.0, 6000.0, (0.1, 10_000.0)),
-        "63210A-1200-240": LoadRating(1200.0, 240.0, 10_000.0, (0.1, 10_000.0)),
-    }
+    MODELS = {"63206A-1200-240": LoadRating(1200.0, 240.0, 6000.0, (0.1, 10_000.0))}
     physics: LoadModel
 
     @classmethod
@@ -81,12 +93,8 @@ class Chroma63200Emulator(ScpiEmulator):
             engine.add(
                 f"POWer:STATic:{level}", setter("power_set_w", "W", (0.0, r.power_w)), getter("power_set_w")
             )
-        engine.add(
-            "CURRent:PROTection[:LEVel]", setter("ocp_a", "A", (0.0, 1.1 * r.current_a)), getter("ocp_a")
-        )
-        engine.add("POWer:PROTection[:LEVel]", setter("opp_w", "W", (0.0, 1.1 * r.power_w)), getter("opp_w"))
-        engine.add("LOAD[:STATe]", set_load, lambda _: on_off(m.input_on))
-        engine.add("LOAD:SHORt[:STATe]", set_short, lambda _: on_off(m.short))
+        engine.add("LOAD[:STATe]", set_load, lambda _: on_off_word(m.input_on))
+        engine.add("LOAD:SHORt[:STATe]", set_short, lambda _: on_off_word(m.short))
         engine.add("LOAD:PROTection?", getter=lambda _: str(m.tripped))
         engine.add("LOAD:PROTection:CLEar", clear_protection)
         for root in ("MEASure", "FETCh"):

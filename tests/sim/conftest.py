@@ -20,7 +20,7 @@ from sim.service import start
 INSTRUMENTS = [
     {"name": "supply", "driver": "itech.it6000c", "model": "IT6054C-800-225-P5", "serial": "SIM-PS-0001"},
     {"name": "cellsim", "driver": "chroma.87001", "model": "87001-24", "serial": "SIM-CS-0001"},
-    {"name": "eload", "driver": "chroma.63200", "model": "63210A-1200-240", "serial": "SIM-EL-0001"},
+    {"name": "eload", "driver": "chroma.63200", "model": "63206A-1200-240", "serial": "SIM-EL-0001"},
     {"name": "dyno", "driver": "magtrol.dsp7000", "model": "DSP7000-AC250", "serial": "SIM-DY-0001"},
     {"name": "analyzer", "driver": "yokogawa.wt5000", "model": "WT5000", "serial": "SIM-PA-0001"},
     {"name": "tempsim", "driver": "iet.prs202", "model": "PRS-202-B-6-1-1-3", "serial": "SIM-TS-0001"},

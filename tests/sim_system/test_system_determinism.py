@@ -18,7 +18,7 @@ from sim.profile import load_profile
 INSTRUMENTS = {
     "itech.it6000c": "IT6054C-800-225",
     "chroma.87001": "87001-24",
-    "chroma.63200": "63210A-1200-240",
+    "chroma.63200": "63206A-1200-240",
     "magtrol.dsp7000": "DSP7000-AC250",
 }
 

@@ -22,7 +22,7 @@ SHIFT_TIME_LIMIT_S = 1.0  # TX-02 [E]
 BENCH = (  # the instruments of benches/sim.yaml whose physics the plant steps
     ("itech.it6000c", "IT6054C-800-225-P5"),
     ("chroma.87001", "87001-24"),
-    ("chroma.63200", "63210A-1200-240"),
+    ("chroma.63200", "63206A-1200-240"),
     ("magtrol.dsp7000", "DSP7000-AC250"),
 )
 
