@@ -164,7 +164,7 @@ def charger(ramp: CellRamp, emulation: PackEmulation) -> Callable[[], float]:
     return lambda: max(0.0, ramp.current_a() + emulation.measured_current_a) if ramp.running else 0.0
 
 
-LOAD_POWER_W = 9000.0  # the e-load's 10 kW less a margin: its over-power protection latches it off
+LOAD_POWER_W = 5400.0  # the e-load's 6 kW (63206A-1200-240) less a margin: it sinks no more
 
 
 class LoadRamp:
