@@ -32,6 +32,7 @@ from instruments.base import (
 )
 from instruments.errors import OutOfRating
 
+
 @dataclass(frozen=True)
 class LoadProtection:
     bits: int
@@ -133,8 +134,8 @@ class Chroma63200(ScpiDcReadback, ElectronicLoad):
     # static modes, each with its range letter; no bare "CV": constant voltage is CVL/CVM/CVH
     # [manual: System, MODE; impl: chr63200A.c OperationalModeRangeTableEntries]
     MODES = ("CCL", "CCM", "CCH", "CRL", "CRM", "CRH", "CVL", "CVM", "CVH", "CPL", "CPM", "CPH")
-    #: what no source confirms for this family
-    UNVERIFIED: ClassVar[tuple[str, ...]] = ("LOAD:PROT? (bit meanings)",)
+    #: what no source confirms for this family: the meaning of LOAD:PROT?'s bits (the 63600's table)
+    UNVERIFIED: ClassVar[tuple[str, ...]] = ("LOAD:PROT?",)
 
     # MODE <mode> / MODE? [manual: System, MODE; impl: chr63200A.c "MODE %s", "MODE?"]
     mode = Setting("MODE?", "MODE {}", values=MODES, parse=str, doc="operating mode and range")
@@ -196,3 +197,126 @@ class Chroma63200(ScpiDcReadback, ElectronicLoad):
     def clear_protection(self) -> None:
         # [manual: Load, LOAD:PROTection:CLEar; impl: chr63200A.c "LOAD:PROT:CLE"]
         self.write("LOAD:PROT:CLE")
+
+
+def _module(
+    volts: float, amps: float, watts: float, ohms: tuple[float, float]
+) -> dict[str, tuple[float, float]]:
+    return {
+        "voltage_v": (0.0, volts),
+        "current_a": (0.0, amps),
+        "power_w": (0.0, watts),
+        "resistance_ohm": ohms,
+    }
+
+
+# load modules by their own ratings [impl: pymeasure/pymeasure
+# pymeasure/instruments/chroma/chroma_63600.py, Chroma63630_80_60 and Chroma63610_80_20 set-point ranges]
+_MODULES = {
+    "63630-80-60": _module(80.0, 60.0, 300.0, (0.015, 3000.0)),
+    "63610-80-20": _module(80.0, 20.0, 100.0, (0.04, 12000.0)),
+}
+
+
+class Chroma63600(ElectronicLoad):
+    """Chroma 63600 modular DC electronic load: one load module of a 63600-x mainframe, addressed by its
+    channel (a bench names the module and its channel, e.g. ``63630-80-60/CH3``).
+
+    Every command is the one PyMeasure's 63600 driver sends, whose protocol tests hold replies of a real
+    unit [impl: pymeasure/pymeasure pymeasure/instruments/chroma/chroma_63600.py and
+    tests/instruments/chroma/test_chroma_63600.py; its programming guide is the 63600 Series manual
+    UM-63600 v2.6]. Each is sent as ``CHAN <n>;<command>`` so that it reaches this module.
+    """
+
+    driver = "chroma.63600"
+    MODELS = {
+        f"{module}/CH{channel}": rating for module, rating in _MODULES.items() for channel in range(1, 11)
+    }
+    DEFAULT_MODEL = "63630-80-60/CH1"
+    # the static modes [impl: chroma_63600.py MODES: CR has L and H only]
+    MODES = ("CCL", "CCM", "CCH", "CRL", "CRH", "CVL", "CVM", "CVH", "CPL", "CPM", "CPH")
+    #: what the independent driver does not send: the 63600's error queue and its protection bits
+    UNVERIFIED: ClassVar[tuple[str, ...]] = ("SYST:ERR?",)
+
+    # [impl: chroma_63600.py mode = ":MODE %s" / ":MODE?"]
+    mode = Setting(":MODE?", ":MODE {}", values=MODES, parse=str, doc="operating mode and range")
+    # [impl: chroma_63600.py "CURRENT:STATIC:L1 %g", "RESISTANCE:STATIC:L1 %g", "POWER:STATIC:L1 %g"]
+    current_setpoint_a = Setting("CURRENT:STATIC:L1?", "CURRENT:STATIC:L1 {:g}", quantity="current_a")
+    resistance_setpoint_ohm = Setting(
+        "RESISTANCE:STATIC:L1?", "RESISTANCE:STATIC:L1 {:g}", quantity="resistance_ohm"
+    )
+    power_setpoint_w = Setting("POWER:STATIC:L1?", "POWER:STATIC:L1 {:g}", quantity="power_w")
+
+    @property
+    def _channel(self) -> int:
+        return int(self.model.rsplit("/CH", 1)[1])
+
+    def _addressed(self, command: str) -> str:
+        """Channel commands go to this module [impl: chroma_63600.py insert_id "CHAN {id};{command}"];
+        the 488.2 commons and the error queue are the mainframe's."""
+        return (
+            command
+            if command.startswith("*") or command == "SYST:ERR?"
+            else f"CHAN {self._channel};{command}"
+        )
+
+    def write(self, command: str) -> None:
+        super().write(self._addressed(command))
+
+    def query(self, command: str) -> str:
+        return super().query(self._addressed(command))
+
+    def set_mode(self, mode: str) -> None:
+        self.mode = mode
+
+    def set_current(self, current_a: float) -> None:
+        self.current_setpoint_a = current_a
+
+    def set_resistance(self, resistance_ohm: float) -> None:
+        self.resistance_setpoint_ohm = resistance_ohm
+
+    def set_power(self, power_w: float) -> None:
+        self.power_setpoint_w = power_w
+
+    def program_protection(self, ocp_a: float, opp_w: float) -> None:
+        """Nothing to send: the independent driver programs no trip level, and none was found in a
+        63600 source; a module sinks no more than its rating, so only an envelope at or above it is
+        held."""
+        for what, value, rating in (("ocp_a", ocp_a, "current_a"), ("opp_w", opp_w, "power_w")):
+            rated = self.ratings(self.model)[rating][1]
+            if value < rated:
+                raise OutOfRating(
+                    self.name,
+                    self.resource_name,
+                    f"{what}={value:g} cannot be held: no programmable trip level is known for the "
+                    f"63600 and the module sinks up to its rating {rated:g}",
+                )
+
+    def load_on(self) -> None:
+        # [impl: chroma_63600.py enabled = "LOAD %s" with ON/OFF]
+        self.write("LOAD ON")
+
+    def load_off(self) -> None:
+        self.write("LOAD OFF")
+
+    def load_enabled(self) -> bool:
+        # [impl: chroma_63600.py "LOAD?", answered ON/OFF]
+        return self.query_value("LOAD?", on_off)
+
+    def protection(self) -> LoadProtection:
+        # [impl: chroma_63600.py status = "LOAD:PROTECTION?", InstrStatus bits]
+        return LoadProtection(self.query_value("LOAD:PROTECTION?", int))
+
+    def clear_protection(self) -> None:
+        # [impl: chroma_63600.py protection_clear = "LOAD:PROTECTION:CLEAR"]
+        self.write("LOAD:PROTECTION:CLEAR")
+
+    def measure_voltage(self) -> float:
+        # [impl: chroma_63600.py "FETCH:VOLTAGE?", "FETCH:CURRENT?", "FETCH:POWER?"]
+        return self.query_value("FETCH:VOLTAGE?")
+
+    def measure_current(self) -> float:
+        return self.query_value("FETCH:CURRENT?")
+
+    def measure_power(self) -> float:
+        return self.query_value("FETCH:POWER?")

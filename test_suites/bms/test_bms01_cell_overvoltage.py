@@ -33,7 +33,8 @@ PLAN = CellLevelPlan(
     # amp-hour or two where the pack moves by a hundredth of a percent
     weak=WeakCell(channel=6, capacity_ah=4.0, soc=1.0088),
     charger_max_a=30.0,
-    load_max_a=15.0,  # back below the trip's hysteresis: the e-load's 9 kW at the pack's 580 V at the top
+    # back below the trip's hysteresis; a ceiling only: the e-load's LOAD_POWER_W binds first (9.3 A at 580 V)
+    load_max_a=15.0,
 )
 
 

@@ -32,9 +32,9 @@ PLAN = CellLevelPlan(
     # while still above the knee of its own curve (2.80 V at rest is empty)
     weak=WeakCell(channel=9, capacity_ah=1.0, soc=0.038, r0_factor=3.0),
     # back above the trip's hysteresis through the emulated charger; across the level as fast as the
-    # e-load goes (18 A: ≈ 20 mV/s on the 1 Ah cell, where 1 mV of noise is 50 ms) [E]
+    # e-load goes (10.7 A: ≈ 12 mV/s on the 1 Ah cell, where 1 mV of noise is 80 ms) [E]
     charger_max_a=30.0,
-    load_max_a=18.0,  # the e-load's 10 kW at the pack's 500 V, less a margin
+    load_max_a=18.0,  # a ceiling only: the e-load's LOAD_POWER_W binds first (10.7 A at the pack's 503 V)
 )
 
 

@@ -70,7 +70,9 @@ def test_a_refused_command_is_named_with_the_instruments_own_error(expected_prot
         ],
     ) as load:
         load.write("CURR:PROT 200")
-        with pytest.raises(InstrumentReportedError, match=r"after 'CURR:PROT 200': -113,\"Undefined header\""):
+        with pytest.raises(
+            InstrumentReportedError, match=r"after 'CURR:PROT 200': -113,\"Undefined header\""
+        ):
             load.check_errors()
 
 
