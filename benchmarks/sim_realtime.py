@@ -26,7 +26,7 @@ INSTRUMENTS = [
     ("cellsim", "chroma.87001", "87001-24"),
     ("eload", "chroma.63200", "63206A-1200-240"),
     ("dyno", "magtrol.dsp7000", "DSP7000-AC250"),
-    ("analyzer", "yokogawa.wt5000", "WT5000"),
+    ("analyzer", "yokogawa.wt5000", "WT5000-EXT-10mV/A"),
 ]
 TRACES = ["U1", "U2", "U3", "I1", "I2", "I3", "U4", "I4"]
 

@@ -32,7 +32,9 @@ class CaptureClockUncertain(HilError):
 
 
 def acquire(analyzer: Any, traces: Sequence[str], sample_rate_hz: float, samples: int) -> Capture:
-    """Capture ``traces`` (``"U4"``, ``"I1"`` ...): the most recent ``samples`` at ``sample_rate_hz``."""
+    """Capture ``traces`` (``"U4"``, ``"I1"`` ...): the most recent ``samples`` at ``sample_rate_hz``,
+    all from the one record the analyzer holds for the call; its times count from the instant that
+    record was held (the last sample at 0 on the WT5000, which stamps no time)."""
     return _acquired(analyzer.capture(list(traces), sample_rate_hz, samples))
 
 
@@ -40,8 +42,8 @@ def acquire_on_host_clock(
     analyzer: Any, traces: Sequence[str], sample_rate_hz: float, samples: int, tolerance_s: float
 ) -> tuple[Capture, float]:
     """``acquire``, and the offset that puts the capture's instants on ``time.monotonic()`` (CAN
-    frames and the VCU's sends are stamped on it): the record froze between the capture command
-    going out and the analyzer reporting it complete, and the capture's last sample is then. Refused
+    frames and the VCU's sends are stamped on it): the record was held between the hold command
+    going out and the analyzer's next reply, and the capture's last sample is then. Refused
     (CaptureClockUncertain) when that took longer than ``tolerance_s``: on a loaded machine the
     command waits (10 ms seen with three simulated benches on two cores), and a capture placed that
     far off moves every edge in it."""

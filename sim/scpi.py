@@ -323,6 +323,12 @@ class ScpiEngine:
         if getter is not None:
             self._table.append(_Entry(nodes, True, getter, guarded))
 
+    def remove(self, pattern: str) -> None:
+        """Drop both forms of ``pattern``: a common header this instrument does not have (a
+        Yokogawa has no SYSTem:ERRor? queue) is then an undefined header, as on the instrument."""
+        nodes, _ = _compile(pattern)
+        self._table = [entry for entry in self._table if entry.nodes != nodes]
+
     def _add_commons(self) -> None:
         def reset(_: Call) -> None:
             self._reset()

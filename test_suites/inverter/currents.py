@@ -81,8 +81,8 @@ def capture_on_bench_clock(
     """The most recent ``samples`` of ``traces`` and the offset that puts the capture's instants on
     this process's ``time.monotonic()`` clock (CAN frames and the VCU's sends are stamped on it).
 
-    The analyzer freezes its record when the capture command arrives, so the capture's last sample
-    is "now": good to the time the command took to be done (about 1 ms), and refused
+    The analyzer holds its record when the hold command arrives, so the capture's last sample is
+    "now": good to the time the command took to be done (a few ms), and refused
     (CaptureClockUncertain) beyond ``tolerance_s``.
     """
     return acquire_on_host_clock(analyzer, traces, rate_hz, samples, tolerance_s)

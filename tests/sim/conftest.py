@@ -22,7 +22,7 @@ INSTRUMENTS = [
     {"name": "cellsim", "driver": "chroma.87001", "model": "87001-24", "serial": "SIM-CS-0001"},
     {"name": "eload", "driver": "chroma.63200", "model": "63206A-1200-240", "serial": "SIM-EL-0001"},
     {"name": "dyno", "driver": "magtrol.dsp7000", "model": "DSP7000-AC250", "serial": "SIM-DY-0001"},
-    {"name": "analyzer", "driver": "yokogawa.wt5000", "model": "WT5000", "serial": "SIM-PA-0001"},
+    {"name": "analyzer", "driver": "yokogawa.wt5000", "model": "WT5000-EXT-10mV/A", "serial": "SIM-PA-0001"},
     {"name": "tempsim", "driver": "iet.prs202", "model": "PRS-202-B-6-1-1-3", "serial": "SIM-TS-0001"},
     {"name": "isofault", "driver": "keysight.34980a", "model": "34980A/IFB-1", "serial": "SIM-IF-0001"},
 ]

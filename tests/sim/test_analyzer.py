@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 
+from instruments.errors import InstrumentReportedError, InstrumentTimeout
 from sim.bench import SimulatedBench
 from sim.emulators.analyzer import ACCURACY, Wt5000Emulator
 from tests.sim.conftest import PACK_V, cells_read, wait_for
@@ -146,16 +147,20 @@ def test_capture_round_trip(connect, running: SimulatedBench) -> None:
     assert data.samples.dtype == np.float32
     assert data.sample_rate_hz == 100_000.0
     assert data.units == ("V", "A", "A", "A", "V", "A")
+    # the record the analyzer held, ending when :WAV:HOLD ON came; the capture counts back from there
+    held = running.emulators["analyzer"].last_hold
+    held_s = held.start_s + (held.length - 1) / held.rate_hz
+    start_s = held_s + data.start_time_s
+    assert data.start_time_s == pytest.approx(-19_999 / 100_000.0)
     with running.simulation.now() as plant:
         now_s, frequency = plant.time_s, plant.electrical_frequency_hz
         # what the drive did during the captured window (a starved VCU thread on a loaded machine
         # can let the torque command time out mid-window; the capture must show what happened)
-        window = plant.drive_trajectory(data.start_time_s, data.start_time_s + 0.2)
-    # the most recent 0.2 s when :WAV:CAPT came, on the plant's 1 ms grid
-    assert before_s - 0.2 - 1e-3 < data.start_time_s < now_s - 0.19999
+        window = plant.drive_trajectory(start_s, start_s + 0.2)
+    assert before_s - 1e-9 <= held_s <= now_s + 1e-9  # held_s is summed back from the record's start
     cycles = int(0.2 * frequency)
     span = round(cycles * 100_000.0 / frequency)  # whole cycles only
-    times = data.start_time_s + np.arange(20_000) / 100_000.0
+    times = start_s + np.arange(20_000) / 100_000.0
     amplitude = np.interp(times[:span], window.t_s, window.i_phase_rms_a * window.pwm_enabled)
     current = float(np.sqrt(np.mean(np.square(amplitude))))
     expected = current * growth(list(harmonics(running)[1].values()))
@@ -221,7 +226,7 @@ def test_block_reads_with_plain_pyvisa(bench: SimulatedBench, resource_manager) 
         bench.resources["analyzer"], read_termination="\n", write_termination="\n"
     )
     try:
-        session.write(":WAV:SRAT 1e6;:WAV:LENG 1000;:WAV:FORM FLO;:WAV:BYT LSBF;:WAV:CAPT;:WAV:TRAC U4")
+        session.write(":WAV:FORM FLO;:WAV:BYT LSBF;:WAV:HOLD ON;:WAV:TRAC U4;:WAV:STAR 0;:WAV:END 999")
         values = session.query_binary_values(
             ":WAV:SEND?", datatype="f", is_big_endian=False, container=np.array
         )
@@ -229,26 +234,32 @@ def test_block_reads_with_plain_pyvisa(bench: SimulatedBench, resource_manager) 
         session.write(":WAV:BYT MSBF;:WAV:STAR 10;:WAV:END 19")
         same = session.query_binary_values(":WAV:SEND?", datatype="f", is_big_endian=True, container=np.array)
         np.testing.assert_array_equal(same, values[10:20])
-        assert session.query(":WAV:SRAT?") == "1000000"
-        assert session.query("SYST:ERR?") == '0,"No error"'
+        assert float(session.query(":WAV:SRAT?")) == 1_000_000.0
+        session.write(":WAV:HOLD OFF")
+        assert session.query(":STAT:ERR?") == '0,"No error"'
     finally:
         session.close()
 
 
-def test_synthesis_is_deterministic_and_slices_agree(bench: SimulatedBench, connect) -> None:
+def test_the_instrument_refuses_what_the_wt5000_refuses(connect) -> None:
+    """What the real WT5000 does not take: the error goes on its :STATus:ERRor? queue with the
+    Yokogawa's positive code, and the driver names the command that caused it. SYST:ERR? is not a
+    Yokogawa query: it gets no reply at all."""
     analyzer = connect("analyzer")
-    analyzer.write(":WAV:SRAT 1e6;:WAV:LENG 200000;:WAV:CAPT")
-    analyzer.wait_complete()
-    emulator = bench.emulators["analyzer"]
-    window = emulator.capture
-    whole = emulator.samples(window, "I2", 0, 199_999)
-    np.testing.assert_array_equal(whole, emulator.samples(window, "I2", 0, 199_999))
-    np.testing.assert_array_equal(whole[70_000:140_001], emulator.samples(window, "I2", 70_000, 140_000))
-    assert not np.array_equal(whole, emulator.samples(window, "I3", 0, 199_999))
-
-
-def test_reading_before_a_capture_is_a_settings_conflict(connect) -> None:
-    analyzer = connect("analyzer")
-    assert analyzer.query(":WAV:TIME?;:SYST:ERR?").endswith(
-        '"Settings conflict;no waveform captured; send :WAV:CAPT first"'
-    )
+    for command, code in [
+        (":WAV:SRAT 1000000", 113),  # the record's rate is a query only
+        (":WAV:LENG 1000", 113),  # so is its length
+        (":WAV:CAPT", 113),  # no such command in the family
+        (":WAV:TIME?", 113),
+        (":INP:CURR:RANG:ALL 50A", 224),  # ranges are a fixed list, 30 A at most direct
+        (":INP:VOLT:RANG:ALL 700V", 224),
+        (":WAV:SEND?", 221),  # nothing held [E]
+    ]:
+        analyzer.write(command)
+        with pytest.raises(InstrumentReportedError) as raised:
+            analyzer.check_errors()
+        assert raised.value.command == command and [c for c, _ in raised.value.entries] == [code]
+        assert command in str(raised.value)
+    analyzer._resource.timeout = 300
+    with pytest.raises(InstrumentTimeout, match="SYST:ERR"):
+        analyzer.query("SYST:ERR?")
