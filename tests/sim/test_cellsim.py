@@ -84,3 +84,25 @@ def test_over_voltage_opens_only_that_channel_until_cleared(connect) -> None:
     cells.write("PROT:CLE (@7)")
     cells.write("OUTP ON,(@7)")
     assert cells.measure_voltages()[6] == 3.3
+
+
+def test_the_instrument_refuses_what_scpi_refuses(connect) -> None:
+    """No 87001 programming manual was found (every command of the driver is unverified), so these are
+    SCPI-99's own errors: an unknown header is -113, a value on a query-only header -113, a channel the
+    unit does not have -222, a word where ON/OFF belongs -224. Each reaches the driver as an error
+    naming the command, and nothing it carried is applied."""
+    cells = connect("cellsim")
+    before = cells.measure_voltages()
+    for command, code in [
+        ("SOUR:VOLT:SLEW 1", -113),
+        ("MEAS:VOLT 3.1,(@1)", -113),
+        ("SOUR:VOLT 3.1,(@25)", -222),
+        ("OUTP MAYBE,(@1)", -224),
+    ]:
+        cells.write(command)
+        with pytest.raises(InstrumentReportedError) as raised:
+            cells.check_errors()
+        assert raised.value.command == command and [c for c, _ in raised.value.entries] == [code]
+        assert command in str(raised.value)
+    assert cells.measure_voltages() == before
+    assert cells.query("OUTP? (@1)") == "0"
