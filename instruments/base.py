@@ -227,6 +227,7 @@ class Instrument(ABC):
         if self.model not in self.MODELS:
             raise ValueError(f"{self.driver} has no model {self.model!r}; known: {', '.join(self.MODELS)}")
         self.last_command = ""
+        self._cut_short = False  # an exchange was interrupted: its late reply is discarded first
 
     @classmethod
     def open(
@@ -276,6 +277,9 @@ class Instrument(ABC):
     # --- transport -----------------------------------------------------------------------------
     @contextmanager
     def _talking(self, command: str) -> Iterator[None]:
+        if self._cut_short:
+            self._cut_short = False
+            self._discard_late_reply()
         self.last_command = command
         try:
             yield
@@ -293,6 +297,11 @@ class Instrument(ABC):
             ) from exc
         except (OSError, pyvisa.Error) as exc:
             raise InstrumentError(self.name, self.resource_name, f"{command!r}: {_describe(exc)}") from exc
+        except BaseException:
+            # an exchange cut short (Ctrl-C, a stop signal) is still answered: that reply must not
+            # answer the next question, the safe state's first among them
+            self._cut_short = True
+            raise
 
     def write(self, command: str) -> None:
         with self._talking(command):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from instruments.base import READ_RETRIES
@@ -182,3 +184,25 @@ def test_identity_in_the_ieee_four_fields(expected_protocol):
         "6036123456",
         "1.02-1.05",
     )
+
+
+def test_a_reply_to_an_exchange_cut_short_does_not_answer_the_next(expected_protocol):
+    """Ctrl-C while a query waits for its reply: the reply still comes, and the next exchange (the
+    safe state's, after a Stop) must read its own, not that one."""
+    with expected_protocol(
+        IT6000C, [(b"MEAS:VOLT?\n", b"612.5\n"), (b"OUTP OFF\n", None), (b"SYST:ERR?\n", b'0,"No error"\n')]
+    ) as supply:
+        resource = supply._resource
+        read = resource.read
+
+        def interrupted(*args, **kwargs):
+            # the reply is on its way when the interrupt comes
+            resource.read = read
+            time.sleep(0.05)
+            raise KeyboardInterrupt
+
+        resource.read = interrupted
+        with pytest.raises(KeyboardInterrupt):
+            supply.measure_voltage()
+        supply.output_off()
+        supply.check_errors()  # its own reply, not the 612.5 V that came late
