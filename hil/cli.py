@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import socket
 import sys
 from pathlib import Path
 
@@ -328,6 +329,62 @@ def certify(
     if result.certificate_error is not None:
         click.echo(f"error: {result.certificate_error}", err=True)
     sys.exit(result.exit_code)
+
+
+@main.command()
+@click.option("--bench", "bench_file", default=DEFAULT_BENCH, show_default=True, help="bench file")
+@click.option("--host", default="127.0.0.1", show_default=True, help="address to serve on")
+@click.option(
+    "--port", default=8080, show_default=True, type=click.IntRange(0, 65535), help="port (0: any free)"
+)
+@click.option(
+    "--db", default=None, help="result store (default: the bench file's results.db, else results/hil.sqlite)"
+)
+@click.option(
+    "--certificates",
+    "certificates_dir",
+    default="certificates",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="where certificates go (<serial>/<attempt>/ under it)",
+)
+def station(bench_file: str, host: str, port: int, db: str | None, certificates_dir: Path) -> None:
+    """The end-of-line station: a web panel that certifies one unit at a time by serial number on the
+    bench (``hil certify`` underneath), live from the result store, with Stop one click away.
+
+    Serves on 127.0.0.1 unless --host says otherwise; prints the address once it listens."""
+    import uvicorn
+
+    from hil.product import load_product
+    from hil.station.app import Station, create_app
+    from hil.station.runner import Runner
+
+    config = _load_or_exit(bench_file)
+    try:
+        product = load_product("specs")
+    except HilError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    url = store_url(db, config)
+    store = _open_store_or_exit(url)
+    root = Path.cwd()
+    certificates_dir = certificates_dir.resolve()
+    profiles = sorted(str(p) for p in Path("sim/profiles").rglob("*.yaml")) if config.simulator else []
+    runner = Runner(Path(bench_file), url, certificates_dir, root)
+    app = create_app(Station(config, product, store, runner, profiles))
+    try:
+        listening = socket.create_server((host, port))
+    except OSError as exc:
+        click.echo(f"error: --host {host} --port {port}: {exc.strerror or exc}", err=True)
+        sys.exit(2)
+    bound = listening.getsockname()
+    click.echo(f"hil station: http://{bound[0]}:{bound[1]}/ (bench {bench_file}, store {url})")
+    try:
+        # an open panel's event stream never ends by itself: on Ctrl-C it is cut after this grace
+        config = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=3)
+        uvicorn.Server(config).run(sockets=[listening])
+    finally:
+        store.close()
 
 
 @main.command()

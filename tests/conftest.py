@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import socket
 import threading
 import time
@@ -124,3 +126,57 @@ def expected_protocol() -> Callable[..., object]:
         peer.finish()
 
     return run
+
+
+def need(what: str, found: object) -> None:
+    """Skip without ``found``; in CI (``CI`` set) fail instead: .ci/run installs what tests need."""
+    if found:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"{what} is missing; .ci/run installs it")
+    pytest.skip(f"{what} is not installed")
+
+
+# a real headless Chromium (Debian's package, driven by Playwright), one for each test (about a
+# second): in a whole CI session one shared browser rendered the first report and left the later ones
+# blank for 30 s (not seen with these tests alone); a test's failure carries what its page wrote to
+# the console
+@pytest.fixture
+def browser() -> Iterator[object]:
+    chromium = shutil.which("chromium")
+    need("Chromium (Debian: chromium)", chromium)
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        sync_playwright = None
+    need("Playwright (pip: playwright)", sync_playwright)
+    with sync_playwright() as driver:
+        # --no-sandbox: CI runs as root, where Chromium's sandbox refuses to start
+        launched = driver.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    if report.when == "call" and report.failed and hasattr(item, "page_log"):
+        # what the page itself said: a page that does not render says why in its console
+        report.sections.append(("page console", "\n".join(item.page_log) or "(nothing)"))
+    return report
+
+
+@pytest.fixture
+def page(browser: object, request: pytest.FixtureRequest) -> Iterator[object]:
+    opened = browser.new_page()
+    opened.set_default_timeout(30_000)
+    log: list[str] = []
+    opened.on("console", lambda message: log.append(f"{message.type}: {message.text}"))
+    opened.on("pageerror", lambda error: log.append(f"page error: {error}"))
+    request.node.page_log = log
+    try:
+        yield opened
+    finally:
+        opened.close()

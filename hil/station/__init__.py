@@ -1,0 +1,1 @@
+"""The end-of-line station: a web panel over ``hil certify`` and the result store."""
