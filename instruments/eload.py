@@ -105,6 +105,19 @@ class ElectronicLoad(ScpiInstrument, DcReadback):
     @abstractmethod
     def clear_protection(self) -> None: ...
 
+    def _held_by_the_rating(self, ocp_a: float, opp_w: float, why: str, then: str = "") -> None:
+        """A load with no trip level to program holds an envelope at or above its rating by itself;
+        a tighter one is refused, ``why`` saying what the load lacks (``... sinks``), ``then`` what
+        to do instead."""
+        for what, value, rating in (("ocp_a", ocp_a, "current_a"), ("opp_w", opp_w, "power_w")):
+            rated = self.ratings(self.model)[rating][1]
+            if value < rated:
+                raise OutOfRating(
+                    self.name,
+                    self.resource_name,
+                    f"{what}={value:g} cannot be held: {why} up to its rating {rated:g}{then}",
+                )
+
 
 def _rating(volts: float, amps: float, watts: float) -> dict[str, tuple[float, float]]:
     return {
@@ -168,16 +181,13 @@ class Chroma63200(ScpiDcReadback, ElectronicLoad):
         chr63200A_ProtectionTestResult]. The load sinks no more than its rating in a static mode, so
         an envelope at or above the rating is held by the load itself; a tighter one is refused:
         nothing on the load would hold it."""
-        for what, value, rating in (("ocp_a", ocp_a, "current_a"), ("opp_w", opp_w, "power_w")):
-            rated = self.ratings(self.model)[rating][1]
-            if value < rated:
-                raise OutOfRating(
-                    self.name,
-                    self.resource_name,
-                    f"{what}={value:g} cannot be held: the {self.model} has no programmable trip "
-                    f"level (its OCP/OPP commands are test modes) and sinks up to its rating "
-                    f"{rated:g}; set the bench envelope to the rating or add an external protection",
-                )
+        self._held_by_the_rating(
+            ocp_a,
+            opp_w,
+            f"the {self.model} has no programmable trip level (its OCP/OPP commands are test modes) "
+            "and sinks",
+            "; set the bench envelope to the rating or add an external protection",
+        )
 
     def load_on(self) -> None:
         # [manual: Load, LOAD[:STATe]; impl: chr63200A.c "LOAD %s" with ON/OFF]
@@ -282,15 +292,9 @@ class Chroma63600(ElectronicLoad):
         """Nothing to send: the independent driver programs no trip level, and none was found in a
         63600 source; a module sinks no more than its rating, so only an envelope at or above it is
         held."""
-        for what, value, rating in (("ocp_a", ocp_a, "current_a"), ("opp_w", opp_w, "power_w")):
-            rated = self.ratings(self.model)[rating][1]
-            if value < rated:
-                raise OutOfRating(
-                    self.name,
-                    self.resource_name,
-                    f"{what}={value:g} cannot be held: no programmable trip level is known for the "
-                    f"63600 and the module sinks up to its rating {rated:g}",
-                )
+        self._held_by_the_rating(
+            ocp_a, opp_w, "no programmable trip level is known for the 63600 and the module sinks"
+        )
 
     def load_on(self) -> None:
         # [impl: chroma_63600.py enabled = "LOAD %s" with ON/OFF]

@@ -50,7 +50,7 @@ class Station:
         self.config, self.product, self.store, self.runner = config, product, store, runner
         self.profiles = profiles
         self._today = today
-        self.planned: list[dict[str, Any]] = []
+        self.planned = 0  # how many eol scenarios a certification runs (0 until collected)
         self._history_key: tuple[Any, ...] | None = None
         self._history_cache: list[dict[str, Any]] = []
         threading.Thread(target=self._plan, name="station-plan", daemon=True).start()
@@ -62,7 +62,7 @@ class Station:
             scenarios = collect_scenarios(self.runner.root / "test_suites")
         except HilError:
             return  # the panel then shows progress without a total
-        self.planned = [{"id": s["id"], "nodeid": s["nodeid"]} for s in scenarios if s["eol"]]
+        self.planned = sum(1 for s in scenarios if s["eol"])
 
     @property
     def today(self) -> dt.date:
@@ -84,12 +84,10 @@ class Station:
         pattern = self.product.serial_number.pattern if self.product.serial_number else None
         return {
             "bench": self.config.path,
-            "simulated": self.config.simulator is not None,
             "instruments": instruments,
             "start_blocked": past_calibration(self.config, today),
             "serial_pattern": pattern,
-            "profiles": self.profiles if self.config.simulator is not None else [],
-            "planned": self.planned,
+            "profiles": self.profiles,
         }
 
     def snapshot(self) -> dict[str, Any]:
@@ -100,7 +98,7 @@ class Station:
             history = self._history(status)
             if status["run_id"] is not None:
                 run = self._run(status["run_id"], history)
-        return {"status": status, "run": run, "history": history, "planned": len(self.planned)}
+        return {"status": status, "run": run, "history": history, "planned": self.planned}
 
     def _history(self, status: dict[str, Any]) -> list[dict[str, Any]]:
         """The unit's runs, read again only when the run starts or ends (it reads every run)."""
@@ -170,11 +168,11 @@ def create_app(station: Station) -> Starlette:
             return _refused(400, f"serial: {exc}", field="serial")
         if not isinstance(operator, str) or not operator.strip():
             return _refused(400, "operator: who certifies must be named", field="operator")
-        if profile is not None and profile not in station.bench()["profiles"]:
+        bench = station.bench()
+        if profile is not None and profile not in bench["profiles"]:
             return _refused(400, f"unit profile {profile!r}: not one of this bench's", field="unit_profile")
-        blocked = station.bench()["start_blocked"]
-        if blocked is not None:
-            return _refused(409, blocked)
+        if bench["start_blocked"] is not None:
+            return _refused(409, bench["start_blocked"])
         try:
             station.runner.start(serial, operator.strip(), profile)
         except StationBusy as exc:
@@ -207,14 +205,6 @@ def create_app(station: Station) -> Starlette:
             stream(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
         )
 
-    async def history(request: Request) -> Response:
-        serial = request.path_params["serial"]
-        try:
-            station.product.check_serial(serial)
-        except HilError as exc:
-            return _refused(400, f"serial: {exc}", field="serial")
-        return JSONResponse(await run_in_threadpool(station.store.unit_history, serial))
-
     async def certificate(request: Request) -> Response:
         root = station.runner.certificates.resolve()
         path = (root / request.path_params["path"]).resolve()
@@ -231,7 +221,6 @@ def create_app(station: Station) -> Starlette:
             Route("/api/stop", stop, methods=["POST"]),
             Route("/api/current", current),
             Route("/api/events", events),
-            Route("/api/units/{serial}", history),
             Route("/certificates/{path:path}", certificate),
         ],
         lifespan=lifespan,

@@ -15,7 +15,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,10 +40,9 @@ class Attempt:
     operator: str
     unit_profile: str | None
     process: subprocess.Popen[str]
-    started_s: float
     run_id: int | None = None
     attempt: int | None = None
-    stop_requested_s: float | None = None
+    stop_requested: bool = False
     # the first safe state of the run that did not finish, as the process said it
     safe_state_error: str | None = None
     log: collections.deque[str] = field(default_factory=lambda: collections.deque(maxlen=LOG_LINES))
@@ -96,7 +94,7 @@ class Runner:
                 start_new_session=True,  # Ctrl-C in the station's terminal is the station's, not the run's
                 env={**os.environ, "PYTHONUNBUFFERED": "1"},
             )
-            attempt = Attempt(serial, operator, unit_profile, process, time.monotonic())
+            attempt = Attempt(serial, operator, unit_profile, process)
             threading.Thread(target=self._follow, args=(attempt,), name="certify-output", daemon=True).start()
             self.current = attempt
             return attempt
@@ -120,8 +118,7 @@ class Runner:
             attempt = self.current
             if attempt is None or attempt.exit_code is not None:
                 return False
-            if attempt.stop_requested_s is None:
-                attempt.stop_requested_s = time.monotonic()
+            attempt.stop_requested = True
             attempt.process.send_signal(signal.SIGINT)
             return True
 
@@ -136,8 +133,8 @@ class Runner:
             "run_id": attempt.run_id,
             "attempt": attempt.attempt,
             "running": attempt.exit_code is None,
-            "stopping": attempt.stop_requested_s is not None and attempt.exit_code is None,
-            "stopped": attempt.stop_requested_s is not None and attempt.exit_code is not None,
+            "stopping": attempt.stop_requested and attempt.exit_code is None,
+            "stopped": attempt.stop_requested and attempt.exit_code is not None,
             "exit_code": attempt.exit_code,
             "safe_state_error": attempt.safe_state_error,
             "log": list(attempt.log)[-20:],

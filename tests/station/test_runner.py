@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from hil.station.runner import Attempt, Runner
@@ -22,7 +21,7 @@ def _said(lines: list[str]) -> Attempt:
     process = subprocess.Popen(
         [sys.executable, "-c", script, "\n".join(lines) + "\n"], stdout=subprocess.PIPE, text=True
     )
-    attempt = Attempt("EDS200-2026-0001", "Li Wei", None, process, time.monotonic())
+    attempt = Attempt("EDS200-2026-0001", "Li Wei", None, process)
     runner = Runner(Path("benches/sim.yaml"), "sqlite:///unused", Path("certificates"), Path())
     runner._follow(attempt)
     return attempt
