@@ -379,16 +379,40 @@ class Instrument(ABC):
                 return
 
     def query_block(self, command: str, dtype: str) -> np.ndarray:
-        """An IEEE 488.2 definite-length binary block, little-endian."""
+        """An IEEE 488.2 definite-length binary block (``#<n><length><bytes>``), little-endian, then
+        the reply's terminator; the array is read-only.
+
+        The block is read with the termination character off: its bytes hold that character
+        anywhere, and a read that stops at each one (as pyvisa's ``query_binary_values`` does on
+        a socket) took some 225 000 reads and 0.8 s of CPU for a 32 MB record."""
+        item = np.dtype(dtype).newbyteorder("<")
         with self._talking(command):
+            resource = self._resource
+            resource.write(command)
+            termination = resource.read_termination
+            resource.read_termination = None
             try:
-                return self._resource.query_binary_values(
-                    command, datatype=dtype, is_big_endian=False, container=np.array
-                )
-            except ValueError as exc:
-                raise MalformedReply(
-                    self.name, self.resource_name, f"block reply to {command!r}: {exc}"
-                ) from exc
+                head = resource.read_bytes(2)
+                if head[:1] != b"#" or not head[1:].isdigit() or head[1:] == b"0":
+                    raise self._malformed_block(command, f"starts {head!r}, not a definite-length header")
+                digits = resource.read_bytes(int(head[1:]))
+                if not digits.isdigit():
+                    raise self._malformed_block(command, f"length field {digits!r} is not a number")
+                size = int(digits)
+                if size % item.itemsize:
+                    raise self._malformed_block(command, f"{size} bytes is not a whole number of {dtype!r}")
+                payload = resource.read_bytes(size, chunk_size=size) if size else b""
+                end = resource.read_bytes(len(termination)) if termination else b""
+                if termination and end != termination.encode():
+                    raise self._malformed_block(
+                        command, f"{size} bytes are followed by {end!r}, not the terminator"
+                    )
+            finally:
+                resource.read_termination = termination
+        return np.frombuffer(payload, dtype=item)
+
+    def _malformed_block(self, command: str, detail: str) -> MalformedReply:
+        return MalformedReply(self.name, self.resource_name, f"block reply to {command!r}: {detail}")
 
     def identify(self) -> Identity:
         reply = self.query("*IDN?")
