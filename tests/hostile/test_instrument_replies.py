@@ -7,37 +7,45 @@ from typing import Any
 
 import numpy as np
 import pytest
+import pyvisa
 from hypothesis import given
 from hypothesis import strategies as st
-from pyvisa import util
+from pyvisa import constants as vc
 
-from instruments.errors import InstrumentError, MalformedReply
+from instruments.errors import InstrumentError, InstrumentTimeout, MalformedReply
 from instruments.registry import DRIVERS
 from tests.hostile.conftest import HOSTILE
 
 
 class GarbageResource:
     """A pyvisa message-based resource whose every reply is ``reply`` (bytes), decoded as pyvisa
-    decodes it: ASCII, the read termination stripped; binary blocks parsed by pyvisa's own parser."""
+    decodes it: ASCII, the read termination stripped; read byte by byte after a written query, a
+    read past the reply's end timing out as a socket's would."""
 
     timeout = 2000.0
     encoding = "ascii"
+    read_termination: str | None = "\n"
 
     def __init__(self, reply: bytes) -> None:
         self.reply = reply
         self.commands: list[str] = []
+        self._unread = b""
 
     def write(self, command: str) -> int:
         self.commands.append(command)
+        if command.endswith("?"):
+            self._unread = self.reply
         return len(command)
 
     def query(self, command: str) -> str:
         self.commands.append(command)
         return self.reply.decode(self.encoding).removesuffix("\n")
 
-    def query_binary_values(self, command: str, datatype: str, is_big_endian: bool, container: Any) -> Any:
-        self.commands.append(command)
-        return util.from_ieee_block(self.reply, datatype, is_big_endian, container)
+    def read_bytes(self, count: int, chunk_size: int | None = None) -> bytes:
+        if len(self._unread) < count:
+            raise pyvisa.VisaIOError(vc.StatusCode.error_timeout)
+        out, self._unread = self._unread[:count], self._unread[count:]
+        return out
 
     def close(self) -> None:
         pass
@@ -147,7 +155,7 @@ def test_a_garbage_block_names_the_command(reply) -> None:
     instrument, _ = _driver("yokogawa.wt5000", reply)
     try:
         block = instrument.query_block(":WAV:SEND?", "f")
-    except MalformedReply as exc:
+    except (MalformedReply, InstrumentTimeout) as exc:  # or cut short: waiting for what the header promised
         assert "':WAV:SEND?'" in str(exc) and "dut-bench-x" in str(exc)
     else:
         assert isinstance(block, np.ndarray)
