@@ -35,16 +35,29 @@ def cycle_sums(x: np.ndarray, hysteresis: float = 0.0) -> CycleSums:
     """Rising zero crossings of ``x`` (the firing samples' indices), where the line from the sample before
     meets zero (fractional indices), the sum of squares of each complete cycle between them, and the sum
     of squares of all samples (not finite when a sample is not)."""
-    return cycle_sums_of([x], hysteresis)[0]
+    pieces, total = cycle_pieces_of([x], hysteresis)[0]
+    if not pieces:
+        return np.empty(0, np.int64), np.empty(0), np.empty(0), total
+    found, at, sums = (np.concatenate(parts) for parts in zip(*pieces, strict=True))
+    return found, at, sums, total
 
 
-def cycle_sums_of(rows: list[np.ndarray], hysteresis: float = 0.0) -> list[CycleSums]:
-    """``cycle_sums`` of each row, their spans shared with the threads (hil.waveform.parallel)."""
+# (crossings, where they meet zero, the sums of squares of the cycles they close): a channel's crossings
+# in pieces, one per span that has any, joined by concatenation. The first piece closes one cycle fewer
+# than it has crossings; every later one closes as many, the first of them opened by the piece before.
+Pieces = list[tuple[np.ndarray, np.ndarray, np.ndarray]]
+
+
+def cycle_pieces_of(rows: list[np.ndarray], hysteresis: float = 0.0) -> list[tuple[Pieces, float]]:
+    """Each row's crossings in pieces, and its sum of squares, the rows' spans shared with the threads
+    (hil.waveform.parallel). A caller that reads the pieces in place makes only its results: joining
+    them first copied three arrays per channel, and ``rms`` then made four more temporaries of them."""
     if not rows:
         return []
     scanner = EdgeScanner(0.0, hysteresis, rising=True)
     if not all(kernels.usable(x) for x in rows):
-        return map_channels(lambda x: _cycle_sums_numpy(x, hysteresis), rows, max(x.nbytes for x in rows))
+        whole = map_channels(lambda x: _cycle_sums_numpy(x, hysteresis), rows, max(x.nbytes for x in rows))
+        return [([(found, at, sums)] if found.size else [], total) for found, at, sums, total in whole]
     spans = [(k, a, min(a + SPAN, x.size)) for k, x in enumerate(rows) for a in range(0, x.size, SPAN)]
     scanned = map_channels(
         lambda span: kernels.compiled.cycles(rows[span[0]], scanner.fire_at, scanner.arm_at, 0.0, *span[1:]),
@@ -54,30 +67,25 @@ def cycle_sums_of(rows: list[np.ndarray], hysteresis: float = 0.0) -> list[Cycle
     joined: list[list[tuple]] = [[] for _ in rows]
     for (k, _, _), part in zip(spans, scanned, strict=True):
         joined[k].append(part)
-    return [_joined(parts) for parts in joined]
+    return [_pieces(parts) for parts in joined]
 
 
-def _joined(parts: list[tuple]) -> CycleSums:
-    """One channel's cycles from its spans' in order: the cycle open at a span's end closes at the
-    next span's first crossing, with the sums of squares on both sides of the seam."""
-    found: list[np.ndarray] = []
-    at: list[np.ndarray] = []
-    sums: list[np.ndarray] = []
+def _pieces(parts: list[tuple]) -> tuple[Pieces, float]:
+    """One channel's pieces from its spans' results in order: the cycle open at a span's end closes at
+    the next span's first crossing, with the sums of squares on both sides of the seam."""
+    pieces: Pieces = []
     total, open_sum = 0.0, None
     for crossings, where, closed, span_total, head, tail in parts:
         total += span_total
         if not crossings:
             open_sum = None if open_sum is None else open_sum + tail
             continue
+        sums = np.frombuffer(closed)
         if open_sum is not None:
-            sums.append(np.array([open_sum + head]))
-        found.append(np.frombuffer(crossings, np.int64))
-        at.append(np.frombuffer(where))
-        sums.append(np.frombuffer(closed))
+            sums = np.concatenate([[open_sum + head], sums])
+        pieces.append((np.frombuffer(crossings, np.int64), np.frombuffer(where), sums))
         open_sum = tail
-    if not found:
-        return np.empty(0, np.int64), np.empty(0), np.empty(0), total
-    return np.concatenate(found), np.concatenate(at), np.concatenate(sums), total
+    return pieces, total
 
 
 def _cycle_sums_numpy(x: np.ndarray, hysteresis: float) -> CycleSums:
@@ -127,39 +135,64 @@ def rms(
     """
     sc = scope("rms", cap, channel, during, clip, nonfinite)
     outcomes = []
-    found = cycle_sums_of([x for _, _, x in sc.rows], hysteresis)
-    for (name, unit, x), (crossings, at, sums, total) in zip(sc.rows, found, strict=True):
+    found = cycle_pieces_of([x for _, _, x in sc.rows], hysteresis)
+    for (name, unit, x), (pieces, total) in zip(sc.rows, found, strict=True):
         refused = sc.refusal(name, x, not math.isfinite(total))
         if refused:
             outcomes.append(refused)
             continue
         limit = Limit(low, high, unit)
-        if sums.size == 0:
-            detail = f"no complete cycle ({crossings.size} rising zero crossings)"
+        n_crossings = sum(f.size for f, _, _ in pieces)
+        if n_crossings < 2:
+            detail = f"no complete cycle ({n_crossings} rising zero crossings)"
             outcomes.append(ChannelOutcome(name, False, {"n_cycles": Quantity(0)}, detail=detail))
             continue
-        per_cycle = np.sqrt(sums / np.diff(crossings))
-        starts = sc.cap.time_of(at)
-        bad = ~((low is None or per_cycle >= low) & (high is None or per_cycle <= high))
-        bad = bad if isinstance(bad, np.ndarray) else np.zeros(per_cycle.size, bool)
-        where = np.flatnonzero(bad)[:MAX_INTERVALS]
+        per_cycle, starts, sum_sq = _per_cycle(pieces, n_crossings, sc.cap.start_s, sc.cap.sample_rate_hz)
+        first, last = pieces[0][0][0], pieces[-1][0][-1]
+        if low is None and high is None:
+            where, n_bad = np.empty(0, np.int64), 0
+        else:
+            bad = ~((low is None or per_cycle >= low) & (high is None or per_cycle <= high))
+            where, n_bad = np.flatnonzero(bad)[:MAX_INTERVALS], int(np.count_nonzero(bad))
         violations = list(zip(starts[where].tolist(), starts[where + 1].tolist(), strict=True))
+        lowest, highest = float(per_cycle.min()), float(per_cycle.max())
         values = {
-            "rms": Quantity(float(np.sqrt(sums.sum() / (crossings[-1] - crossings[0]))), unit),
-            "rms_min": Quantity(float(per_cycle.min()), unit),
-            "rms_max": Quantity(float(per_cycle.max()), unit),
+            "rms": Quantity(float(np.sqrt(sum_sq / (last - first))), unit),
+            "rms_min": Quantity(lowest, unit),
+            "rms_max": Quantity(highest, unit),
             "n_cycles": Quantity(per_cycle.size),
             "per_cycle": Quantity(per_cycle, unit),
             "cycle_start_s": Quantity(starts[:-1], "s"),
         }
-        detail = (
-            f"per-cycle RMS {per_cycle.min():.6g}..{per_cycle.max():.6g} {unit} over {per_cycle.size} cycles"
-        )
-        if bad.any():
-            detail += f", {int(bad.sum())} outside {limit}"
+        detail = f"per-cycle RMS {lowest:.6g}..{highest:.6g} {unit} over {per_cycle.size} cycles"
+        if n_bad:
+            detail += f", {n_bad} outside {limit}"
         series = Trace(starts[:-1], per_cycle, "RMS per cycle", unit)
-        outcomes.append(ChannelOutcome(name, not bad.any(), values, violations, detail, series))
+        outcomes.append(ChannelOutcome(name, not n_bad, values, violations, detail, series))
     return sc.result(outcomes, {"rms": Limit(low, high)})
+
+
+def _per_cycle(
+    pieces: Pieces, n_crossings: int, start_s: float, rate_hz: float
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """Each cycle's RMS and each crossing's instant, written piece by piece into the two results (no
+    joined copy, no temporaries), and the sum of squares of the complete cycles."""
+    per_cycle, starts = np.empty(n_crossings - 1), np.empty(n_crossings)
+    at, sum_sq, previous = 0, 0.0, None
+    for found, where, sums in pieces:
+        m = found.size
+        instants = starts[at : at + m]
+        np.divide(where, rate_hz, out=instants)
+        np.add(instants, start_s, out=instants)
+        lengths = per_cycle[at - (previous is not None) : at + m - 1]
+        if previous is not None:
+            lengths[0] = found[0] - previous
+        np.subtract(found[1:], found[:-1], out=lengths[previous is not None :], casting="unsafe")
+        np.divide(sums, lengths, out=lengths)
+        np.sqrt(lengths, out=lengths)
+        sum_sq += float(np.add.reduce(sums))
+        at, previous = at + m, found[-1]
+    return per_cycle, starts, sum_sq
 
 
 def envelope_scan(

@@ -149,6 +149,25 @@ def test_a_channel_scanned_in_spans_gives_what_one_scan_gives(dtype, hysteresis)
 
 
 @needs_kernels
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_rms_of_a_channel_in_many_spans_gives_what_the_numpy_path_gives(dtype, monkeypatch):
+    """Per-cycle RMS and start times are written span by span into one result: the cycles over a
+    seam, and one open over a whole span without a crossing, come out as one scan gives them."""
+    span = streaming.SPAN
+    rng = np.random.default_rng(12)
+    t = np.arange(int(3.5 * span))
+    x = np.sin(2 * np.pi * t / 5000) + rng.normal(0, 0.05, t.size)
+    x[: span // 2] = rng.normal(0, 1, span // 2)  # a crossing every few samples, over a seam below
+    x[span - 1], x[span] = -1.0, 1.0  # fires on a span's first sample
+    x[2 * span - 2], x[2 * span - 1] = -1.0, 1.0  # on its last
+    x[2 * span + 100 : 3 * span + 900] = 0.3  # no crossing for a whole span and more
+    cap = Capture.from_arrays(x.astype(dtype), FS)
+    fast, slow = both_paths(rms, cap, monkeypatch, low=0.5, high=0.8)
+    same_values(fast, slow, 1e-9 if dtype == np.float64 else 1e-5)
+    assert fast.value("n_cycles") > 10_000 and len(fast.outcomes[0].violations) > 0
+
+
+@needs_kernels
 @pytest.mark.parametrize("span", [(-1, 10), (5, 4), (0, 11)])
 def test_a_span_outside_the_samples_is_refused(span):
     with pytest.raises(ValueError, match=r"cycles: span \[.*\) outside the 10 samples"):
