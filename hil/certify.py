@@ -23,6 +23,7 @@ from hil.bench import Bench
 from hil.certificate import CertificateError, write_certificates
 from hil.config import BenchConfig
 from hil.errors import CanOpenError, HilError
+from hil.nightly import WITHOUT_HYPOTHESIS
 from hil.results.provenance import open_run
 from hil.results.record import record_hash
 from hil.results.store import Store
@@ -143,6 +144,7 @@ def run_certification(
         f"--db-run={run_id}",
         "-p",
         "no:cacheprovider",
+        *WITHOUT_HYPOTHESIS,
         "-v",
     ]
     if unit_profile:

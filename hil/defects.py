@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hil.errors import HilError
+from hil.nightly import WITHOUT_HYPOTHESIS
 from hil.yamlfile import YamlFileError, read_yaml
 
 # A scenario that could not reach its starting state says so first: "drive_ready: BMS contactors
@@ -110,6 +111,7 @@ def run_suites(
         f"--results-json={results}",
         "-p",
         "no:cacheprovider",
+        *WITHOUT_HYPOTHESIS,
         "-q",
         *args,
     ]
@@ -159,7 +161,7 @@ def collect_scenarios(suites: Path) -> list[dict]:
     with tempfile.TemporaryDirectory(prefix="hil-scenarios-") as tmp:
         target = Path(tmp) / "scenarios.json"
         command = [sys.executable, "-m", "pytest", str(suites), "--long", "--collect-only", "-q"]
-        command += ["-p", "no:cacheprovider", f"--scenarios-json={target}"]
+        command += ["-p", "no:cacheprovider", *WITHOUT_HYPOTHESIS, f"--scenarios-json={target}"]
         done = subprocess.run(command, capture_output=True, text=True, check=False)
         if not target.is_file():
             tail = " | ".join((done.stdout + done.stderr).strip().splitlines()[-5:])

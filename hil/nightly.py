@@ -12,6 +12,9 @@ from hil.allure_report import ReportError, render
 # pytest exits of a run that did not start: the bench would not open (3), a refused option or usage (4)
 NOT_STARTED = (3, 4)
 HISTORY_FILE = "allure-history.jsonl"
+# the suites use no hypothesis, and loading its pytest plugin took 1.4 s of the 3.5 s a run of them
+# needed to start: paid by every defect unit, certification and xdist worker
+WITHOUT_HYPOTHESIS = ("-p", "no:hypothesispytest")
 
 
 def history_of(report: Path) -> Path:
@@ -35,6 +38,7 @@ def run_nightly(
     shutil.rmtree(results, ignore_errors=True)
     results.mkdir(parents=True)
     command = [sys.executable, "-m", "pytest", "test_suites", f"--bench={bench}", f"--alluredir={results}"]
+    command += WITHOUT_HYPOTHESIS
     if benches > 1:
         # a bench that runs out of scenarios takes pending ones from the other, so none idles at the end
         command += ["-n", str(benches), "--dist", "worksteal"]

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hil.errors import HilError
+from hil.nightly import WITHOUT_HYPOTHESIS
 
 PROBE_ENV = "HIL_SOAK_PROBE"
 SERVE_READY_S = 60.0
@@ -220,7 +221,7 @@ def run_soak(
             probe.unlink(missing_ok=True)
             command = [
                 sys.executable, "-m", "pytest", *suites, f"--bench={bench}", "-p", "hil.soak_probe",
-                f"--junitxml={junit}", "-q", "-p", "no:cacheprovider", *pytest_args,
+                f"--junitxml={junit}", "-q", "-p", "no:cacheprovider", *WITHOUT_HYPOTHESIS, *pytest_args,
             ]  # fmt: skip
             if benches > 1:
                 command += ["-n", str(benches), "--dist", "worksteal"]
