@@ -124,18 +124,26 @@ def test_searches_agree_on_exact_hits_nan_and_block_edges(dtype, monkeypatch):
         assert suspect == (i0 <= 2048 and (expected is None or expected >= 2048)), (i0, op, threshold)
 
 
+def _across_seams(seed: int, spans: float, flat: float) -> np.ndarray:
+    """A noisy sine over ``spans`` spans: noise about zero over the first seam, crossings on a span's
+    first and last sample, and ``flat`` with no crossing for a whole span and more."""
+    span = streaming.SPAN
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(spans * span))
+    x = np.sin(2 * np.pi * t / 5000) + rng.normal(0, 0.05, t.size)
+    x[: span // 2] = rng.normal(0, 1, span // 2)  # a crossing every few samples, over a seam below
+    x[span - 1], x[span] = -1.0, 1.0  # fires on a span's first sample
+    x[2 * span - 2], x[2 * span - 1] = -1.0, 1.0  # on its last
+    x[2 * span + 100 : 3 * span + 900] = flat
+    return x
+
+
 @needs_kernels
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("hysteresis", [0.0, 0.5])
 def test_a_channel_scanned_in_spans_gives_what_one_scan_gives(dtype, hysteresis):
     span = streaming.SPAN
-    rng = np.random.default_rng(11)
-    t = np.arange(int(4.5 * span))
-    x = np.sin(2 * np.pi * t / 5000) + rng.normal(0, 0.05, t.size)
-    x[: span // 2] = rng.normal(0, 1, span // 2)  # a crossing every few samples, over a seam below
-    x[span - 1], x[span] = -1.0, 1.0  # fires on a span's first sample
-    x[2 * span - 2], x[2 * span - 1] = -1.0, 1.0  # on its last
-    x[2 * span + 100 : 3 * span + 900] = 0.1  # inside the hysteresis band for a whole span and more
+    x = _across_seams(11, 4.5, 0.1)  # the flat part inside the hysteresis band
     x[3 * span - 1] = np.nan  # on a seam: not deciding, the state before it holds
     x = x.astype(dtype)
     scanner = EdgeScanner(0.0, hysteresis, rising=True)
@@ -153,15 +161,7 @@ def test_a_channel_scanned_in_spans_gives_what_one_scan_gives(dtype, hysteresis)
 def test_rms_of_a_channel_in_many_spans_gives_what_the_numpy_path_gives(dtype, monkeypatch):
     """Per-cycle RMS and start times are written span by span into one result: the cycles over a
     seam, and one open over a whole span without a crossing, come out as one scan gives them."""
-    span = streaming.SPAN
-    rng = np.random.default_rng(12)
-    t = np.arange(int(3.5 * span))
-    x = np.sin(2 * np.pi * t / 5000) + rng.normal(0, 0.05, t.size)
-    x[: span // 2] = rng.normal(0, 1, span // 2)  # a crossing every few samples, over a seam below
-    x[span - 1], x[span] = -1.0, 1.0  # fires on a span's first sample
-    x[2 * span - 2], x[2 * span - 1] = -1.0, 1.0  # on its last
-    x[2 * span + 100 : 3 * span + 900] = 0.3  # no crossing for a whole span and more
-    cap = Capture.from_arrays(x.astype(dtype), FS)
+    cap = Capture.from_arrays(_across_seams(12, 3.5, 0.3).astype(dtype), FS)
     fast, slow = both_paths(rms, cap, monkeypatch, low=0.5, high=0.8)
     same_values(fast, slow, 1e-9 if dtype == np.float64 else 1e-5)
     assert fast.value("n_cycles") > 10_000 and len(fast.outcomes[0].violations) > 0
