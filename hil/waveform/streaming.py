@@ -9,6 +9,7 @@ checks screen all of a channel's chunks with one.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -46,38 +47,62 @@ def cycle_sums(x: np.ndarray, hysteresis: float = 0.0) -> CycleSums:
 # in pieces, one per span that has any, joined by concatenation. The first piece closes one cycle fewer
 # than it has crossings; every later one closes as many, the first of them opened by the piece before.
 Pieces = list[tuple[np.ndarray, np.ndarray, np.ndarray]]
+# What a span's scan leaves (the kernel's ``cycles``): its crossings (int64 items), where they meet zero
+# and the sums of squares of the cycles closed inside it (float64 items; with a sample rate, the
+# crossings' instants and the cycles' RMS instead), its sum of squares, its sums before its first
+# crossing and after its last, and the sum of its closed cycles' sums
+Span = tuple[Any, Any, Any, float, float, float, float]
 
 
 def cycle_pieces_of(rows: list[np.ndarray], hysteresis: float = 0.0) -> list[tuple[Pieces, float]]:
-    """Each row's crossings in pieces, and its sum of squares, the rows' spans shared with the threads
-    (hil.waveform.parallel). A caller that reads the pieces in place makes only its results: joining
-    them first copied three arrays per channel, and ``rms`` then made four more temporaries of them."""
+    """Each row's crossings in pieces, and its sum of squares (see ``scan_spans``)."""
+    return [_pieces(parts) for parts in scan_spans(rows, hysteresis)]
+
+
+def scan_spans(
+    rows: list[np.ndarray], hysteresis: float = 0.0, timing: tuple[float, float] | None = None
+) -> list[list[Span]]:
+    """Each row's spans in order, scanned by the threads (hil.waveform.parallel). ``timing`` (sample
+    rate, start time): each span's crossings as instants and its cycles as RMS, made by the thread
+    that scanned it. Without the kernels a row is one span that opens with its first crossing."""
     if not rows:
         return []
     scanner = EdgeScanner(0.0, hysteresis, rising=True)
+    rate_hz, start_s = timing or (0.0, 0.0)
     if not all(kernels.usable(x) for x in rows):
-        whole = map_channels(lambda x: _cycle_sums_numpy(x, hysteresis), rows, max(x.nbytes for x in rows))
-        return [([(found, at, sums)] if found.size else [], total) for found, at, sums, total in whole]
+
+        def whole(x: np.ndarray) -> list[Span]:
+            found, at, sums, total = _cycle_sums_numpy(x, hysteresis)
+            closed = float(np.add.reduce(sums))
+            if timing is not None:
+                at = at / rate_hz + start_s
+                sums = np.sqrt(sums / np.diff(found))
+            return [(found, at, sums, total, 0.0, 0.0, closed)]
+
+        return map_channels(whole, rows, max(x.nbytes for x in rows))
+    fire_at, arm_at = scanner.fire_at, scanner.arm_at
     spans = [(k, a, min(a + SPAN, x.size)) for k, x in enumerate(rows) for a in range(0, x.size, SPAN)]
     scanned = map_channels(
-        lambda span: kernels.compiled.cycles(rows[span[0]], scanner.fire_at, scanner.arm_at, 0.0, *span[1:]),
+        lambda span: kernels.compiled.cycles(
+            rows[span[0]], fire_at, arm_at, 0.0, *span[1:], rate_hz, start_s
+        ),
         spans,
         SPAN * rows[0].itemsize,
     )
-    joined: list[list[tuple]] = [[] for _ in rows]
+    joined: list[list[Span]] = [[] for _ in rows]
     for (k, _, _), part in zip(spans, scanned, strict=True):
         joined[k].append(part)
-    return [_pieces(parts) for parts in joined]
+    return joined
 
 
-def _pieces(parts: list[tuple]) -> tuple[Pieces, float]:
+def _pieces(parts: list[Span]) -> tuple[Pieces, float]:
     """One channel's pieces from its spans' results in order: the cycle open at a span's end closes at
     the next span's first crossing, with the sums of squares on both sides of the seam."""
     pieces: Pieces = []
     total, open_sum = 0.0, None
-    for crossings, where, closed, span_total, head, tail in parts:
+    for crossings, where, closed, span_total, head, tail, _ in parts:
         total += span_total
-        if not crossings:
+        if not len(crossings):
             open_sum = None if open_sum is None else open_sum + tail
             continue
         sums = np.frombuffer(closed)
@@ -135,20 +160,19 @@ def rms(
     """
     sc = scope("rms", cap, channel, during, clip, nonfinite)
     outcomes = []
-    found = cycle_pieces_of([x for _, _, x in sc.rows], hysteresis)
-    for (name, unit, x), (pieces, total) in zip(sc.rows, found, strict=True):
+    timing = (sc.cap.sample_rate_hz, sc.cap.start_s)
+    scanned = scan_spans([x for _, _, x in sc.rows], hysteresis, timing)
+    for (name, unit, x), spans in zip(sc.rows, scanned, strict=True):
+        starts, per_cycle, n_crossings, first, last, sum_sq, total = _joined(spans)
         refused = sc.refusal(name, x, not math.isfinite(total))
         if refused:
             outcomes.append(refused)
             continue
         limit = Limit(low, high, unit)
-        n_crossings = sum(f.size for f, _, _ in pieces)
         if n_crossings < 2:
             detail = f"no complete cycle ({n_crossings} rising zero crossings)"
             outcomes.append(ChannelOutcome(name, False, {"n_cycles": Quantity(0)}, detail=detail))
             continue
-        per_cycle, starts, sum_sq = _per_cycle(pieces, n_crossings, sc.cap.start_s, sc.cap.sample_rate_hz)
-        first, last = pieces[0][0][0], pieces[-1][0][-1]
         if low is None and high is None:
             where, n_bad = np.empty(0, np.int64), 0
         else:
@@ -172,27 +196,16 @@ def rms(
     return sc.result(outcomes, {"rms": Limit(low, high)})
 
 
-def _per_cycle(
-    pieces: Pieces, n_crossings: int, start_s: float, rate_hz: float
-) -> tuple[np.ndarray, np.ndarray, float]:
-    """Each cycle's RMS and each crossing's instant, written piece by piece into the two results (no
-    joined copy, no temporaries), and the sum of squares of the complete cycles."""
-    per_cycle, starts = np.empty(n_crossings - 1), np.empty(n_crossings)
-    at, sum_sq, previous = 0, 0.0, None
-    for found, where, sums in pieces:
-        m = found.size
-        instants = starts[at : at + m]
-        np.divide(where, rate_hz, out=instants)
-        np.add(instants, start_s, out=instants)
-        lengths = per_cycle[at - (previous is not None) : at + m - 1]
-        if previous is not None:
-            lengths[0] = found[0] - previous
-        np.subtract(found[1:], found[:-1], out=lengths[previous is not None :], casting="unsafe")
-        np.divide(sums, lengths, out=lengths)
-        np.sqrt(lengths, out=lengths)
-        sum_sq += float(np.add.reduce(sums))
-        at, previous = at + m, found[-1]
-    return per_cycle, starts, sum_sq
+def _joined(spans: list[Span]) -> tuple[np.ndarray, np.ndarray, int, int, int, float, float]:
+    """A channel's spans (scanned with its timing) as ``rms`` reads them: each crossing's instant, each
+    cycle's RMS, the count of crossings, the first and the last, the sums of squares of the complete
+    cycles and of every sample (see the kernels' ``join_cycles``)."""
+    if isinstance(spans[0][0], np.ndarray):  # the numpy path: the row is one span
+        ((found, instants, per_cycle, total, _, _, closed),) = spans
+        first, last = (int(found[0]), int(found[-1])) if found.size else (-1, -1)
+        return instants, per_cycle, found.size, first, last, closed, total
+    starts, per_cycle, n, first, last, sum_sq, total = kernels.compiled.join_cycles(spans)
+    return np.frombuffer(starts), np.frombuffer(per_cycle), n, first, last, sum_sq, total
 
 
 def envelope_scan(

@@ -172,3 +172,13 @@ def test_rms_of_a_channel_in_many_spans_gives_what_the_numpy_path_gives(dtype, m
 def test_a_span_outside_the_samples_is_refused(span):
     with pytest.raises(ValueError, match=r"cycles: span \[.*\) outside the 10 samples"):
         kernels.compiled.cycles(np.zeros(10), 0.0, 0.0, 0.0, *span)
+
+
+@needs_kernels
+def test_joining_spans_takes_only_what_cycles_gave():
+    span = kernels.compiled.cycles(np.sin(np.arange(1000.0)), 0.0, 0.0, 0.0, 0, 1000, 1e3, 0.0)
+    assert kernels.compiled.join_cycles([span])[2] == len(span[0]) // 8
+    short = (span[0], span[2], span[2], *span[3:])  # its instants one short: not one span's
+    for bad in ([(b"", b"", b"", 0.0, 0.0, 0.0, 0.0)], [span[:6]], [short], [None], 3):
+        with pytest.raises(TypeError, match="join_cycles"):
+            kernels.compiled.join_cycles(bad)
