@@ -68,14 +68,17 @@ class Vcu:
         self._heartbeat_task: Any = None
         self._tsc1_sent_s: float | None = None
         self._heartbeat_sent_s: float | None = None
+        self._requests = 0  # TSC1 requests made; a frame carries the count as it was encoded
+        self._carried: tuple[int, float] | None = None  # (count, when the first frame with it went)
 
     # --- requests ------------------------------------------------------------------------------
     def _signal_range(self, message: cantools.database.can.Message, name: str) -> tuple[float, float]:
         signal = message.get_signal_by_name(name)
         return float(signal.minimum), float(signal.maximum)
 
-    def request_torque(self, torque_nm: float) -> None:
-        """Ask the drive for ``torque_nm`` on the motor shaft (TSC1 torque control)."""
+    def request_torque(self, torque_nm: float) -> int:
+        """Ask the drive for ``torque_nm`` on the motor shaft (TSC1 torque control); the request's
+        number, for ``request_sent_s``."""
         percent = 100.0 * torque_nm / self.reference_torque_nm
         low, high = self._signal_range(self._tsc1, "RequestedTorqueLimit")
         if not (math.isfinite(percent) and low <= percent <= high):
@@ -85,9 +88,12 @@ class Vcu:
             )
         with self._lock:
             self._mode, self._torque_pct = ControlMode.TORQUE, percent
+            self._requests += 1
+            return self._requests
 
-    def request_speed(self, speed_rpm: float) -> None:
-        """Ask the drive to hold the motor at ``speed_rpm`` (TSC1 speed control)."""
+    def request_speed(self, speed_rpm: float) -> int:
+        """Ask the drive to hold the motor at ``speed_rpm`` (TSC1 speed control); the request's
+        number, for ``request_sent_s``."""
         low, high = self._signal_range(self._tsc1, "RequestedSpeedLimit")
         if not (math.isfinite(speed_rpm) and low <= speed_rpm <= high):
             raise VcuError(
@@ -95,6 +101,15 @@ class Vcu:
             )
         with self._lock:
             self._mode, self._speed_rpm = ControlMode.SPEED, speed_rpm
+            self._requests += 1
+            return self._requests
+
+    def request_sent_s(self, request: int) -> float | None:
+        """``time.monotonic()`` as the first TSC1 frame carrying request ``request`` (or a later one)
+        went to the bus; None until one has. A frame encoded just before the request went out after
+        it with the request before: the time of the request is not the time of its frame."""
+        carried = self._carried
+        return carried[1] if carried is not None and carried[0] >= request else None
 
     def close_contactors(self, close: bool = True) -> None:
         with self._lock:
@@ -136,18 +151,18 @@ class Vcu:
         )
 
     def _next_tsc1(self, message: can.Message) -> None:
-        self._refresh(message, self._tsc1_frame)
-        self._tsc1_sent_s = time.monotonic()  # the frame goes to the bus right after this
+        with self._lock:
+            fresh, carries = self._tsc1_frame(), self._requests
+        message.data, message.dlc = fresh.data, fresh.dlc
+        self._tsc1_sent_s = now = time.monotonic()  # the frame goes to the bus right after this
+        if self._carried is None or self._carried[0] != carries:
+            self._carried = (carries, now)
 
     def _next_command(self, message: can.Message) -> None:
-        self._refresh(message, self._command_frame)
-        self._heartbeat_sent_s = time.monotonic()  # the frame goes to the bus right after this
-
-    def _refresh(self, message: can.Message, make: Any) -> None:
         with self._lock:
-            fresh = make()
-        message.data = fresh.data
-        message.dlc = fresh.dlc
+            fresh = self._command_frame()
+        message.data, message.dlc = fresh.data, fresh.dlc
+        self._heartbeat_sent_s = time.monotonic()  # the frame goes to the bus right after this
 
     # --- streams ---------------------------------------------------------------------------------
     def start(self) -> Vcu:

@@ -96,12 +96,11 @@ class Gearbox:
         """Ask for ``throttle`` and wait until the drive echoes it (EEC1 driver's demand, SPN 512);
         the time the first TSC1 frame carrying it went to the bus."""
         mark = self.monitor.mark()
-        asked = time.monotonic()
         torque_nm = self.torque_nm(throttle)
-        self.vcu.request_torque(torque_nm)
+        request = self.vcu.request_torque(torque_nm)
         sent = wait_until(
-            lambda: self.vcu.last_torque_request_s,
-            lambda at: at is not None and at > asked,
+            lambda: self.vcu.request_sent_s(request),
+            lambda at: at is not None,
             timeout_s=TSC1_WAIT_S,
             poll_s=TSC1_POLL_S,
             what=f"a TSC1 frame carrying {throttle:.0%} throttle",

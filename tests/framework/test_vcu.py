@@ -5,12 +5,15 @@ from __future__ import annotations
 import itertools
 import time
 import uuid
+from types import SimpleNamespace
 
 import can
 import pytest
 
+from hil.dut import vcu as vcu_module
 from hil.dut.dbc import load_drive_dbc
 from hil.dut.vcu import ControlMode, Vcu, VcuError
+from hil.timing import wait_until
 
 DB = load_drive_dbc()
 
@@ -120,6 +123,54 @@ def test_the_time_of_the_last_torque_request_is_kept(buses):
         vcu.stop()
     # a period before the hold, or a frame already on its way as it came (loaded machine: slack)
     assert last is not None and before - 0.05 <= last <= after + 0.01
+
+
+def test_a_request_is_timed_by_the_first_frame_that_carries_it(buses, monkeypatch):
+    """A frame encoded just before a request goes out after it: its time is not the request's
+    (INV-05 times torque steps, TX-01 throttle changes by it)."""
+    sender, _ = buses
+    vcu = Vcu(sender, DB, reference_torque_nm=1000.0)
+    made: list[int] = []
+
+    def request_as_the_frame_goes():  # between the frame's encoding and its send
+        if not made:
+            made.append(vcu.request_torque(250.0))
+        return time.monotonic()
+
+    monkeypatch.setattr(vcu_module, "time", SimpleNamespace(monotonic=request_as_the_frame_goes))
+    frame = can.Message(arbitration_id=DB.get_message_by_name("TSC1").frame_id, is_extended_id=True)
+    vcu._next_tsc1(frame)
+    (request,) = made
+    assert DB.decode_message("TSC1", frame.data)["RequestedTorqueLimit"] == 0.0
+    assert vcu.last_torque_request_s is not None and vcu.request_sent_s(request) is None
+    vcu._next_tsc1(frame)
+    assert DB.decode_message("TSC1", frame.data)["RequestedTorqueLimit"] == 25.0
+    assert vcu.request_sent_s(request) == vcu.last_torque_request_s
+    vcu._next_tsc1(frame)  # a later frame with the same request: the first one's time stays
+    assert vcu.request_sent_s(request) < vcu.last_torque_request_s
+    assert vcu.request_sent_s(request + 1) is None
+
+
+def test_a_request_on_the_running_stream_is_carried_from_its_time_on(buses):
+    sender, listener = buses
+    vcu = Vcu(sender, DB, reference_torque_nm=1000.0, tsc1_period_s=0.005)
+    vcu.start_torque_requests()
+    try:
+        for torque_nm in (100.0, 200.0, 300.0):
+            request = vcu.request_torque(torque_nm)
+            sent = wait_until(
+                lambda r=request: vcu.request_sent_s(r),
+                lambda at: at is not None,
+                timeout_s=2.0,
+                what=f"a TSC1 frame carrying {torque_nm} N·m",
+                poll_s=0.001,
+            )
+            while listener.recv(timeout=0) is not None:
+                pass  # what went out before
+            (after,) = _collect(listener, "TSC1", 1)
+            assert after["RequestedTorqueLimit"] == torque_nm / 10.0 and sent <= time.monotonic()
+    finally:
+        vcu.stop()
 
 
 def test_the_time_of_the_last_heartbeat_is_kept(buses):
