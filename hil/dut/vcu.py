@@ -19,6 +19,7 @@ import can
 import cantools
 
 from hil.errors import HilError
+from hil.timing import wait_until
 
 
 class ControlMode(enum.IntEnum):
@@ -110,6 +111,17 @@ class Vcu:
         it with the request before: the time of the request is not the time of its frame."""
         carried = self._carried
         return carried[1] if carried is not None and carried[0] >= request else None
+
+    def wait_sent(self, request: int, *, timeout_s: float, poll_s: float, what: str) -> float:
+        """``request_sent_s(request)`` once a frame has carried it; ``WaitTimeout`` naming ``what`` if
+        none has within ``timeout_s``."""
+        return wait_until(
+            lambda: self.request_sent_s(request),
+            lambda sent: sent is not None,
+            timeout_s=timeout_s,
+            what=what,
+            poll_s=poll_s,
+        )
 
     def close_contactors(self, close: bool = True) -> None:
         with self._lock:

@@ -54,13 +54,7 @@ ZERO_FLUX_T90 = "inv.torque_step.zero_flux_t90_s"
 def request_and_time(vcu, torque_nm: float) -> float:
     """Ask for ``torque_nm``; when (``time.monotonic()``) the first TSC1 frame carrying it went out."""
     request = vcu.request_torque(torque_nm)
-    return wait_until(
-        lambda: vcu.request_sent_s(request),
-        lambda sent: sent is not None,
-        timeout_s=1.0,
-        what=f"a TSC1 frame asking {torque_nm:g} N·m",
-        poll_s=0.001,
-    )
+    return vcu.wait_sent(request, timeout_s=1.0, poll_s=0.001, what=f"a TSC1 frame asking {torque_nm:g} N·m")
 
 
 @scenario(

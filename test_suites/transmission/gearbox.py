@@ -98,9 +98,8 @@ class Gearbox:
         mark = self.monitor.mark()
         torque_nm = self.torque_nm(throttle)
         request = self.vcu.request_torque(torque_nm)
-        sent = wait_until(
-            lambda: self.vcu.request_sent_s(request),
-            lambda at: at is not None,
+        sent = self.vcu.wait_sent(
+            request,
             timeout_s=TSC1_WAIT_S,
             poll_s=TSC1_POLL_S,
             what=f"a TSC1 frame carrying {throttle:.0%} throttle",

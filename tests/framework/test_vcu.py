@@ -13,7 +13,6 @@ import pytest
 from hil.dut import vcu as vcu_module
 from hil.dut.dbc import load_drive_dbc
 from hil.dut.vcu import ControlMode, Vcu, VcuError
-from hil.timing import wait_until
 
 DB = load_drive_dbc()
 
@@ -158,12 +157,8 @@ def test_a_request_on_the_running_stream_is_carried_from_its_time_on(buses):
     try:
         for torque_nm in (100.0, 200.0, 300.0):
             request = vcu.request_torque(torque_nm)
-            sent = wait_until(
-                lambda r=request: vcu.request_sent_s(r),
-                lambda at: at is not None,
-                timeout_s=2.0,
-                what=f"a TSC1 frame carrying {torque_nm} N·m",
-                poll_s=0.001,
+            sent = vcu.wait_sent(
+                request, timeout_s=2.0, poll_s=0.001, what=f"a TSC1 frame carrying {torque_nm} N·m"
             )
             while listener.recv(timeout=0) is not None:
                 pass  # what went out before
