@@ -526,11 +526,10 @@ static PyObject *py_cycles(PyObject *self, PyObject *args) {
     Py_ssize_t most = (stop - start) / 2 + 2; /* a rising crossing takes two samples at least */
     most = most < RESERVE_MAX ? most : RESERVE_MAX;
     rc = grow_room(&crossings, most) || grow_room(&at_level, most) || grow_room(&sums, most);
-    if (rc) {
-    } else if (item == 4)
+    if (!rc && item == 4)
         rc = cycles_f32(view.buf, start, stop, (float)fire_at, (float)arm_at, level, &crossings, &at_level,
                         &sums, &total, &head, &tail);
-    else
+    else if (!rc)
         rc = cycles_f64(view.buf, start, stop, fire_at, arm_at, level, &crossings, &at_level, &sums, &total,
                         &head, &tail);
     if (!rc) closed = finish_cycles(&crossings, &at_level, &sums, rate_hz, start_s);
@@ -547,11 +546,7 @@ static PyObject *py_cycles(PyObject *self, PyObject *args) {
     return result;
 }
 
-/* One channel's spans, as cycles() with a sample rate left them, in one result: every crossing's
- * instant, every cycle's RMS with the cycles over the seams between spans (their sums of squares
- * taken on both sides), and the count of crossings, the first and the last, the sum of squares of
- * the complete cycles and of every sample. In Python this was a dozen calls per span, and a long
- * capture is hundreds of spans. */
+/* A span's k-th item, if cycles() made it. */
 static Owned *span_items(PyObject *span, Py_ssize_t k) {
     PyObject *item = PyTuple_GET_ITEM(span, k);
     if (!Py_IS_TYPE(item, &OwnedType)) {
@@ -561,6 +556,11 @@ static Owned *span_items(PyObject *span, Py_ssize_t k) {
     return (Owned *)item;
 }
 
+/* One channel's spans, as cycles() with a sample rate left them, in one result: every crossing's
+ * instant, every cycle's RMS with the cycles over the seams between spans (their sums of squares
+ * taken on both sides), and the count of crossings, the first and the last, the sum of squares of
+ * the complete cycles and of every sample. In Python this was a dozen calls per span, and a long
+ * capture is hundreds of spans. */
 static PyObject *py_join_cycles(PyObject *self, PyObject *arg) {
     PyObject *spans = PySequence_Fast(arg, "join_cycles: a sequence of cycles() results");
     if (!spans) return NULL;
