@@ -16,6 +16,8 @@ import pytest
 from hil.bench import Bench
 from hil.models import LoopStats, PackEmulation, PackModel, PlantLoop, RoadLoadEmulation, VehicleModel
 
+pytestmark = pytest.mark.serial
+
 ROOT = Path(__file__).resolve().parents[2]
 LOAD_A = 10.0  # 5.5 kW at 550 V: inside the e-load's 6 kW (63206A-1200-240), so it sinks current, not power
 START_KMH = 20.0  # in 1st gear and below its upshift: no gear change (and its regen) while it coasts

@@ -28,7 +28,7 @@ from guardian_rig import (
 
 from tests.served import bench_copy
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.serial]
 
 # a bench whose safe state itself takes well under a second from 1500 rpm and 600 V
 FAST = {"dyno_ramp_rpm_per_s": 7500, "supply_ramp_v_per_s": 4000, "heartbeat_timeout_s": 2}

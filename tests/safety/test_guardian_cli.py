@@ -22,7 +22,7 @@ from hil.config import load_bench
 from hil.guardian import open_drivers
 from tests.served import bench_copy
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.serial]
 
 
 def _hil(*args: str) -> subprocess.CompletedProcess:

@@ -21,7 +21,7 @@ from guardian_rig import (
 
 from tests.served import bench_copy
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.serial]
 
 # braking from 1500 rpm takes 5 s: time to send a second signal in the middle of it
 SLOW = {"dyno_ramp_rpm_per_s": 300, "step_timeout_s": 30, "guardian": False}

@@ -29,6 +29,8 @@ import pytest
 from hil.bench import Bench
 from hil.dut.dbc import load_drive_dbc
 
+pytestmark = pytest.mark.serial
+
 ROOT = Path(__file__).resolve().parents[2]
 BURNERS = 3
 HOLD_S = 20.0

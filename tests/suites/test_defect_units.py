@@ -19,6 +19,8 @@ import pytest
 from hil.defects import collect_scenarios, load_units, run_all
 from hil.specs import load_specs
 
+pytestmark = pytest.mark.serial
+
 ROOT = Path(__file__).resolve().parents[2]
 UNITS = load_units(ROOT / "sim" / "profiles" / "defects")
 DUT_MEASUREMENTS = sorted(n for n in load_specs(ROOT / "specs") if not n.startswith("bench."))
