@@ -184,10 +184,18 @@ def test_one_noisy_channel_is_shared_by_both_threads_and_gives_what_one_thread_g
     cap = Capture.from_arrays(x, float(n), ["noise", "sine"])
     taken: dict[str, list[int]] = {}  # thread: the row (its data's address) of each span it scanned
     kernel = kernels.compiled.cycles
+    noise = cap.samples[0].__array_interface__["data"][0]
+    # Once both threads run, a thread's first noise span waits for the other thread's first: a
+    # thread the machine delays would otherwise find the noise all scanned. A channel whose spans
+    # are not shared never brings the second thread, and the wait breaks
+    both_on_noise: threading.Barrier | None = None
 
     def watched(row, *args):
         row_start = row.__array_interface__["data"][0]
-        taken.setdefault(threading.current_thread().name, []).append(row_start)
+        rows = taken.setdefault(threading.current_thread().name, [])
+        if both_on_noise is not None and row_start == noise and noise not in rows:
+            both_on_noise.wait()
+        rows.append(row_start)
         return kernel(row, *args)
 
     monkeypatch.setattr(kernels.compiled, "cycles", watched)
@@ -196,8 +204,8 @@ def test_one_noisy_channel_is_shared_by_both_threads_and_gives_what_one_thread_g
     assert in_turn.outcomes[0].values["n_cycles"].value > 10_000, in_turn
     taken.clear()
     threads(2)
+    both_on_noise = threading.Barrier(2, timeout=10)
     assert _evidence(rms(cap, low=0.0, high=10.0)) == _evidence(in_turn)
-    noise = cap.samples[0].__array_interface__["data"][0]
     assert len(taken) == 2 and all(noise in rows for rows in taken.values()), taken.keys()
     assert sum(len(rows) for rows in taken.values()) == 80
 
