@@ -32,10 +32,12 @@
 typedef struct {
     char *data;
     Py_ssize_t len, cap;
+    Py_ssize_t room; /* where its first growth goes at once; beyond, and without, it doubles */
 } Grow;
 
 static int grow_more(Grow *g) {
     Py_ssize_t cap = g->cap ? 2 * g->cap : 64;
+    if (cap < g->room) cap = g->room;
     char *data = PyMem_RawRealloc(g->data, (size_t)cap * ITEM);
     if (!data) return -1;
     g->data = data;
@@ -45,10 +47,13 @@ static int grow_more(Grow *g) {
 
 /* Room for `cap` items in an empty Grow, at once. A span of noise found its 65 000 crossings in
  * 2.5 ms growing from 64 items, half of it page faults and copies as each array doubled; with room
- * for up to RESERVE_MAX of them taken at the start, in 1.0 ms (float32): the allocator hands the same
- * room to the next span. Memory taken and never written costs nothing, but tracemalloc counts it, and
- * a check must not look as if it held a copy of its channel: past RESERVE_MAX the arrays double. */
+ * for up to RESERVE_MAX of them, in 1.0 ms (float32): the allocator hands the same room to the next
+ * span. Memory taken and never written costs nothing, but tracemalloc counts it, and a check must not
+ * look as if it held a copy of its channel: past RESERVE_MAX the arrays double. A scan takes
+ * RESERVE_FIRST at the start (what a clean span needs) and the rest at its first growth: two threads
+ * each holding the whole room up front looked as if the threads added memory. */
 #define RESERVE_MAX (1 << 15)
+#define RESERVE_FIRST (1 << 9)
 static int grow_room(Grow *g, Py_ssize_t cap) {
     g->data = PyMem_RawMalloc((size_t)cap * ITEM);
     if (!g->data) return -1;
@@ -510,7 +515,7 @@ static PyObject *py_cycles(PyObject *self, PyObject *args) {
     Py_ssize_t start = 0, stop = -1;
     Py_buffer view;
     int item, rc;
-    Grow crossings = {NULL, 0, 0}, at_level = {NULL, 0, 0}, sums = {NULL, 0, 0};
+    Grow crossings = {NULL, 0, 0, 0}, at_level = {NULL, 0, 0, 0}, sums = {NULL, 0, 0, 0};
     if (!PyArg_ParseTuple(args, "Oddd|nndd", &obj, &fire_at, &arm_at, &level, &start, &stop, &rate_hz,
                           &start_s) ||
         !get_samples(obj, &view, &item))
@@ -525,6 +530,8 @@ static PyObject *py_cycles(PyObject *self, PyObject *args) {
     Py_BEGIN_ALLOW_THREADS;
     Py_ssize_t most = (stop - start) / 2 + 2; /* a rising crossing takes two samples at least */
     most = most < RESERVE_MAX ? most : RESERVE_MAX;
+    crossings.room = at_level.room = sums.room = most;
+    most = most < RESERVE_FIRST ? most : RESERVE_FIRST;
     rc = grow_room(&crossings, most) || grow_room(&at_level, most) || grow_room(&sums, most);
     if (!rc && item == 4)
         rc = cycles_f32(view.buf, start, stop, (float)fire_at, (float)arm_at, level, &crossings, &at_level,
@@ -578,7 +585,7 @@ static PyObject *py_join_cycles(PyObject *self, PyObject *arg) {
         }
         n += found->len / ITEM;
     }
-    Grow starts = {NULL, 0, 0}, cycles = {NULL, 0, 0};
+    Grow starts = {NULL, 0, 0, 0}, cycles = {NULL, 0, 0, 0};
     if ((n && grow_room(&starts, n)) || (n > 1 && grow_room(&cycles, n - 1))) {
         PyMem_RawFree(starts.data);
         Py_DECREF(spans);
