@@ -16,6 +16,10 @@ import yaml
 
 from hil.results.store import Store
 
+# a drive scenario on a simulated bench in real time: its TSC1 stream and waits starve beside a
+# second worker on two cores
+pytestmark = pytest.mark.serial
+
 ROOT = Path(__file__).resolve().parents[2]
 HIL = [sys.executable, "-m", "hil"]
 SERIAL = "EDS200-2026-0042"

@@ -16,10 +16,15 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 import yaml
 
 from hil.results.store import Store
 from tests.safety.guardian_rig import SAFE_STATE_TAIL, first_sequence, outputs_off, records, state_changes
+
+# a drive scenario on a simulated bench in real time: its TSC1 stream and waits starve beside a
+# second worker on two cores
+pytestmark = pytest.mark.serial
 
 ROOT = Path(__file__).resolve().parents[2]
 SERIAL = f"EDS200-2026-{7000 + os.getpid() % 1000:04d}"

@@ -14,6 +14,10 @@ import pytest
 
 from hil.results.store import Store
 
+# a drive scenario on a simulated bench in real time: its TSC1 stream and waits starve beside a
+# second worker on two cores
+pytestmark = pytest.mark.serial
+
 ROOT = Path(__file__).resolve().parents[2]
 SERIAL = "EDS200-2026-0042"
 
