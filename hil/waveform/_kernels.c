@@ -529,10 +529,10 @@ static PyObject *py_cycles(PyObject *self, PyObject *args) {
     }
     Py_BEGIN_ALLOW_THREADS;
     Py_ssize_t most = (stop - start) / 2 + 2; /* a rising crossing takes two samples at least */
-    most = most < RESERVE_MAX ? most : RESERVE_MAX;
-    crossings.room = at_level.room = sums.room = most;
-    most = most < RESERVE_FIRST ? most : RESERVE_FIRST;
-    rc = grow_room(&crossings, most) || grow_room(&at_level, most) || grow_room(&sums, most);
+    Py_ssize_t room = most < RESERVE_MAX ? most : RESERVE_MAX;
+    Py_ssize_t first = room < RESERVE_FIRST ? room : RESERVE_FIRST;
+    crossings.room = at_level.room = sums.room = room;
+    rc = grow_room(&crossings, first) || grow_room(&at_level, first) || grow_room(&sums, first);
     if (!rc && item == 4)
         rc = cycles_f32(view.buf, start, stop, (float)fire_at, (float)arm_at, level, &crossings, &at_level,
                         &sums, &total, &head, &tail);

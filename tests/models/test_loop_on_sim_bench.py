@@ -119,10 +119,10 @@ def test_pack_and_road_load_emulation_run_at_100_hz_and_the_supply_follows_the_p
 
 def _keeps_time(stats: LoopStats) -> bool:
     # The loop holds its rate: a step slower than the period overruns on every slot, one slower now
-    # and then shows in the p99. The 2 ms p99 target is a figure of the
-    # nightly summary, not a CI verdict: on a shared 2-core machine the simulator's replies alone
-    # stall up to tens of ms (two CI runs: p99 1.0 ms with one 23 ms stall a window; p99 8.1 and
-    # 4.9 ms, 6 and 3 overruns of 1000, the machine otherwise idle)
+    # and then shows in the p99. The 2 ms p99 target is a figure of the nightly summary, not a CI
+    # verdict: on a shared 2-core machine the simulator's replies alone stall up to tens of ms (two
+    # CI runs: p99 1.0 ms with one 23 ms stall a window; p99 8.1 and 4.9 ms, 6 and 3 overruns of
+    # 1000, the machine otherwise idle)
     return (
         stats.count >= 980 and stats.overruns <= stats.count // 100 and stats.lateness_p99_s < stats.period_s
     )
