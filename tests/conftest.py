@@ -151,8 +151,12 @@ def browser() -> Iterator[object]:
         sync_playwright = None
     need("Playwright (pip: playwright)", sync_playwright)
     with sync_playwright() as driver:
-        # --no-sandbox: CI runs as root, where Chromium's sandbox refuses to start
-        launched = driver.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        # --no-sandbox: CI runs as root, where Chromium's sandbox refuses to start;
+        # --disable-dev-shm-usage: a container's /dev/shm (64 MB by default) is too small for a
+        # renderer beside another worker's, and a renderer that runs out of it dies to a blank page
+        launched = driver.chromium.launch(
+            executable_path=chromium, args=["--no-sandbox", "--disable-dev-shm-usage"]
+        )
         try:
             yield launched
         finally:
@@ -175,6 +179,7 @@ def page(browser: object, request: pytest.FixtureRequest) -> Iterator[object]:
     log: list[str] = []
     opened.on("console", lambda message: log.append(f"{message.type}: {message.text}"))
     opened.on("pageerror", lambda error: log.append(f"page error: {error}"))
+    opened.on("crash", lambda _: log.append("the page's renderer crashed"))
     request.node.page_log = log
     try:
         yield opened

@@ -17,7 +17,8 @@ from hil.dut.j1939 import J1939Client
 from hil.dut.monitor import CanMonitor
 from hil.dut.uds import DID_ECU_SERIAL_NUMBER, make_uds_client
 from hil.errors import DutCommunicationError, SafetyAbort
-from hil.faults import judge
+from hil.faults import can_silent, judge
+from hil.timing import wait_until
 
 # the verdicts time the bus (no frame for 0.5 s within a wait of 1 s): beside a second worker on two
 # cores a wait ended before the silence was named
@@ -60,6 +61,12 @@ def dut(fbench) -> Iterator[Dut]:
             the_dut.j1939.close()
 
 
+def _silenced(dut: Dut) -> None:
+    """Frames the unit sent before the bus fell silent still arrive (a loaded machine holds them in
+    its socket buffers): a wait on the silence starts once the last of them has."""
+    wait_until(lambda: can_silent(dut.monitor, 0.1), timeout_s=5.0, what="the frames sent before the silence")
+
+
 def _meet(bench, dut: Dut, action: Callable[[], object]) -> BaseException | None:
     try:
         action()
@@ -78,6 +85,7 @@ def _outcome_of(verdict: BaseException | None, bench) -> None:
 def test_silent_bus_fails_a_wait_on_a_frame_naming_the_bus(fbench, control, dut):
     since = energise(fbench)
     control.arm("can", "silent")
+    _silenced(dut)
     verdict = _meet(fbench, dut, dut.inverter_status)
     assert str(verdict).startswith("drive system: no CAN frame for 0.5 s: the bus is silent ("), verdict
     assert "an INV_Status frame: not reached within 1 s" in str(verdict)
