@@ -15,7 +15,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from hil.errors import BenchConfigError
 from hil.protections import protection_quantities
-from hil.results.store import StoreError, parse_url
 from hil.yamlfile import YamlFileError, read_yaml
 from instruments.base import Instrument, enveloped_quantities
 from instruments.errors import DriverEntryPointError
@@ -157,6 +156,9 @@ class ResultsConfig(_Strict):
     @field_validator("db")
     @classmethod
     def _store_url(cls, value: str) -> str:
+        # imported here: SQLAlchemy takes about a second, and most bench files name no store
+        from hil.results.store import StoreError, parse_url
+
         try:
             parse_url(value)
         except StoreError as exc:

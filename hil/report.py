@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from hil.allure_report import properties, unit_identity
-from hil.results.store import Store, sha256_file
+from hil.results.provenance import sha256_file
+from hil.results.store import Store
 from hil.specs import limits_text
 
 # the store's outcomes as Allure's statuses; a test with no outcome was cut off by the run's end

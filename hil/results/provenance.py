@@ -6,12 +6,22 @@ from __future__ import annotations
 import hashlib
 import subprocess
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hil.config import BenchConfig, load_bench
 from hil.errors import HilError
 from hil.product import load_product
-from hil.results.store import Store, sha256_file
+
+if TYPE_CHECKING:
+    from hil.results.store import Store
+
+
+def sha256_file(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def file_sha256(path: str | Path) -> str | None:

@@ -6,6 +6,8 @@ import hashlib
 import json
 from typing import Any
 
+KINDS = ("nightly", "certification", "adhoc")  # what a recorded run was
+
 
 def record_hash(record: dict[str, Any]) -> str:
     """SHA-256 (hex) of the record's canonical JSON (sorted keys, no spaces, strict floats), UTF-8."""

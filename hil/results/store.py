@@ -10,7 +10,6 @@ left without an outcome, is marked aborted by the next ``Store`` opened on the s
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import math
 import os
 import socket
@@ -20,17 +19,16 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, func, select, text
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 
 from hil.errors import HilError
 from hil.results import schema
+from hil.results.provenance import sha256_file
+from hil.results.record import KINDS
 
 DEFAULT_DB = "results/hil.sqlite"
-KINDS = ("nightly", "certification", "adhoc")
 # partial: a certification that passed what it ran but not the whole eol subset (no verdict)
 RUN_OUTCOMES = ("pass", "fail", "error", "aborted", "partial")
 VERDICTS = ("pass", "marginal", "fail")
@@ -59,14 +57,6 @@ def finite_or_text(value: float | None) -> float | str | None:
 
 def now(timespec: str = "milliseconds") -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec=timespec)
-
-
-def sha256_file(path: str | Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def process_started(pid: int) -> str | None:
@@ -175,6 +165,10 @@ class Store:
             ) from None
 
     def _migrate(self) -> None:
+        # imported here: Alembic takes most of a second, and every run and guardian imports this module
+        from alembic import command
+        from alembic.config import Config
+
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
         with self.engine.begin() as conn:

@@ -6,7 +6,6 @@ import functools
 import math
 
 import numpy as np
-import scipy.fft
 
 from hil.waveform.capture import Capture
 from hil.waveform.chunks import chunk_len, chunks
@@ -223,6 +222,8 @@ def low_bins(frames: np.ndarray, top: int) -> np.ndarray:
     recombined. The recombination runs in float64: float32 transforms summed in float32 over b terms
     would lose more than the float32 transform itself.
     """
+    import scipy.fft  # here: it takes a third of a second to import, and most runs take no spectrum
+
     n = frames.shape[-1]
     a = _short_length(n, top)
     if a is None:

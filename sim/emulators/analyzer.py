@@ -42,6 +42,13 @@ SENSOR_RANGES_V = (0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0)
 # a screen), and these serve every capture the suites take, at 1 µs down to 1 ms]
 RECORD_HZ = 1_000_000.0
 RECORD_S = 10.0
+# traces synthesised together: one element's three phases share their angle and harmonics, the DC
+# link's voltage and current their ripple
+TRACE_GROUPS = {
+    **dict.fromkeys(("U1", "U2", "U3"), ("U1", "U2", "U3")),
+    **dict.fromkeys(("I1", "I2", "I3"), ("I1", "I2", "I3")),
+    **dict.fromkeys(("U4", "I4"), ("U4", "I4")),
+}
 # WT5000 (760903 element) accuracy, ±(fraction of reading, fraction of range) [S: reference §7]:
 # DC, and 66 Hz-1 kHz AC; below 66 Hz the DC figures stand in [E]
 ACCURACY = {
@@ -90,6 +97,8 @@ class Wt5000Emulator(ScpiEmulator):
         self._voltage_ratio = dict(self.shape.voltage_harmonics)
         self._phase_amplitudes = self.shape.phase_amplitudes()
         self.capture: CaptureWindow | None = None
+        # (record, (first, last), trace -> samples) of the last synthesis, until the next
+        self._synthesised: tuple[CaptureWindow, tuple[int, int], dict[str, np.ndarray]] | None = None
         # the record most recently held, kept after its release (where a test finds its instants)
         self.last_hold: CaptureWindow | None = None
         # this unit's own calibration: a fixed error inside the accuracy spec per element and quantity
@@ -121,6 +130,7 @@ class Wt5000Emulator(ScpiEmulator):
         self.trace = "U1"
         self.first, self.last = 0, 1001
         self.capture = None
+        self._synthesised = None
 
     # --- plant readings ---------------------------------------------------------------------------
     def _element(self, element: int) -> dict[str, float]:
@@ -199,17 +209,32 @@ class Wt5000Emulator(ScpiEmulator):
 
     def samples(self, window: CaptureWindow, trace: str, first: int, last: int) -> np.ndarray:
         """Samples ``first..last`` of ``trace``; elements 5-7 are wired to nothing and read zero, and
-        so does everything before simulated time 0 (the analyzer ran before the bench was powered)."""
-        out = np.zeros(last - first + 1, dtype=np.float32)
+        so does everything before simulated time 0 (the analyzer ran before the bench was powered).
+
+        A trace comes with its group (``TRACE_GROUPS``), kept until the next range or record: a
+        capture reads the same range of each trace in turn, and a phase's current costs about what
+        all three cost together (a 7.5 s record at 1 MS/s is seconds of synthesis a trace)."""
+        kept = self._synthesised
+        if kept is not None and kept[0] is window and kept[1] == (first, last) and trace in kept[2]:
+            return kept[2][trace]
+        group = TRACE_GROUPS.get(trace, (trace,))
+        out = np.zeros((len(group), last - first + 1), dtype=np.float32)
         # the first sample at or after simulated time 0
         powered = max(first, math.ceil(-window.start_s * window.rate_hz - 1e-6))
-        if trace not in CHANNELS or powered > last:
-            return out
-        t0 = max(window.start_s + powered / window.rate_hz, 0.0)
-        out[powered - first :] = synthesise(
-            window.trajectory, self.shape, t0, last - powered + 1, window.rate_hz, (trace,), seed=self.seed
-        )[0]
-        return out
+        wired = [row for row, name in enumerate(group) if name in CHANNELS]
+        if wired and powered <= last:
+            t0 = max(window.start_s + powered / window.rate_hz, 0.0)
+            out[wired, powered - first :] = synthesise(
+                window.trajectory,
+                self.shape,
+                t0,
+                last - powered + 1,
+                window.rate_hz,
+                [group[row] for row in wired],
+                seed=self.seed,
+            )
+        self._synthesised = (window, (first, last), dict(zip(group, out, strict=True)))
+        return self._synthesised[2][trace]
 
     # --- commands ---------------------------------------------------------------------------------
     def register(self, engine: ScpiEngine) -> None:
@@ -317,6 +342,7 @@ class Wt5000Emulator(ScpiEmulator):
                 self.capture = self.last_hold = record()
             else:
                 self.capture = None
+            self._synthesised = None  # what it held (hundreds of MB at most) goes with the record
 
         def held() -> CaptureWindow:
             if self.capture is None:
