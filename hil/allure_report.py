@@ -7,6 +7,7 @@ with its own history path (or none) and output."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import tempfile
@@ -15,6 +16,18 @@ from pathlib import Path
 import yaml
 
 ALLURE_CONFIG = Path(__file__).resolve().parents[1] / "allurerc.yaml"
+# The single-file page declares its embedded data after the application's script (3.6 MB), and the
+# application, finding no data object yet, fetches each data file instead: a page opened from disk
+# may not (CORS), so where the parser reached the data late (a loaded machine) the page stayed a
+# spinner. Declared in the head, the object makes the application wait until the data is ready.
+EMBEDDED_DATA = "window.allureReportDataReady = false;"
+EARLY_DATA = "<script>window.allureReportData = window.allureReportData || {};</script>"
+# Allure's template loads Google Analytics into every page it writes: a report opened on the test
+# floor or by a customer reports to no one
+ANALYTICS = re.compile(
+    r'\s*<script async src="https://www\.googletagmanager\.com/gtag/js[^"]*"></script>'
+    r"\s*<script>\s*window\.dataLayer[^<]*</script>"
+)
 
 
 class ReportError(RuntimeError):
@@ -58,7 +71,16 @@ def render(results: Path, report: Path, *, history: Path | None, name: str | Non
     index = report / "index.html"
     if not index.is_file():
         raise ReportError(f"allure generate wrote no {index}:\n{done.stdout}{done.stderr}")
+    index.write_text(offline_page(index.read_text(encoding="utf-8")), encoding="utf-8")
     return index
+
+
+def offline_page(html: str) -> str:
+    """The rendered page with no analytics, and its embedded data waited for (``EARLY_DATA``)."""
+    html = ANALYTICS.sub("", html)
+    if EMBEDDED_DATA in html and EARLY_DATA not in html:
+        html = html.replace("</head>", f"    {EARLY_DATA}\n</head>", 1)
+    return html
 
 
 def properties(values: dict[str, str]) -> str:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from hil.allure_report import EARLY_DATA
 from hil.results.store import Store
 from tests.reports.conftest import BENCH, ROOT, hil, nightly
 
@@ -86,6 +87,38 @@ def test_the_nightly_report_shows_count_plot_serials_and_category(defect_night: 
     assert FAILING in scenario
     assert "Category: Limit violation" in scenario
     assert "inv.phase_current.thd_pct" in scenario and "FAIL" in scenario
+
+
+def _with_late_data(report: Path, into: Path, early: bool) -> Path:
+    """``report``'s page with its embedded data declared only a second after the page starts, as a
+    parser that reaches the end of 4 MB late does on a loaded machine; ``early``: with the head's
+    declaration the rendered page carries, or without it (the page as Allure writes it)."""
+    html = (report / "index.html").read_text(encoding="utf-8")
+    assert EARLY_DATA in html and "googletagmanager" not in html  # as hil renders every page
+    declared = re.compile(r"(<script async>\s*)(window\.allureReportDataReady = false;[\s\S]*?)(</script>)")
+    ready = re.compile(r"(<script defer>\s*)(Promise\.allSettled\([\s\S]*?)(</script>)")
+    for script in (declared, ready):
+        html, found = script.subn(r"\1setTimeout(function () {\2}, 1000);\3", html, count=1)
+        assert found == 1, f"{script.pattern}: not in the page"
+    # the data's declaring function, global as before although it is now declared inside a callback
+    html = html.replace("function d(name, value){", "window.d = function (name, value){", 1)
+    if not early:
+        html = html.replace(EARLY_DATA, "")
+    into.mkdir()
+    (into / "index.html").write_text(html, encoding="utf-8")
+    return into
+
+
+def test_the_report_waits_for_its_embedded_data(defect_night: Path, page, request, tmp_path: Path) -> None:
+    front = _open(page, _with_late_data(defect_night / "report", tmp_path / "early", early=True))
+    assert _total(front) == 2
+    assert not [line for line in request.node.page_log if "CORS" in line], request.node.page_log
+    # as Allure writes it, the page fetches what it finds no data for, and a page from disk may not
+    page.goto(
+        (_with_late_data(defect_night / "report", tmp_path / "late", early=False) / "index.html").as_uri()
+    )
+    page.wait_for_function("() => window.allureReportDataReady === true")
+    assert [line for line in request.node.page_log if "blocked by CORS policy" in line]
 
 
 def test_hil_report_renders_the_stored_run_alone(defect_night: Path, page, tmp_path: Path) -> None:

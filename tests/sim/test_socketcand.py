@@ -99,7 +99,7 @@ def test_wire_format() -> None:
     )
 
 
-# a latency measured in milliseconds: beside a second worker on two cores its median passed 1.5 ms
+# a latency measured in milliseconds: beside a second worker on two cores its median was 1.8 ms
 @pytest.mark.serial
 def test_a_frame_crosses_without_waiting_for_an_acknowledgement() -> None:
     """python-can's client leaves Nagle's algorithm on: unless the server acknowledges each read at
@@ -128,7 +128,9 @@ def test_a_frame_crosses_without_waiting_for_an_acknowledgement() -> None:
     finally:
         bench.stop()
     assert len(latencies) == frames
-    assert statistics.median(latencies) < 0.0015, sorted(latencies)[:: frames // 10]
+    # waiting for the acknowledgement put the median at about 3 ms; without it 0.8 ms idle and up to
+    # 1.6 ms on a busy machine (serial part of CI)
+    assert statistics.median(latencies) < 0.0022, sorted(latencies)[:: frames // 10]
 
 
 # --- hostile clients ---------------------------------------------------------------------------
