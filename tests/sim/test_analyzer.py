@@ -9,7 +9,8 @@ import pytest
 
 from instruments.errors import InstrumentReportedError, InstrumentTimeout
 from sim.bench import SimulatedBench
-from sim.emulators.analyzer import ACCURACY, Wt5000Emulator
+from sim.drive.waveforms import synthesise
+from sim.emulators.analyzer import ACCURACY, CaptureWindow, Wt5000Emulator
 from tests.sim.conftest import PACK_V, cells_read, wait_for
 
 TORQUE_NM = 200.0
@@ -180,6 +181,26 @@ def test_capture_round_trip(connect, running: SimulatedBench) -> None:
     dc_a = float(np.mean(np.interp(times, window.t_s, window.i_dc_input_a)))
     assert data.samples[5].mean() == pytest.approx(dc_a, rel=0.01)
     analyzer.check_errors()
+
+
+def test_a_trace_read_with_its_group_is_the_trace_synthesised_alone(running: SimulatedBench) -> None:
+    emulator = running.emulators["analyzer"]
+    with running.simulation.now() as plant:
+        end = plant.time_s
+        window = CaptureWindow(end - 0.05, 1e6, 50_001, plant.drive_trajectory(end - 0.05, end))
+    first, last = 1_000, 40_000
+    # I3 and I4 come from what I2 and U4 synthesised, U1 with a new group, I2 again after it
+    for trace in ("I2", "I3", "U4", "I4", "U1", "I2"):
+        alone = synthesise(
+            window.trajectory,
+            emulator.shape,
+            window.start_s + first / window.rate_hz,
+            last - first + 1,
+            window.rate_hz,
+            (trace,),
+            seed=emulator.seed,
+        )[0]
+        assert np.array_equal(emulator.samples(window, trace, first, last), alone), trace
 
 
 def test_element_4_sees_the_precharge_inrush(bench: SimulatedBench, connect, vcu) -> None:
