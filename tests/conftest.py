@@ -152,8 +152,8 @@ def browser() -> Iterator[object]:
     need("Playwright (pip: playwright)", sync_playwright)
     with sync_playwright() as driver:
         # --no-sandbox: CI runs as root, where Chromium's sandbox refuses to start;
-        # --disable-dev-shm-usage: a container's /dev/shm (64 MB by default) is too small for a
-        # renderer beside another worker's, and a renderer that runs out of it dies to a blank page
+        # --disable-dev-shm-usage: a container's /dev/shm (64 MB by default) is too small for two
+        # workers' renderers, and Chromium's renderer crashes when it runs out (the page log says so)
         launched = driver.chromium.launch(
             executable_path=chromium, args=["--no-sandbox", "--disable-dev-shm-usage"]
         )
