@@ -221,17 +221,11 @@ class Wt5000Emulator(ScpiEmulator):
         out = np.zeros((len(group), last - first + 1), dtype=np.float32)
         # the first sample at or after simulated time 0
         powered = max(first, math.ceil(-window.start_s * window.rate_hz - 1e-6))
-        wired = [row for row, name in enumerate(group) if name in CHANNELS]
-        if wired and powered <= last:
+        # a group is wired traces only; an unwired trace (elements 5-7) stands alone
+        if trace in CHANNELS and powered <= last:
             t0 = max(window.start_s + powered / window.rate_hz, 0.0)
-            out[wired, powered - first :] = synthesise(
-                window.trajectory,
-                self.shape,
-                t0,
-                last - powered + 1,
-                window.rate_hz,
-                [group[row] for row in wired],
-                seed=self.seed,
+            out[:, powered - first :] = synthesise(
+                window.trajectory, self.shape, t0, last - powered + 1, window.rate_hz, group, seed=self.seed
             )
         self._synthesised = (window, (first, last), dict(zip(group, out, strict=True)))
         return self._synthesised[2][trace]
