@@ -9,6 +9,8 @@ phases, element 4 the inverter's DC input).
 from __future__ import annotations
 
 import io
+import math
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -36,6 +38,16 @@ def acquire(analyzer: Any, traces: Sequence[str], sample_rate_hz: float, samples
     all from the one record the analyzer holds for the call; its times count from the instant that
     record was held (the last sample at 0 on the WT5000, which stamps no time)."""
     return _acquired(analyzer.capture(list(traces), sample_rate_hz, samples))
+
+
+def acquire_since(
+    analyzer: Any, traces: Sequence[str], sample_rate_hz: float, since_s: float, before_s: float = 0.0
+) -> Capture:
+    """``acquire`` of everything from ``before_s`` ahead of ``since_s`` (``time.monotonic()``) until
+    now. An event after ``since_s`` is in the window however long this process took to ask for it
+    (a stalled process, a slow reply); a fixed window of the most recent samples loses it."""
+    samples = math.ceil((time.monotonic() - since_s + before_s) * sample_rate_hz)
+    return acquire(analyzer, traces, sample_rate_hz, max(samples, 1))
 
 
 def acquire_on_host_clock(

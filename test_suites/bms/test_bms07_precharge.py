@@ -5,19 +5,19 @@ from __future__ import annotations
 
 import contextlib
 import math
+import time
 
 import allure
 import numpy as np
 
-from hil.acquisition import acquire
+from hil.acquisition import acquire_since
 from hil.scenario import scenario
 from hil.timing import WaitTimeout
 
 pytestmark = [allure.epic("BMS")]
 
 RATE_HZ = 20_000.0  # 50 µs: the inrush peak is the first sample after the pre-charge contact closes
-# the most recent 4 s: the pre-charge (≈ 0.35 s) and the up to 2 s the drive may take to report ready
-WINDOW_S = 4.0
+BEFORE_S = 0.1  # of the link at rest ahead of the close request
 # I4 at or below this: nothing flows into the DC input (the contactors open: a few mA of the link's
 # bleed at most); the pre-charge's own current is still 0.55 A when it ends at 95 % [E]
 IDLE_A = 0.1
@@ -45,9 +45,10 @@ def test_bms07_precharge(drive, analyzer, supply, measure):
     analyzer.configure("P3W4", 1000, 50)
     pack_v = supply.measure_voltage()
     # a pre-charge that never completes shows in the capture: no main-contactor close in it
+    asked = time.monotonic()
     with contextlib.suppress(WaitTimeout):
         drive.transition("drive_ready")
-    cap = acquire(analyzer, ["U4", "I4"], RATE_HZ, round(RATE_HZ * WINDOW_S))
+    cap = acquire_since(analyzer, ["U4", "I4"], RATE_HZ, asked, BEFORE_S)
     u4, i4 = cap.channel("U4").astype(float), cap.channel("I4").astype(float)
     # the main contactor closes onto the last few percent: the largest current of the window, far
     # above anything the pre-charge resistor lets through; the pre-charge began where the current

@@ -14,7 +14,7 @@ import time
 import allure
 import numpy as np
 
-from hil.acquisition import acquire
+from hil.acquisition import acquire_since
 from hil.scenario import scenario
 from hil.timing import WaitTimeout, dwell, wait_until
 from hil.waveform import find_crossing
@@ -41,7 +41,8 @@ FIND_FROM_V = 715.0
 FIND_V_PER_S = 100.0  # 0.2 V past the level in the 2 ms a good unit takes
 STEP_HALF_V = 10.0  # the step from 10 V below this unit's level to 10 V above it, at 1000 V/s
 TIME_RATE_HZ = 100_000.0
-TIME_WINDOW_S = 0.25
+BEFORE_STEP_S = 0.05  # of the link held below the level, ahead of the step
+BEFORE_TRIP_S = 0.5  # of the quick ramp, ahead of the trip's frame
 LINE_HALF_V = 3.0  # the link's ramp is fitted ±3 V around the level to time its crossing
 # recovery: still above the 700 V reset level after the trip, then below it [catalogue, E]
 HELD_HIGH_V = 720.0
@@ -118,13 +119,14 @@ def test_inv01b_dc_overvoltage_trip_time_and_recovery(
         RECOVERY, int(_recovers_only_below_the_reset_level_after_a_reset(supply, analyzer, vcu, can_monitor))
     )
     _link_to(supply, analyzer, level - STEP_HALF_V)
+    stepped = time.monotonic()
     supply.set_voltage(level + STEP_HALF_V)
     try:
         _pwm_off(can_monitor)
     except WaitTimeout:
         measure(TRIP_TIME, float("inf"))
         return
-    cap = acquire(analyzer, ["U4", *PHASES], TIME_RATE_HZ, round(TIME_WINDOW_S * TIME_RATE_HZ))
+    cap = acquire_since(analyzer, ["U4", *PHASES], TIME_RATE_HZ, stepped, BEFORE_STEP_S)
     crossed = _ramp_crossing(cap, level)
     measure(TRIP_TIME, pwm_off_time(cap, after_s=crossed - 0.02) - crossed)
 
@@ -138,8 +140,8 @@ def _find_trip_level(supply, analyzer, can_monitor) -> float:
     _link_to(supply, analyzer, FIND_FROM_V)
     supply.set_slew(FIND_V_PER_S)
     supply.set_voltage(RAMP_TO_V)
-    _pwm_off(can_monitor, timeout_s=(RAMP_TO_V - FIND_FROM_V) / FIND_V_PER_S + 0.5)
-    cap = acquire(analyzer, ["U4", *PHASES], LEVEL_RATE_HZ, round(0.5 * LEVEL_RATE_HZ))
+    tripped = _pwm_off(can_monitor, timeout_s=(RAMP_TO_V - FIND_FROM_V) / FIND_V_PER_S + 0.5)
+    cap = acquire_since(analyzer, ["U4", *PHASES], LEVEL_RATE_HZ, tripped.t_s, BEFORE_TRIP_S)
     level = mean_around(cap, "U4", pwm_off_time(cap), LEVEL_AVERAGE_S)
     supply.set_slew(STEP_SLEW_V_PER_S)
     supply.set_voltage(HELD_HIGH_V)

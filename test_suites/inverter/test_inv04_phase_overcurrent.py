@@ -16,10 +16,13 @@ extended UDS session it lowers the trip level (DID FD10, dbc/README.md) to 200 A
 
 from __future__ import annotations
 
+import math
+import time
+
 import allure
 import numpy as np
 
-from hil.acquisition import acquire
+from hil.acquisition import acquire_since
 from hil.dut.uds import DID_OVERCURRENT_TRIP_TEST
 from hil.scenario import scenario
 from hil.timing import dwell
@@ -47,9 +50,8 @@ HOLD_NM = 100.0  # ≈ 135 A before the step
 STEP_TO_NM = 900.0  # the step: the current rises through the level at ~50 A/ms
 SETTLE_S = 0.3
 LEVEL_RATE_HZ = 100_000.0
-LEVEL_WINDOW_S = 0.25
 TIME_RATE_HZ = 1_000_000.0  # 1 µs: two PWM periods are 200 µs
-TIME_WINDOW_S = 0.15
+HELD_BEFORE_STEP_S = 0.1  # of the held torque in the capture: the ripple is fitted there
 STEP_WATCH_S = 0.05  # the next TSC1 frame, the current's rise, the trip and its INV_Status frame
 
 TRIP_CURRENT = "inv.phase_overcurrent.trip_current_a"
@@ -91,12 +93,13 @@ def test_inv04_phase_overcurrent(drive, driveline, vcu, analyzer, can_monitor, u
         vcu.request_torque(RAMP_FROM_NM)
         dwell(SETTLE_S)
         torque_nm = RAMP_FROM_NM
+        ramp_started = time.monotonic()
         while _pwm_on(can_monitor) and torque_nm < RAMP_TO_NM:
             torque_nm += TSC1_STEP_NM
             vcu.request_torque(torque_nm)
             dwell(RAMP_STEP_S)
         dwell(RAMP_STEP_S * 5)  # INV_Status comes every 20 ms: the trip, if any, is on the bus by now
-        cap = acquire(analyzer, list(PHASES), LEVEL_RATE_HZ, round(LEVEL_WINDOW_S * LEVEL_RATE_HZ))
+        cap = acquire_since(analyzer, list(PHASES), LEVEL_RATE_HZ, ramp_started)
         tripped_a = _current_at_trip(cap)
         measure(TRIP_CURRENT, production_a * tripped_a / written_a)
 
@@ -107,9 +110,10 @@ def test_inv04_phase_overcurrent(drive, driveline, vcu, analyzer, can_monitor, u
         _lowered(client, TEST_LEVEL_A)
         vcu.request_torque(HOLD_NM)
         dwell(SETTLE_S)
+        stepped = time.monotonic()
         vcu.request_torque(STEP_TO_NM)
         dwell(STEP_WATCH_S)
-        cap = acquire(analyzer, list(PHASES), TIME_RATE_HZ, round(TIME_WINDOW_S * TIME_RATE_HZ))
+        cap = acquire_since(analyzer, list(PHASES), TIME_RATE_HZ, stepped, HELD_BEFORE_STEP_S)
         vcu.request_torque(0.0)
         client.change_session(DEFAULT_SESSION)
     measure(TRIP_TIME, _trip_latency(cap, tripped_a))
@@ -137,7 +141,7 @@ def _trip_latency(cap: Capture, level_a: float) -> float:
     """From the current's crossing of ``level_a`` to the currents stopping."""
     edge = pwm_off_time(cap)
     if not np.isfinite(edge):
-        return cap.end_s - cap.start_s  # not tripped within the capture: longer than all of it
+        return math.inf  # not tripped in the capture, which runs from before the step until now
     steady_to = edge - 0.01  # the held torque before the step: the ripple fitted there
     magnitude = _magnitude(cap, (cap.start_s, steady_to))
     crossed = find_crossing(magnitude, level_a, direction="rising", during=(steady_to, edge))
