@@ -1,14 +1,15 @@
 """A capture placed on this process's clock: by when its record froze, and refused when that is not
-known closely enough."""
+known closely enough; a capture that reaches back to an instant on that clock."""
 
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 import pytest
 
-from hil.acquisition import CaptureClockUncertain, acquire_on_host_clock
+from hil.acquisition import CaptureClockUncertain, acquire_on_host_clock, acquire_since
 from instruments.analyzer import WaveformData
 
 RATE_HZ = 1000.0
@@ -46,3 +47,13 @@ def test_a_freeze_not_placed_within_the_tolerance_is_refused(window, shown):
         f"analyzer: when the capture of U4, I1 froze is known to {shown} only, not the 5 ms that place "
         "it on the bench's clock"
     )
+
+
+@pytest.mark.parametrize("stalled_s", [0.0, 0.3])
+def test_a_capture_since_an_instant_reaches_back_to_it_however_late_it_is_asked_for(stalled_s):
+    since = time.monotonic() - stalled_s  # the stimulus, then a process that stalled this long
+    asked = time.monotonic()
+    cap = acquire_since(_Analyzer(0.0, 0.0), ["U4"], RATE_HZ, since, before_s=0.05)
+    span = cap.end_s - cap.start_s
+    assert asked - since + 0.05 <= span + 1.0 / RATE_HZ
+    assert span <= time.monotonic() - since + 0.05
