@@ -8,6 +8,7 @@ Multi-packet responses to a destination-specific request also go by BAM (no RTS/
 
 from __future__ import annotations
 
+import math
 import time
 from collections import deque
 from collections.abc import Callable
@@ -44,7 +45,8 @@ class J1939DiagServer:
         self._clear_executed = clear_executed
         self._last_dm1: bytes | None = None
         self._next_dm1_s = float("-inf")
-        self._transfers: deque[list[tuple[int, bytes]]] = deque()
+        # each transfer: the PGN it carries, its frames still to send (the announcement first)
+        self._transfers: deque[tuple[int, list[tuple[int, bytes]]]] = deque()
         self._next_packet_s = float("-inf")
 
     # -- payloads ------------------------------------------------------------------------------
@@ -67,11 +69,19 @@ class J1939DiagServer:
     def _transmit(self, pgn: int, data: bytes) -> None:
         if len(data) <= 8:
             self._send(f.can_id(f.PRIORITY_DM, pgn, self.source_address), data)
+            self._sent(pgn)
             return
         announce, packets = f.bam_frames(pgn, data)
         frames = [(f.can_id(f.PRIORITY_TP, f.PGN_TP_CM, self.source_address), announce)]
         frames += [(f.can_id(f.PRIORITY_TP, f.PGN_TP_DT, self.source_address), p) for p in packets]
-        self._transfers.append(frames)
+        self._transfers.append((pgn, frames))
+
+    def _sent(self, pgn: int) -> None:
+        # the next DM1 a period after this one went out, not after it was queued: one queued behind
+        # another's BAM leaves up to a packet spacing per packet later, and a period counted from
+        # the queue would bring the next one early by as much
+        if pgn == f.PGN_DM1:
+            self._next_dm1_s = self._clock() + self._dm1_period_s
 
     def _ack(self, control: int, requester: int, pgn: int) -> None:
         # The acknowledgment goes to the global address, naming the requester in byte 5 [R].
@@ -101,9 +111,9 @@ class J1939DiagServer:
 
     def _send_dm1(self) -> None:
         payload = self.dm1_payload()
-        self._transmit(f.PGN_DM1, payload)
         self._last_dm1 = payload
-        self._next_dm1_s = self._clock() + self._dm1_period_s
+        self._next_dm1_s = math.inf  # until it goes out
+        self._transmit(f.PGN_DM1, payload)
 
     # -- time ----------------------------------------------------------------------------------
     def tick(self) -> None:
@@ -111,8 +121,11 @@ class J1939DiagServer:
         if now >= self._next_dm1_s or self.dm1_payload() != self._last_dm1:
             self._send_dm1()
         if self._transfers and now >= self._next_packet_s:
-            frames = self._transfers[0]
-            self._send(*frames.pop(0))
+            pgn, frames = self._transfers[0]
+            can_id, data = frames.pop(0)
+            self._send(can_id, data)
+            if f.split_id(can_id)[0] == f.PGN_TP_CM:
+                self._sent(pgn)
             if not frames:
                 self._transfers.popleft()
             # the gap runs from the send itself, between the packets of one transfer and before the next
