@@ -20,6 +20,7 @@ from pathlib import Path
 import can
 import cantools
 
+from hil.realtime import raise_thread_priority
 from sim.bms import can_frames as bms_frames
 from sim.bms.firmware import BmsState
 from sim.plant.drive_plant import DrivePlant
@@ -209,6 +210,7 @@ class DriveCanNode:
         self.outbox.extend(self.frames.due(plant))
 
     def _run(self) -> None:
+        raise_thread_priority()  # the drive keeps its 1 ms tick on a busy machine
         next_tick = time.monotonic()
         while not self._stop.is_set():
             message = self.bus.recv(timeout=max(0.0, next_tick - time.monotonic()))

@@ -11,7 +11,8 @@ loop's thread; the bench wires it to its safe state), and ``check()`` raises it 
 
 While a loop runs (``realtime``, the default) the process's interpreter is tuned for it: the
 interpreter lock changes hands every 0.5 ms and the garbage collector's automatic passes are off,
-the loop collecting young objects in its slack after each step (``_Interpreter``).
+the loop collecting young objects in its slack after each step (``_Interpreter``). Its thread runs
+ahead of the machine's ordinary work where the process may ask for it (``raise_thread_priority``).
 
 The loop's steps talk to the bench's instruments: while it runs, nothing else may talk to the
 same instruments (a driver's connection carries one conversation at a time). Read the models, or
@@ -34,6 +35,7 @@ from typing import Protocol
 import numpy as np
 
 from hil.errors import HilError
+from hil.realtime import raise_thread_priority
 
 log = logging.getLogger("hil.models.loop")
 
@@ -128,6 +130,7 @@ class _Interpreter:
 
 
 _INTERPRETER = _Interpreter()
+
 # check() waits this long at most for on_failure (a bench's safe state) before it raises anyway
 FAILURE_HANDLING_S = 120.0
 GC_SLACK_S = 0.002  # a young-generation pass takes well under this; less slack, no pass
@@ -173,6 +176,7 @@ class PlantLoop:
         self._failure: PlantLoopError | None = None
         self._failure_handled = threading.Event()
         self._realtime = realtime
+        self.priority = "not started"
 
     def add(self, name: str, fn: Callable[[float, float], None]) -> None:
         """A plain function as a step (``fn(t_s, dt_s)``); only before the loop starts."""
@@ -224,6 +228,7 @@ class PlantLoop:
         if not self._realtime:
             self._cycle()
             return
+        self.priority = raise_thread_priority()
         _INTERPRETER.enter()
         try:
             self._cycle()

@@ -1,0 +1,30 @@
+"""A thread that must keep time put ahead of the machine's ordinary work: the plant-model loop on
+the framework's side, the simulated drive's 1 kHz plant on the simulator's."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+# SCHED_FIFO priority 10: above every ordinary thread of the machine, far below the kernel's own
+# real-time threads (50 and up) and low among the 99 real-time levels
+REALTIME_PRIORITY = 10
+NICE = -10
+
+
+def raise_thread_priority() -> str:
+    """Put the calling thread ahead of the machine's ordinary work, as far as the process may: a
+    real-time FIFO priority (root, CAP_SYS_NICE or an rtprio limit), else nice -10, else as it was;
+    returns which. On a shared machine a periodic thread otherwise waits its turn behind every busy
+    process. Such a thread sleeps between its steps (and in its instruments' replies), so it never
+    holds a core for long; a thread it starts inherits the priority."""
+    try:
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(REALTIME_PRIORITY))
+        return f"real-time (SCHED_FIFO {REALTIME_PRIORITY})"
+    except (AttributeError, OSError):  # not Linux, or not permitted
+        pass
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), NICE)
+        return f"nice {NICE}"
+    except (AttributeError, OSError):
+        return "ordinary (no permission to raise it)"
