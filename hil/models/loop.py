@@ -130,7 +130,6 @@ class _Interpreter:
 
 
 _INTERPRETER = _Interpreter()
-
 # check() waits this long at most for on_failure (a bench's safe state) before it raises anyway
 FAILURE_HANDLING_S = 120.0
 GC_SLACK_S = 0.002  # a young-generation pass takes well under this; less slack, no pass

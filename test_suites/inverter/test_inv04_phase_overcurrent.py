@@ -52,6 +52,8 @@ SETTLE_S = 0.3
 LEVEL_RATE_HZ = 100_000.0
 TIME_RATE_HZ = 1_000_000.0  # 1 µs: two PWM periods are 200 µs
 HELD_BEFORE_STEP_S = 0.1  # of the held torque in the capture: the ripple is fitted there
+HELD_FOR_FIT_S = 0.002  # the held current: the first 2 ms of the 10 ms before the trip
+RISE_POINTS = 20  # samples of the rise a line is fitted through (the rise takes ~1 ms: ~1000)
 STEP_WATCH_S = 0.05  # the next TSC1 frame, the current's rise, the trip and its INV_Status frame
 
 TRIP_CURRENT = "inv.phase_overcurrent.trip_current_a"
@@ -144,5 +146,29 @@ def _trip_latency(cap: Capture, level_a: float) -> float:
         return math.inf  # not tripped in the capture, which runs from before the step until now
     steady_to = edge - 0.01  # the held torque before the step: the ripple fitted there
     magnitude = _magnitude(cap, (cap.start_s, steady_to))
-    crossed = find_crossing(magnitude, level_a, direction="rising", during=(steady_to, edge))
-    return edge - crossed.value("time_s")
+    # the magnitude is averaged over a switching period: in the half period before the edge it
+    # averages in the stopped currents, so a drive that trips within half a period of the crossing
+    # never shows the level there. Read the crossing only where the average is whole, else where
+    # the rise, extended, reaches the level
+    whole_to = edge - 1.0 / SWITCHING_HZ
+    crossed = find_crossing(magnitude, level_a, direction="rising", during=(steady_to, whole_to))
+    if crossed:
+        return edge - crossed.value("time_s")
+    return edge - _rise_reaches(magnitude, level_a, (steady_to, whole_to))
+
+
+def _rise_reaches(magnitude: Capture, level_a: float, during: tuple[float, float]) -> float:
+    """When a line through the last rise in ``during`` (from halfway between the held current and
+    ``level_a``) reaches ``level_a``; NaN where there is no such rise."""
+    i0, i1 = magnitude.index_range(during)
+    values = magnitude.samples[0][i0:i1]
+    held = float(np.mean(values[: max(1, round(HELD_FOR_FIT_S * magnitude.sample_rate_hz))]))
+    halfway = (held + level_a) / 2.0
+    below = np.flatnonzero(values < halfway)
+    start = int(below[-1]) + 1 if below.size else 0
+    rise = values[start:]
+    if rise.size < RISE_POINTS or level_a <= halfway:
+        return math.nan
+    t = magnitude.time_of(np.arange(i0 + start, i1))
+    slope, intercept = np.polyfit(t - t[0], rise, 1)
+    return t[0] + (level_a - intercept) / slope if slope > 0.0 else math.nan
