@@ -12,17 +12,21 @@ REALTIME_PRIORITY = 10
 NICE = -10
 
 
-def raise_thread_priority() -> str:
+def raise_thread_priority(realtime: bool = True) -> str:
     """Put the calling thread ahead of the machine's ordinary work, as far as the process may: a
     real-time FIFO priority (root, CAP_SYS_NICE or an rtprio limit), else nice -10, else as it was;
     returns which. On a shared machine a periodic thread otherwise waits its turn behind every busy
-    process. Such a thread sleeps between its steps (and in its instruments' replies), so it never
-    holds a core for long; a thread it starts inherits the priority."""
-    try:
-        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(REALTIME_PRIORITY))
-        return f"real-time (SCHED_FIFO {REALTIME_PRIORITY})"
-    except (AttributeError, OSError):  # not Linux, or not permitted
-        pass
+    process; a thread it starts inherits the priority.
+
+    Real-time only for a thread that sleeps whenever it is behind (the plant loop skips ahead): one
+    that catches up without sleeping would hold its core against every ordinary thread for as long
+    as it is behind. ``realtime=False`` asks for nice -10 only."""
+    if realtime:
+        try:
+            os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(REALTIME_PRIORITY))
+            return f"real-time (SCHED_FIFO {REALTIME_PRIORITY})"
+        except (AttributeError, OSError):  # not Linux, or not permitted
+            pass
     try:
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), NICE)
         return f"nice {NICE}"

@@ -210,7 +210,7 @@ class DriveCanNode:
         self.outbox.extend(self.frames.due(plant))
 
     def _run(self) -> None:
-        raise_thread_priority()  # the drive keeps its 1 ms tick on a busy machine
+        raise_thread_priority(realtime=False)  # it catches up without sleeping when behind
         next_tick = time.monotonic()
         while not self._stop.is_set():
             message = self.bus.recv(timeout=max(0.0, next_tick - time.monotonic()))

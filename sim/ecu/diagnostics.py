@@ -211,7 +211,7 @@ class DiagnosticsEcu:
     # -- threads -------------------------------------------------------------------------------
     def _j1939_loop(self, bus: can.BusABC) -> None:
         assert self.j1939 is not None
-        raise_thread_priority()  # the DM1 broadcast keeps its second on a busy machine
+        raise_thread_priority(realtime=False)  # the DM1 broadcast keeps its second on a busy machine
         while not self._stop.is_set():
             msg = bus.recv(timeout=_POLL_S)
             with self._lock:
@@ -221,7 +221,7 @@ class DiagnosticsEcu:
                 self.j1939.tick()
 
     def _uds_loop(self) -> None:
-        raise_thread_priority()  # the server's P2 deadline, as the firmware's task keeps it
+        raise_thread_priority(realtime=False)  # the server's P2 deadline, as the firmware's task keeps it
         while not self._stop.is_set():
             for stack in self._stacks:
                 request = stack.recv(block=stack is self._stacks[0], timeout=_POLL_S)

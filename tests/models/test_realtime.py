@@ -60,3 +60,11 @@ def test_a_platform_without_the_call_is_not_an_error(monkeypatch, missing):
     monkeypatch.delattr(os, missing)
     monkeypatch.setattr(os, other, _refused)  # the test's own thread keeps its priority
     assert realtime.raise_thread_priority() == "ordinary (no permission to raise it)"
+
+
+def test_a_thread_that_catches_up_without_sleeping_is_never_made_real_time(monkeypatch):
+    asked: list[object] = []
+    monkeypatch.setattr(os, "sched_setscheduler", lambda *args: asked.append(args))
+    monkeypatch.setattr(os, "setpriority", lambda *args: None)  # the test's own thread keeps its priority
+    assert realtime.raise_thread_priority(realtime=False) == f"nice {realtime.NICE}"
+    assert asked == []
