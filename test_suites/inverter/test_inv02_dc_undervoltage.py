@@ -17,7 +17,7 @@ import time
 import allure
 import numpy as np
 
-from hil.acquisition import acquire
+from hil.acquisition import acquire_since
 from hil.scenario import scenario
 from hil.timing import WaitTimeout, dwell, wait_until
 
@@ -91,14 +91,13 @@ def test_inv02_dc_undervoltage_derate_and_trip(
         return samples, True, started
 
     samples, tripped, started = driveline.steady(ramp)
-    window_s = time.monotonic() - started + 0.5
     derate_from, derate_to = _derate_line(samples, full_v, product.value("peak_torque", "N*m"))
     measure(START, derate_from)
     measure(END, derate_to)
     if not tripped:
         measure(TRIP, RAMP_TO_V)  # no trip down to the ramp's end: the level is below it
         return
-    cap = acquire(analyzer, ["U4", *PHASES], LEVEL_RATE_HZ, round(window_s * LEVEL_RATE_HZ))
+    cap = acquire_since(analyzer, ["U4", *PHASES], LEVEL_RATE_HZ, started, 0.5)
     measure(TRIP, mean_around(cap, "U4", pwm_off_time(cap), LEVEL_AVERAGE_S))
 
 

@@ -6,7 +6,7 @@ import time
 
 import allure
 
-from hil.acquisition import acquire
+from hil.acquisition import acquire_since
 from hil.scenario import scenario
 from hil.timing import WaitTimeout, wait_until
 from hil.waveform import find_crossing
@@ -49,8 +49,7 @@ def test_inv14_active_discharge(drive, supply, analyzer, vcu, measure):
         # still above 60 V at twice the limit: that is the measurement, however long the rest takes
         measure(TIME, time.monotonic() - commanded)
         return
-    window_s = time.monotonic() - commanded + 0.5
-    cap = acquire(analyzer, ["U4"], CAPTURE_RATE_HZ, round(window_s * CAPTURE_RATE_HZ))
+    cap = acquire_since(analyzer, ["U4"], CAPTURE_RATE_HZ, commanded, 0.5)
     opened = find_crossing(cap, LINK_V * (1.0 - OPENED_FRACTION), "U4", direction="falling")
     safe = find_crossing(cap, SAFE_V, "U4", direction="falling")
     assert opened and safe, f"the capture holds the whole discharge: {opened!r}; {safe!r}"
