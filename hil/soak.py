@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +29,7 @@ from hil.nightly import WITHOUT_HYPOTHESIS
 PROBE_ENV = "HIL_SOAK_PROBE"
 SERVE_READY_S = 60.0
 GROWTH_STEPS = 3
+POWER_CYCLE = "simulated bench reset (power cycle"  # hil-sim serve's line once a reset is over
 
 
 def _new_highs(counts: list[int]) -> int:
@@ -181,6 +182,16 @@ def read_probes(path: Path) -> dict[int, list[Sample]]:
     return probes
 
 
+def await_served(server: subprocess.Popen[str], log: Path, done: Callable[[str], bool], failure: str) -> None:
+    """Until ``done`` holds for ``hil-sim serve``'s log; SoakError ``failure`` if the server ends or
+    it takes longer than SERVE_READY_S."""
+    deadline = time.monotonic() + SERVE_READY_S
+    while not done(log.read_text(encoding="utf-8")):
+        if server.poll() is not None or time.monotonic() > deadline:
+            raise SoakError(f"{failure}:\n{log.read_text(encoding='utf-8')}")
+        time.sleep(0.1)
+
+
 @contextmanager
 def served_bench(bench: Path, log: Path) -> Iterator[subprocess.Popen[str]]:
     """``hil-sim serve`` for ``bench``, up until the block ends."""
@@ -193,11 +204,9 @@ def served_bench(bench: Path, log: Path) -> Iterator[subprocess.Popen[str]]:
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
         try:
-            deadline = time.monotonic() + SERVE_READY_S
-            while "ready" not in log.read_text(encoding="utf-8"):
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise SoakError(f"hil-sim serve --bench {bench} did not come up:\n{log.read_text()}")
-                time.sleep(0.1)
+            await_served(
+                server, log, lambda text: "ready" in text, f"hil-sim serve --bench {bench} did not come up"
+            )
             yield server
         finally:
             server.send_signal(signal.SIGTERM)
@@ -215,7 +224,8 @@ def run_soak(
     # the whole nightly unless the arguments name tests of their own
     suites = [] if any(Path(arg.split("::")[0]).exists() for arg in pytest_args) else ["test_suites"]
     soak = Soak([])
-    with served_bench(bench, work / "serve.log") if serve else _nothing() as server:
+    served_log = work / "serve.log"
+    with served_bench(bench, served_log) if serve else _nothing() as server:
         for number in range(1, runs + 1):
             junit, probe = work / f"run{number}.xml", work / f"run{number}-probe.jsonl"
             probe.unlink(missing_ok=True)
@@ -226,6 +236,7 @@ def run_soak(
             if benches > 1:
                 command += ["-n", str(benches), "--dist", "worksteal"]
             print(f"hil soak: run {number} of {runs}: {' '.join(command[2:])}", flush=True)
+            cycles_before = served_log.read_text(encoding="utf-8").count(POWER_CYCLE) if server else 0
             started = time.monotonic()
             done = subprocess.run(
                 command,
@@ -237,6 +248,14 @@ def run_soak(
             run = Run(number, time.monotonic() - started, done.returncode, junit_outcomes(junit))
             run.probes = read_probes(probe)
             if server is not None:
+                # sampled once the power cycle that follows a run (its last client gone) is over: a
+                # sample taken during it counts a bench half stopped, and one after it the whole
+                await_served(
+                    server,
+                    served_log,
+                    lambda text, before=cycles_before: text.count(POWER_CYCLE) > before,
+                    f"hil-sim serve did not power-cycle after run {number}",
+                )
                 run.served = Sample.of(server.pid)
             soak.runs.append(run)
             print(f"hil soak: run {number}: exit {run.exit_code}, {run.wall_s:.0f} s", flush=True)

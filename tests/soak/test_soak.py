@@ -7,7 +7,9 @@ import sys
 import threading
 from pathlib import Path
 
-from hil.soak import Run, Sample, Soak, junit_outcomes
+import pytest
+
+from hil.soak import POWER_CYCLE, Run, Sample, Soak, SoakError, await_served, junit_outcomes
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -65,6 +67,31 @@ def test_growth_is_a_count_that_keeps_rising_and_a_served_bench_that_grows() -> 
     served = [_run(1, {"a": "passed"}), _run(2, {"a": "passed"})]
     served[0].served, served[1].served = Sample(50_000, 12, 20), Sample(50_000, 13, 20)
     assert Soak(served).served_growth() is not None
+
+
+def test_a_served_bench_is_sampled_once_its_power_cycle_is_over(tmp_path: Path) -> None:
+    """Sampled during the power cycle that follows a run, a served bench counted 5 to 7 threads and
+    4 descriptors, after it 19 and 12: a soak of five clean runs read that as growth."""
+    log = tmp_path / "serve.log"
+    log.write_text(f"hil-sim: ready\n{POWER_CYCLE} 1)\n", encoding="utf-8")
+    server = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
+    try:
+        await_served(server, log, lambda text: text.count(POWER_CYCLE) > 0, "no power cycle")
+        waiter = threading.Thread(
+            target=await_served, args=(server, log, lambda text: text.count(POWER_CYCLE) > 1, "none")
+        )
+        waiter.start()
+        waiter.join(0.3)
+        assert waiter.is_alive(), "sampled before the run's power cycle was over"
+        with log.open("a", encoding="utf-8") as out:
+            out.write(f"{POWER_CYCLE} 2)\n")
+        waiter.join(10)
+        assert not waiter.is_alive()
+    finally:
+        server.communicate(b"")
+    # a server that has ended never writes it: one clear error, at once
+    with pytest.raises(SoakError, match=r"(?s)did not power-cycle after run 3:\n.*power cycle 2\)"):
+        await_served(server, log, lambda text: text.count(POWER_CYCLE) > 2, "did not power-cycle after run 3")
 
 
 def test_sample_sees_a_new_thread_and_descriptor() -> None:
