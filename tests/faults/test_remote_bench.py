@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from hil.soak import POWER_CYCLE
 from tests.served import bench_copy, served
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,7 +37,7 @@ def test_second_run_against_one_served_bench_starts_clean(tmp_path):
             done = _run(bench, *SCENARIOS)
             assert done.returncode == 0 and "2 passed" in done.stdout, f"run {run}:\n{done.stdout[-3000:]}"
     assert server.returncode == 0, "".join(seen)
-    assert "simulated bench reset (power cycle 1)" in "".join(seen), "".join(seen)
+    assert f"{POWER_CYCLE} 1)" in "".join(seen), "".join(seen)
 
 
 def test_unit_profile_on_a_served_bench_is_refused(tmp_path):

@@ -77,16 +77,20 @@ def test_a_served_bench_is_sampled_once_its_power_cycle_is_over(tmp_path: Path) 
     server = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
     try:
         await_served(server, log, lambda text: text.count(POWER_CYCLE) > 0, "no power cycle")
-        waiter = threading.Thread(
-            target=await_served, args=(server, log, lambda text: text.count(POWER_CYCLE) > 1, "none")
-        )
+        returned: list[str] = []
+
+        def second_cycle() -> None:
+            await_served(server, log, lambda text: text.count(POWER_CYCLE) > 1, "none")
+            returned.append("power cycle 2")
+
+        waiter = threading.Thread(target=second_cycle)
         waiter.start()
         waiter.join(0.3)
         assert waiter.is_alive(), "sampled before the run's power cycle was over"
         with log.open("a", encoding="utf-8") as out:
             out.write(f"{POWER_CYCLE} 2)\n")
         waiter.join(10)
-        assert not waiter.is_alive()
+        assert returned == ["power cycle 2"], "the wait ended without seeing the power cycle"
     finally:
         server.communicate(b"")
     # a server that has ended never writes it: one clear error, at once
