@@ -11,7 +11,7 @@ setup(
         Extension(
             "hil.waveform._kernels",
             ["hil/waveform/_kernels.c"],
-            extra_compile_args=["-O3", "-fopenmp-simd"],
+            extra_compile_args=["-O3", "-fopenmp-simd", "-fno-math-errno"],
             optional=True,
         )
     ]

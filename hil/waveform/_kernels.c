@@ -164,6 +164,16 @@ static inline double add_run(double s, const double *sq, Py_ssize_t len) {
     return s;
 }
 
+/* PLACES[b]: the places of b's set bits, lowest first (then zeros); SET_BITS[b]: how many. Made by
+ * make_places when the module loads. */
+static uint8_t PLACES[256][8], SET_BITS[256];
+
+static void make_places(void) {
+    for (int b = 0; b < 256; b++)
+        for (int q = 0; q < 8; q++)
+            if (b >> q & 1) PLACES[b][SET_BITS[b]++] = (uint8_t)q;
+}
+
 /* STATE: whether the scan is armed at x[start], as x[:start] left it. Only a sample below arm_at
  * (armed after it) or at or above fire_at (disarmed after it, fired or not) decides it; a sample
  * between them, or NaN, leaves the state as it was. So the last deciding sample before start does,
@@ -211,7 +221,8 @@ DEFINE_STATE(double, cycles_f64_state, block_f64)
                                  Grow *sums, double *total, double *head, double *tail) {         \
         int armed = NAME##_state(x, start, fire_at, arm_at);                                      \
         double open = 0.0, all = 0.0;                                                             \
-        Py_ssize_t fires[BLOCK];                                                                  \
+        uint16_t fires[BLOCK + 8];                                                                \
+        uint8_t flags[BLOCK + 8];                                                                 \
         double squares[BLOCK + SHORT_RUN];                                                        \
         for (Py_ssize_t i = start; i < stop; i += BLOCK) {                                        \
             Py_ssize_t m = block_len(i, stop);                                                    \
@@ -223,17 +234,29 @@ DEFINE_STATE(double, cycles_f64_state, block_f64)
             }                                                                                     \
             if (fire_at == arm_at && isfinite(b.sumsq)) {                                         \
                 /* CROSSINGS: without hysteresis and NaN, the state after a sample is whether it  \
-                 * lies below the level, so the crossings of a block are listed without a branch: \
-                 * one on the state mispredicts about every other sample of noise. The samples    \
+                 * lies below the level, so a crossing is a pair of samples, below then at or     \
+                 * above, and a block's crossings are listed eight samples at a time without a    \
+                 * branch: the pairs' flags made into one byte, its set bits' places read from    \
+                 * PLACES (a branch per sample mispredicts about every other sample of noise, and \
+                 * a store per sample held the count in a chain through the block). The samples   \
                  * between two crossings are added in order, a short run with a fixed count of    \
                  * additions (those past its end add 0), so that its end costs no mispredicted    \
                  * branch either. */                                                              \
                 const T *y = x + i;                                                               \
-                Py_ssize_t count = armed && y[0] >= fire_at;                                      \
-                fires[0] = 0;                                                                     \
-                for (Py_ssize_t k = 1; k < m; k++) {                                              \
-                    fires[count] = k;                                                             \
-                    count += (y[k - 1] < arm_at) & (y[k] >= fire_at);                             \
+                flags[0] = armed && y[0] >= fire_at;                                              \
+                _Pragma("omp simd")                                                               \
+                for (Py_ssize_t k = 1; k < m; k++)                                                \
+                    flags[k] = (y[k - 1] < arm_at) & (y[k] >= fire_at);                           \
+                memset(flags + m, 0, 8);                                                          \
+                Py_ssize_t count = 0;                                                             \
+                for (Py_ssize_t k = 0; k < m; k += 8) {                                           \
+                    uint64_t eight;                                                               \
+                    memcpy(&eight, flags + k, 8);                                                 \
+                    /* flag q (0 or 1, in byte q) to bit q of the top byte */                     \
+                    unsigned byte = (unsigned)((eight * 0x0102040810204080ULL) >> 56);            \
+                    for (int q = 0; q < 8; q++)                                                   \
+                        fires[count + q] = (uint16_t)(k + PLACES[byte][q]);                       \
+                    count += SET_BITS[byte];                                                      \
                 }                                                                                 \
                 _Pragma("omp simd")                                                               \
                 for (Py_ssize_t k = 0; k < m; k++) squares[k] = (double)y[k] * y[k];              \
@@ -405,21 +428,29 @@ static PyTypeObject OwnedType = {
     .tp_doc = "Items a kernel found (8 bytes each), read in place through the buffer protocol.",
 };
 
-/* The Grow's items as an Owned object (the Grow is emptied), or NULL with an error set. A long
- * capture is many spans, each with a few crossings or none: their room beyond the items is given back.
- * Not that of large results: shrinking a few MiB cost as much as finding them (3 ms of the 8 ms a
- * span of noise took). */
+/* A long capture is many spans, each with a few crossings or none: their room beyond the items is
+ * given back. Not that of large results: shrinking a few MiB cost as much as finding them (3 ms of
+ * the 8 ms a span of noise took). */
 #define FIT_BELOW (64 << 10)
-static PyObject *owned_from(Grow *g) {
-    Owned *o = PyObject_New(Owned, &OwnedType);
-    if (!o) return NULL;
+static void grow_fit(Grow *g) {
     if (g->len == 0) {
         PyMem_RawFree(g->data);
         g->data = NULL;
+        g->cap = 0;
     } else if (g->len < g->cap && g->len * ITEM < FIT_BELOW) {
         char *fitted = PyMem_RawRealloc(g->data, (size_t)g->len * ITEM);
-        if (fitted) g->data = fitted; /* where it cannot shrink, it keeps its room */
+        if (fitted) { /* where it cannot shrink, it keeps its room */
+            g->data = fitted;
+            g->cap = g->len;
+        }
     }
+}
+
+/* The Grow's items as an Owned object (the Grow is emptied), or NULL with an error set. */
+static PyObject *owned_from(Grow *g) {
+    Owned *o = PyObject_New(Owned, &OwnedType);
+    if (!o) return NULL;
+    grow_fit(g);
     o->data = g->data;
     o->len = g->len * ITEM;
     g->data = NULL;
@@ -499,11 +530,22 @@ static PyObject *py_chunk_minmax(PyObject *self, PyObject *args) {
     return result;
 }
 
+/* (double)n for 0 <= n < 2^52, exactly: n in the mantissa of 2^52, less 2^52. The conversion
+ * instruction has no SIMD form before AVX-512, and a cycle's RMS, a division and a square root a
+ * cycle, ran one cycle at a time: a third of a span of noise's time. */
+static inline double count_to_double(int64_t n) {
+    uint64_t bits = (uint64_t)n | 0x4330000000000000ULL;
+    double d;
+    memcpy(&d, &bits, sizeof d);
+    return d - 4503599627370496.0;
+}
+
 /* The sum of the closed cycles' sums of squares; with a sample rate, the results made into what the
  * rms check reports, where they are, by the thread that found them: each crossing's instant in
  * seconds (index / rate + start, as numpy would round it) and each closed cycle's RMS. Done by the
  * caller in numpy, these were a dozen short calls per span, and the threads queued for the GIL. */
-static double finish_cycles(Grow *crossings, Grow *at_level, Grow *sums, double rate_hz, double start_s) {
+MULTIVERSION static double finish_cycles(Grow *crossings, Grow *at_level, Grow *sums, double rate_hz,
+                                         double start_s) {
     const int64_t *found = (const int64_t *)crossings->data;
     double *where = (double *)at_level->data, *cycle = (double *)sums->data, closed = 0.0;
     for (Py_ssize_t k = 0; k < sums->len; k++) closed += cycle[k];
@@ -511,73 +553,163 @@ static double finish_cycles(Grow *crossings, Grow *at_level, Grow *sums, double 
         for (Py_ssize_t k = 0; k < at_level->len; k++) where[k] = where[k] / rate_hz + start_s;
         /* a span's k-th closed cycle runs from its crossing k to k + 1 */
         for (Py_ssize_t k = 0; k < sums->len; k++)
-            cycle[k] = sqrt(cycle[k] / (double)(found[k + 1] - found[k]));
+            cycle[k] = sqrt(cycle[k] / count_to_double(found[k + 1] - found[k]));
     }
     return closed;
 }
 
-static PyObject *py_cycles(PyObject *self, PyObject *args) {
-    PyObject *obj, *result = NULL;
-    double fire_at, arm_at, level, total = 0.0, head = 0.0, tail = 0.0, closed = 0.0;
-    double rate_hz = 0.0, start_s = 0.0;
-    Py_ssize_t start = 0, stop = -1;
-    Py_buffer view;
-    int item, rc;
-    Grow crossings = {NULL, 0, 0, 0}, at_level = {NULL, 0, 0, 0}, sums = {NULL, 0, 0, 0};
-    if (!PyArg_ParseTuple(args, "Oddd|nndd", &obj, &fire_at, &arm_at, &level, &start, &stop, &rate_hz,
-                          &start_s) ||
-        !get_samples(obj, &view, &item))
-        return NULL;
-    if (stop < 0) stop = view.shape[0];
-    if (start < 0 || start > stop || stop > view.shape[0]) {
-        PyBuffer_Release(&view);
-        PyErr_Format(PyExc_ValueError, "cycles: span [%zd, %zd) outside the %zd samples", start, stop,
-                     view.shape[0]);
-        return NULL;
-    }
-    Py_BEGIN_ALLOW_THREADS;
+/* One span's scan: its crossings, their places at the level, the closed cycles' sums (or, with a
+ * sample rate, instants and RMS), and the sums of every sample, before the first crossing, after the
+ * last and of the closed cycles. */
+typedef struct {
+    Grow crossings, at_level, sums;
+    double total, head, tail, closed;
+} Scanned;
+
+/* Scans x[start:stop] into *s, without the GIL; -1 where memory ran out (*s then holds what it took,
+ * for scanned_free). */
+static int scan_span(const void *x, int item, Py_ssize_t start, Py_ssize_t stop, double fire_at,
+                     double arm_at, double level, double rate_hz, double start_s, Scanned *s) {
+    memset(s, 0, sizeof *s);
     Py_ssize_t most = (stop - start) / 2 + 2; /* a rising crossing takes two samples at least */
     Py_ssize_t room = most < RESERVE_MAX ? most : RESERVE_MAX;
     Py_ssize_t first = room < RESERVE_FIRST ? room : RESERVE_FIRST;
-    crossings.room = at_level.room = sums.room = room;
-    rc = grow_room(&crossings, first) || grow_room(&at_level, first) || grow_room(&sums, first);
+    s->crossings.room = s->at_level.room = s->sums.room = room;
+    int rc = grow_room(&s->crossings, first) || grow_room(&s->at_level, first) || grow_room(&s->sums, first);
     if (!rc && item == 4)
-        rc = cycles_f32(view.buf, start, stop, (float)fire_at, (float)arm_at, level, &crossings, &at_level,
-                        &sums, &total, &head, &tail);
+        rc = cycles_f32(x, start, stop, (float)fire_at, (float)arm_at, level, &s->crossings, &s->at_level,
+                        &s->sums, &s->total, &s->head, &s->tail);
     else if (!rc)
-        rc = cycles_f64(view.buf, start, stop, fire_at, arm_at, level, &crossings, &at_level, &sums, &total,
-                        &head, &tail);
-    if (!rc) closed = finish_cycles(&crossings, &at_level, &sums, rate_hz, start_s);
-    Py_END_ALLOW_THREADS;
-    PyBuffer_Release(&view);
-    if (rc)
-        PyErr_NoMemory();
-    else
-        result = Py_BuildValue("NNNdddd", owned_from(&crossings), owned_from(&at_level), owned_from(&sums),
-                               total, head, tail, closed);
-    PyMem_RawFree(crossings.data);
-    PyMem_RawFree(at_level.data);
-    PyMem_RawFree(sums.data);
+        rc = cycles_f64(x, start, stop, fire_at, arm_at, level, &s->crossings, &s->at_level, &s->sums,
+                        &s->total, &s->head, &s->tail);
+    if (!rc) s->closed = finish_cycles(&s->crossings, &s->at_level, &s->sums, rate_hz, start_s);
+    return rc;
+}
+
+static void scanned_free(Scanned *s) {
+    PyMem_RawFree(s->crossings.data);
+    PyMem_RawFree(s->at_level.data);
+    PyMem_RawFree(s->sums.data);
+    s->crossings.data = s->at_level.data = s->sums.data = NULL;
+}
+
+/* A span's 7-tuple (see cycles_shared's doc), the arrays handed over to it (*s is emptied), or NULL
+ * with an error set. */
+static PyObject *scanned_tuple(Scanned *s) {
+    PyObject *result = Py_BuildValue("NNNdddd", owned_from(&s->crossings), owned_from(&s->at_level),
+                                     owned_from(&s->sums), s->total, s->head, s->tail, s->closed);
+    scanned_free(s);
     return result;
 }
 
-/* A span's k-th item, if cycles() made it. */
+/* Spans of several rows scanned by whichever threads call with the same `taken` counter: each call
+ * takes the next span not taken (an atomic increment, without the GIL) until none is left. Called
+ * once per span from Python, the threads queued for the GIL between spans, about 7 us each on two
+ * threads: a tenth of a clean span's time. */
+static PyObject *py_cycles_shared(PyObject *self, PyObject *args) {
+    PyObject *rows_obj, *spans_obj, *taken_obj, *result = NULL;
+    double fire_at, arm_at, level, rate_hz = 0.0, start_s = 0.0;
+    Py_ssize_t most = PY_SSIZE_T_MAX, n = 0, done = 0, held = 0;
+    Py_buffer spans = {0}, taken = {0};
+    Py_buffer *views = NULL;
+    int *items = NULL, rc = 0;
+    Scanned *out = NULL;
+    Py_ssize_t *index = NULL;
+    if (!PyArg_ParseTuple(args, "OOOddd|ddn", &rows_obj, &spans_obj, &taken_obj, &fire_at, &arm_at, &level,
+                          &rate_hz, &start_s, &most))
+        return NULL;
+    PyObject *rows = PySequence_Fast(rows_obj, "cycles_shared: rows, a sequence of sample arrays");
+    if (!rows) return NULL;
+    Py_ssize_t n_rows = PySequence_Fast_GET_SIZE(rows);
+    views = PyMem_Calloc(n_rows + 1, sizeof(Py_buffer));
+    items = PyMem_Calloc(n_rows + 1, sizeof(int));
+    if (!views || !items) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (; held < n_rows; held++)
+        if (!get_samples(PySequence_Fast_GET_ITEM(rows, held), &views[held], &items[held])) goto done;
+    if (PyObject_GetBuffer(spans_obj, &spans, PyBUF_C_CONTIGUOUS) < 0) goto done;
+    if (PyObject_GetBuffer(taken_obj, &taken, PyBUF_C_CONTIGUOUS | PyBUF_WRITABLE) < 0) goto done;
+    if (spans.len % (3 * sizeof(int64_t)) || taken.len != sizeof(int64_t) ||
+        (uintptr_t)taken.buf % sizeof(int64_t)) {
+        PyErr_SetString(PyExc_ValueError,
+                        "cycles_shared: spans are int64 rows (row, start, stop), taken one aligned int64");
+        goto done;
+    }
+    n = spans.len / (Py_ssize_t)(3 * sizeof(int64_t));
+    const int64_t *span = spans.buf;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const int64_t *s = span + 3 * i;
+        if (s[0] < 0 || s[0] >= n_rows || s[1] < 0 || s[1] > s[2] || s[2] > views[s[0]].shape[0]) {
+            PyErr_Format(PyExc_ValueError,
+                         "cycles_shared: span %zd (row %lld, [%lld, %lld)) outside the rows", i,
+                         (long long)s[0], (long long)s[1], (long long)s[2]);
+            goto done;
+        }
+    }
+    out = PyMem_Calloc(n + 1, sizeof(Scanned));
+    index = PyMem_Calloc(n + 1, sizeof(Py_ssize_t));
+    if (!out || !index) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    int64_t *counter = taken.buf;
+    Py_BEGIN_ALLOW_THREADS;
+    while (done < most && !rc) {
+        int64_t i = __atomic_fetch_add(counter, 1, __ATOMIC_RELAXED);
+        if (i >= n) break;
+        const int64_t *s = span + 3 * i;
+        index[done] = (Py_ssize_t)i;
+        rc = scan_span(views[s[0]].buf, items[s[0]], s[1], s[2], fire_at, arm_at, level, rate_hz, start_s,
+                       &out[done]);
+        /* a call holds every span it took until it returns: each with its room, as many spans of a
+         * long clean capture, 12 KiB a span, looked like a copy of it */
+        grow_fit(&out[done].crossings);
+        grow_fit(&out[done].at_level);
+        grow_fit(&out[done++].sums);
+    }
+    Py_END_ALLOW_THREADS;
+    if (rc) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    result = PyList_New(done);
+    for (Py_ssize_t k = 0; result && k < done; k++) {
+        PyObject *pair = Py_BuildValue("nN", index[k], scanned_tuple(&out[k]));
+        if (!pair) Py_CLEAR(result);
+        else PyList_SET_ITEM(result, k, pair);
+    }
+done:
+    for (Py_ssize_t k = 0; out && k < done; k++) scanned_free(&out[k]);
+    PyMem_Free(out);
+    PyMem_Free(index);
+    if (taken.obj) PyBuffer_Release(&taken);
+    if (spans.obj) PyBuffer_Release(&spans);
+    for (Py_ssize_t r = 0; r < held; r++) PyBuffer_Release(&views[r]);
+    PyMem_Free(views);
+    PyMem_Free(items);
+    Py_DECREF(rows);
+    return result;
+}
+
+/* A span's k-th item, if cycles_shared() made it. */
 static Owned *span_items(PyObject *span, Py_ssize_t k) {
     PyObject *item = PyTuple_GET_ITEM(span, k);
     if (!Py_IS_TYPE(item, &OwnedType)) {
-        PyErr_SetString(PyExc_TypeError, "join_cycles: a span's items come from cycles()");
+        PyErr_SetString(PyExc_TypeError, "join_cycles: a span's items come from cycles_shared()");
         return NULL;
     }
     return (Owned *)item;
 }
 
-/* One channel's spans, as cycles() with a sample rate left them, in one result: every crossing's
+/* One channel's spans, as cycles_shared() with a sample rate left them, in one result: every crossing's
  * instant, every cycle's RMS with the cycles over the seams between spans (their sums of squares
  * taken on both sides), and the count of crossings, the first and the last, the sum of squares of
  * the complete cycles and of every sample. In Python this was a dozen calls per span, and a long
  * capture is hundreds of spans. */
 static PyObject *py_join_cycles(PyObject *self, PyObject *arg) {
-    PyObject *spans = PySequence_Fast(arg, "join_cycles: a sequence of cycles() results");
+    PyObject *spans = PySequence_Fast(arg, "join_cycles: a sequence of cycles_shared() spans");
     if (!spans) return NULL;
     Py_ssize_t n_spans = PySequence_Fast_GET_SIZE(spans), n = 0;
     for (Py_ssize_t i = 0; i < n_spans; i++) {
@@ -587,7 +719,7 @@ static PyObject *py_join_cycles(PyObject *self, PyObject *arg) {
             !(at = span_items(span, 1)) || !(rms = span_items(span, 2)) || at->len != found->len ||
             rms->len != (found->len ? found->len - ITEM : 0)) {
             if (!PyErr_Occurred())
-                PyErr_SetString(PyExc_TypeError, "join_cycles: a span is cycles()'s 7-tuple");
+                PyErr_SetString(PyExc_TypeError, "join_cycles: a span is cycles_shared()'s 7-tuple");
             Py_DECREF(spans);
             return NULL;
         }
@@ -709,16 +841,19 @@ static PyMethodDef methods[] = {
      "chunk_minmax(x, size) -> (min of each chunk of size samples as float64 bytes, max of each likewise,"
      " sum of x - x: 0 unless a sample is NaN or infinite), in one pass."},
     {"join_cycles", py_join_cycles, METH_O,
-     "join_cycles(spans) -> one channel's spans (cycles() results with a sample rate, in order) joined:"
+     "join_cycles(spans) -> one channel's spans (cycles_shared() scans with a sample rate, in order) joined:"
      " (instants as float64 items, per-cycle RMS as float64 items with the cycles over the seams, count of"
      " crossings, first crossing, last crossing (-1 without), sum of squares of the complete cycles, of"
      " every sample)."},
-    {"cycles", py_cycles, METH_VARARGS,
-     "cycles(x, fire_at, arm_at, level, start=0, stop=len(x), rate_hz=0, start_s=0) -> over x[start:stop],"
-     " in the state x[:start] left: (crossings as int64 items, where they meet level as float64 items of"
-     " fractional indices, per-cycle sums of squares between them as float64 items, total sum of squares,"
-     " sum of squares before the first crossing, after the last, sum of the per-cycle sums). With"
-     " rate_hz > 0 the second items are instants (index / rate_hz + start_s) and the third per-cycle RMS."},
+    {"cycles_shared", py_cycles_shared, METH_VARARGS,
+     "cycles_shared(rows, spans, taken, fire_at, arm_at, level, rate_hz=0, start_s=0, most=all) -> [(i, span"
+     " i's scan)] for the spans this call took (at most `most`): spans an int64 array of (row, start, stop),"
+     " taken an int64 array of one item, the count of spans taken by every call sharing it. A span's scan,"
+     " over rows[row][start:stop] in the state the samples before start left: (crossings as int64 items,"
+     " where they meet level as float64 items of fractional indices, per-cycle sums of squares between them"
+     " as float64 items, total sum of squares, sum of squares before the first crossing, after the last, sum"
+     " of the per-cycle sums). With rate_hz > 0 the second items are instants (index / rate_hz + start_s) and"
+     " the third per-cycle RMS."},
     {"extremes", py_extremes, METH_VARARGS,
      "extremes(x, band_lo, band_hi) -> (min, max, sum, argmin, argmax, last index at or beyond the band)."},
     {"first", py_first, METH_VARARGS,
@@ -735,5 +870,6 @@ static struct PyModuleDef module = {
 
 PyMODINIT_FUNC PyInit__kernels(void) {
     if (PyType_Ready(&OwnedType) < 0) return NULL;
+    make_places();
     return PyModule_Create(&module);
 }

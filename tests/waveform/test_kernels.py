@@ -138,6 +138,14 @@ def _across_seams(seed: int, spans: float, flat: float) -> np.ndarray:
     return x
 
 
+def _one_scan(x: np.ndarray, fire_at: float, arm_at: float, rate_hz: float = 0.0) -> tuple:
+    """The kernels' scan of a whole channel as one span."""
+    ((_, scan),) = kernels.compiled.cycles_shared(
+        [x], np.array([(0, 0, x.size)], np.int64), np.zeros(1, np.int64), fire_at, arm_at, 0.0, rate_hz
+    )
+    return scan
+
+
 @needs_kernels
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("hysteresis", [0.0, 0.5])
@@ -148,7 +156,7 @@ def test_a_channel_scanned_in_spans_gives_what_one_scan_gives(dtype, hysteresis)
     x = x.astype(dtype)
     scanner = EdgeScanner(0.0, hysteresis, rising=True)
     found, at, sums, total = streaming.cycle_sums(x, hysteresis)
-    one = kernels.compiled.cycles(x, scanner.fire_at, scanner.arm_at, 0.0)
+    one = _one_scan(x, scanner.fire_at, scanner.arm_at)
     np.testing.assert_array_equal(found, np.frombuffer(one[0], np.int64))
     np.testing.assert_array_equal(at, np.frombuffer(one[1]))
     # the cycles over a seam are summed on both sides of it and added: the last digits may differ
@@ -168,15 +176,26 @@ def test_rms_of_a_channel_in_many_spans_gives_what_the_numpy_path_gives(dtype, m
 
 
 @needs_kernels
-@pytest.mark.parametrize("span", [(-1, 10), (5, 4), (0, 11)])
-def test_a_span_outside_the_samples_is_refused(span):
-    with pytest.raises(ValueError, match=r"cycles: span \[.*\) outside the 10 samples"):
-        kernels.compiled.cycles(np.zeros(10), 0.0, 0.0, 0.0, *span)
+@pytest.mark.parametrize(
+    ("spans", "taken", "match"),
+    [
+        ([(2, 0, 10)], [0], r"span 0 \(row 2, \[0, 10\)\) outside the rows"),
+        ([(0, -1, 10)], [0], r"span 0 \(row 0, \[-1, 10\)\)"),
+        ([(0, 0, 4), (0, 5, 4)], [0], r"span 1 \(row 0, \[5, 4\)\)"),
+        ([(0, 0, 11)], [0], r"span 0 \(row 0, \[0, 11\)\)"),
+        ([(0, 0, 10)], [0, 0], "taken one aligned int64"),
+        ([0, 0], [0], "spans are int64 rows"),
+    ],
+)
+def test_spans_outside_the_samples_are_refused(spans, taken, match):
+    rows = [np.zeros(10), np.zeros(10)]
+    with pytest.raises(ValueError, match=match):
+        kernels.compiled.cycles_shared(rows, np.array(spans, np.int64), np.array(taken, np.int64), 0, 0, 0)
 
 
 @needs_kernels
 def test_joining_spans_takes_only_what_cycles_gave():
-    span = kernels.compiled.cycles(np.sin(np.arange(1000.0)), 0.0, 0.0, 0.0, 0, 1000, 1e3, 0.0)
+    span = _one_scan(np.sin(np.arange(1000.0)), 0.0, 0.0, 1e3)
     assert kernels.compiled.join_cycles([span])[2] == len(span[0]) // 8
     short = (span[0], span[2], span[2], *span[3:])  # its instants one short: not one span's
     for bad in ([(b"", b"", b"", 0.0, 0.0, 0.0, 0.0)], [span[:6]], [short], [None], 3):

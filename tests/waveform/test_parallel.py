@@ -173,41 +173,70 @@ def test_a_check_gives_the_same_on_two_threads_as_in_turn(check, threads, compil
         assert _evidence(CHECKS[check](cap)) == _evidence(in_turn)
 
 
-def test_one_noisy_channel_is_shared_by_both_threads_and_gives_what_one_thread_gives(
-    threads, compiled, start_together, rng, monkeypatch
-):
-    # a channel of noise about zero and a clean one: the noisy one's spans go to both threads
-    monkeypatch.setattr(streaming, "SPAN", 4096)
-    n = 40 * 4096
+def _noise_and_sine(rng: np.random.Generator, spans: int) -> np.ndarray:
+    n = spans * 4096
     t = np.arange(n) / n
-    x = np.vstack([rng.normal(0, 1, n), np.sin(2 * np.pi * 50 * t)]).astype(np.float32)
-    cap = Capture.from_arrays(x, float(n), ["noise", "sine"])
-    taken: dict[str, list[int]] = {}  # thread: the row (its data's address) of each span it scanned
-    kernel = kernels.compiled.cycles
-    noise = cap.samples[0].__array_interface__["data"][0]
-    # Once both threads run, a thread's first noise span waits for the other thread's first: a
-    # thread the machine delays would otherwise find the noise all scanned. A channel whose spans
-    # are not shared never brings the second thread, and the wait breaks
-    both_on_noise: threading.Barrier | None = None
+    return np.vstack([rng.normal(0, 1, n), np.sin(2 * np.pi * 50 * t)]).astype(np.float32)
 
-    def watched(row, *args):
-        row_start = row.__array_interface__["data"][0]
-        rows = taken.setdefault(threading.current_thread().name, [])
-        if both_on_noise is not None and row_start == noise and noise not in rows:
-            both_on_noise.wait()
-        rows.append(row_start)
-        return kernel(row, *args)
 
-    monkeypatch.setattr(kernels.compiled, "cycles", watched)
+def test_threads_on_one_counter_share_a_noisy_channel_span_by_span(compiled, rng):
+    # two threads in lockstep, each call taking one span: they take turns, the noisy row's too
+    rows = list(_noise_and_sine(rng, 20))
+    table = np.array([(k, a, a + 4096) for k in range(2) for a in range(0, rows[k].size, 4096)], np.int64)
+    taken = np.zeros(1, np.int64)
+    got: dict[str, list[int]] = {"a": [], "b": []}
+    step = threading.Barrier(2, timeout=10)
+
+    def take(name: str) -> None:
+        while True:
+            step.wait()
+            part = kernels.compiled.cycles_shared(rows, table, taken, 0.0, 0.0, 0.0, 4096.0, 0.0, 1)
+            if not part:
+                return
+            got[name] += [i for i, _ in part]
+
+    other = threading.Thread(target=take, args=("b",))
+    other.start()
+    take("a")
+    other.join(10)
+    assert sorted(got["a"] + got["b"]) == list(range(40))
+    assert len(got["a"]) == len(got["b"]) == 20
+    assert all(min(spans) < 20 for spans in got.values())  # spans 0-19 are the noise
+
+
+def test_threads_free_to_run_take_every_span_once(compiled, rng):
+    rows = list(_noise_and_sine(rng, 200))
+    table = np.array([(k, a, a + 4096) for k in range(2) for a in range(0, rows[k].size, 4096)], np.int64)
+    taken = np.zeros(1, np.int64)
+    parts: list[list] = []
+    together = threading.Barrier(2, timeout=10)
+
+    def take() -> None:
+        together.wait()
+        parts.append(kernels.compiled.cycles_shared(rows, table, taken, 0.0, 0.0, 0.0, 4096.0, 0.0))
+
+    other = threading.Thread(target=take)
+    other.start()
+    take()
+    other.join(10)
+    assert sorted(i for part in parts for i, _ in part) == list(range(400))
+    alone = kernels.compiled.cycles_shared(rows, table, np.zeros(1, np.int64), 0.0, 0.0, 0.0, 4096.0, 0.0)
+    by_span = dict(i_span for part in parts for i_span in part)
+    for i, span in alone:
+        assert [bytes(a) for a in span[:3]] == [bytes(a) for a in by_span[i][:3]] and span[3:] == by_span[i][
+            3:
+        ]
+
+
+def test_one_noisy_channel_on_two_threads_gives_what_one_thread_gives(threads, compiled, rng, monkeypatch):
+    monkeypatch.setattr(streaming, "SPAN", 4096)
+    cap = Capture.from_arrays(_noise_and_sine(rng, 40), 40 * 4096.0, ["noise", "sine"])
     threads(1)
     in_turn = rms(cap, low=0.0, high=10.0)
     assert in_turn.outcomes[0].values["n_cycles"].value > 10_000, in_turn
-    taken.clear()
     threads(2)
-    both_on_noise = threading.Barrier(2, timeout=10)
-    assert _evidence(rms(cap, low=0.0, high=10.0)) == _evidence(in_turn)
-    assert len(taken) == 2 and all(noise in rows for rows in taken.values()), taken.keys()
-    assert sum(len(rows) for rows in taken.values()) == 80
+    for _ in range(3):
+        assert _evidence(rms(cap, low=0.0, high=10.0)) == _evidence(in_turn)
 
 
 def test_a_forked_child_checks_on_a_pool_of_its_own(threads, compiled):
