@@ -16,4 +16,5 @@ def test_the_benchmark_compares_every_streaming_check_with_both_numpy_versions(c
             assert figures["speedup_vs_competent_numpy"] > 0
             assert figures["speedup_vs_straightforward_numpy"] > 0
             assert figures["fraction_of_all_cores_bandwidth"] > 0
+    assert set(report["read_bandwidth"]) == {"float32", "float64"}  # each dtype against its own array
     assert "GB/s on 2" in capsys.readouterr().out

@@ -67,7 +67,7 @@ def test_step_extremes_take_the_first_of_repeated_extremes_and_the_last_exit_fro
     x = np.concatenate([np.zeros(500), np.ones(20_000)])
     x[3000] = x[9000] = 1.5  # the same peak twice
     x[5000] = x[12_000] = -0.25  # the same dip twice
-    last_out = 500 + 19 * 1024 - 1  # the last sample of a kernel block
+    last_out = 500 + 2 * 8192 - 1  # the last sample of a block of the kernel's step pass
     x[last_out] = 0.98  # on the edge of the settling band, which counts as outside
     cap = Capture.from_arrays((sign * x).astype(dtype), FS)
     fast, slow = both_paths(step_info, cap, monkeypatch, step_time_s=0.05, final_value=float(sign))
@@ -98,6 +98,35 @@ def test_the_kernels_refuse_what_they_cannot_read():
         kernels.compiled.moments(np.zeros(10, dtype=np.int32), 0.0)
     with pytest.raises(TypeError, match="float32 or float64"):
         kernels.compiled.moments(np.zeros((2, 2)), 0.0)
+
+
+@needs_kernels
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n", [1, 31, 32, 33, 64, 65, 1023, 1024, 1025, 8191, 8193, 20_011])
+def test_the_lane_wise_passes_find_extremes_in_every_lane_and_in_the_tail(dtype, n):
+    """The passes keep one running min, max and sum per lane (64 float32 or 32 float64) and fold the
+    lanes at the end: an extreme or a NaN in any lane, or in the samples past the last whole set of
+    lanes, must come out."""
+    k = kernels.compiled
+    rng = np.random.default_rng(n)
+    base = rng.uniform(-1, 1, n).astype(dtype)
+    for at in sorted({0, n // 2, n - 1, max(0, n - 1 - n % 64)}):
+        x = base.copy()
+        x[at], x[(at + n // 3) % n] = 5.0, -5.0
+        lo, hi, zero = k.chunk_minmax(x, 1000)
+        chunks = [x[a : a + 1000] for a in range(0, n, 1000)]
+        assert np.frombuffer(lo).tolist() == [float(c.min()) for c in chunks]
+        assert np.frombuffer(hi).tolist() == [float(c.max()) for c in chunks] and zero == 0
+        m_lo, m_hi, s1, s2 = k.moments(x, 0.25)
+        y = x.astype(np.float64) - np.float64(dtype(0.25))
+        assert (m_lo, m_hi) == (float((x - dtype(0.25)).min()), float((x - dtype(0.25)).max()))
+        np.testing.assert_allclose([s1, s2], [y.sum(), (y * y).sum()], rtol=1e-5, atol=1e-4)
+        e_lo, e_hi, total, i_lo, i_hi, _ = k.extremes(x, -10.0, 10.0)
+        assert (e_lo, e_hi, i_lo, i_hi) == (float(x.min()), float(x.max()), int(x.argmin()), int(x.argmax()))
+        assert math.isfinite(total)
+        x[at] = np.nan
+        assert k.chunk_minmax(x, 1000)[2] != 0 and math.isnan(k.moments(x, 0.0)[2])
+        assert math.isnan(k.extremes(x, -10.0, 10.0)[2])
 
 
 @needs_kernels
