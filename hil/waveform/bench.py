@@ -1,15 +1,16 @@
 """Benchmark of the waveform checker: ``python -m hil.waveform.bench [--samples N] [--json FILE]``.
 
-A fixed-seed capture of 8 channels (float32 and float64) at 10 MS/s; the read bandwidth of one
-thread and of as many threads as the checks use is measured in the same run, over each dtype's own
-capture. For each check: samples/s, the fraction of each bandwidth (streaming checks), the ratio to
-the bare batched FFT (THD), and the speed-up over numpy written as an experienced engineer writes it
-(competent.py; with ``--baseline``, also or instead over the straightforward versions of
-reference.py) and over a peer (python-control's step_info, pandas-style checks). Each competent
-version's result is checked equal to the check's before it is timed. Settings: every check with its
-defaults (``rms`` with hysteresis 0 on noisy channels, so every noise-made zero crossing is a
-cycle), bounds that the data never leave, and a level ``find_crossing`` never meets, so that it
-reads every sample. It never fails on speed.
+A fixed-seed capture of 8 channels (float32 and float64) at 10 MS/s, 1e7 samples a channel or more,
+so that the float32 capture is larger than the last-level cache (see ``default_samples``); the read
+bandwidth of one thread and of as many threads as the checks use is measured in the same run, over
+each dtype's own capture. For each check: samples/s, the fraction of each bandwidth (streaming
+checks), the ratio to the bare batched FFT (THD), and the speed-up over numpy written as an
+experienced engineer writes it (competent.py; with ``--baseline``, also or instead over the
+straightforward versions of reference.py) and over a peer (python-control's step_info, pandas-style
+checks). Each competent version's result is checked equal to the check's before it is timed.
+Settings: every check with its defaults (``rms`` with hysteresis 0 on noisy channels, so every
+noise-made zero crossing is a cycle), bounds that the data never leave, and a level
+``find_crossing`` never meets, so that it reads every sample. It never fails on speed.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import math
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 import scipy.fft
@@ -259,9 +261,40 @@ def _fmt(v: float | str | None, spec: str) -> str:
     return "-".rjust(width) if v is None else format(v, spec)
 
 
+def last_level_cache_bytes(cpu: Path = Path("/sys/devices/system/cpu/cpu0/cache")) -> int | None:
+    """The size of the CPU's largest cache level, from sysfs ("491520K"), or None where it is not said."""
+    sizes: dict[int, int] = {}
+    for index in cpu.glob("index*"):
+        try:
+            level = int((index / "level").read_text())
+            size = (index / "size").read_text().strip()
+            sizes[level] = int(size[:-1]) * {"K": 1 << 10, "M": 1 << 20}[size[-1]]
+        except (OSError, ValueError, KeyError, IndexError):
+            continue
+    return sizes[max(sizes)] if sizes else None
+
+
+def default_samples(cache_bytes: int | None) -> int:
+    """Samples per channel: 1e7, or as many more tens of millions as make the float32 capture a quarter
+    larger than the last-level cache. Read again and again, a capture the cache mostly holds is read at
+    the cache's speed, and a check that computes more per sample than a bare read keeps up with memory
+    but not with that; a figure against memory bandwidth wants data that comes from memory."""
+    n = 10_000_000
+    while cache_bytes and CHANNELS * n * 4 < 1.25 * cache_bytes:
+        n += 10_000_000
+    return n
+
+
 def main(argv: list[str] | None = None) -> dict[str, object]:
     parser = argparse.ArgumentParser(prog="python -m hil.waveform.bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--samples", type=float, default=1e7, help="samples per channel (default 1e7)")
+    cache = last_level_cache_bytes()
+    parser.add_argument(
+        "--samples",
+        type=float,
+        default=default_samples(cache),
+        help="samples per channel (default 1e7, more where the float32 capture would not be a quarter "
+        "larger than the last-level cache)",
+    )
     parser.add_argument("--repeat", type=int, default=3, help="runs of each version, best taken (default 3)")
     parser.add_argument(
         "--threads",
@@ -289,6 +322,10 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     paths = "compiled" if kernels.compiled else "numpy"
     print(f"kernels: {paths}, {threads} thread(s) for the channels")
     print(f"dataset: {CHANNELS} channels x {n:.3g} samples at {SAMPLE_RATE_HZ:g} S/s, fixed seed")
+    if cache:
+        print(
+            f"last-level cache: {cache / 2**20:.0f} MiB; float32 capture: {CHANNELS * n * 4 / 2**20:.0f} MiB"
+        )
     x64 = dataset(n)
     x32 = x64.astype(np.float32)
     baselines = ("competent", "straightforward") if args.baseline == "both" else (args.baseline,)
@@ -325,6 +362,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         "read_bandwidth": bandwidths,
         "baseline": args.baseline,
         "samples_per_channel": n,
+        "last_level_cache_bytes": cache,
         "kernels": paths,
         "threads": threads,
         "checks": checks,
