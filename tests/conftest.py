@@ -32,6 +32,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     items.sort(key=uses_the_session_bench)  # stable: each group keeps its order
 
 
+@pytest.fixture(scope="session", autouse=True)
+def temporary_files_stay_with_the_tests(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The processes the tests start take their temporary files from the session's own directory. A
+    run that a test kills with SIGKILL leaves its simulated bench's command log behind, as it should
+    (the record of what the bench was told before the crash), and that belongs with the test's files,
+    not in the machine's /tmp."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TMPDIR", str(tmp_path_factory.mktemp("tmp")))
+        yield
+
+
 @pytest.fixture
 def no_thread_left_behind() -> Iterator[None]:
     """Fails the test if a thread it started is still running shortly after its teardown."""

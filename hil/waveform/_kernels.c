@@ -378,10 +378,11 @@ DEFINE_STATE(double, cycles_f64_state, spread_f64)
 DEFINE_CYCLES(float, cycles_f32, block_f32)
 DEFINE_CYCLES(double, cycles_f64, block_f64)
 
-/* Wider than BLOCK: each block's lanes are folded, and the step pass has little else to do. */
-#define EXTREMES_BLOCK (8 * BLOCK)
-static inline Py_ssize_t extremes_len(Py_ssize_t i, Py_ssize_t n) {
-    return n - i < EXTREMES_BLOCK ? n - i : EXTREMES_BLOCK;
+/* The step pass and the searches go by blocks wider than BLOCK: each block's lanes are folded, and
+ * they have little else to do. */
+#define WIDE_BLOCK (8 * BLOCK)
+static inline Py_ssize_t wide_len(Py_ssize_t i, Py_ssize_t n) {
+    return n - i < WIDE_BLOCK ? n - i : WIDE_BLOCK;
 }
 
 /* Step metrics: min and max with the index of their first occurrence, the last sample at or beyond
@@ -392,8 +393,8 @@ static inline Py_ssize_t extremes_len(Py_ssize_t i, Py_ssize_t n) {
                                   Py_ssize_t idx[3]) {                                            \
         Stats all = {INFINITY, -INFINITY, 0.0, 0.0};                                              \
         Py_ssize_t lo_block = -1, hi_block = -1, out_block = -1;                                  \
-        for (Py_ssize_t i = 0; i < n; i += EXTREMES_BLOCK) {                                      \
-            Stats b = BLOCKFN(x + i, extremes_len(i, n));                                         \
+        for (Py_ssize_t i = 0; i < n; i += WIDE_BLOCK) {                                      \
+            Stats b = BLOCKFN(x + i, wide_len(i, n));                                         \
             all.sum += b.sum;                                                                     \
             if (b.lo < all.lo) {                                                                  \
                 all.lo = b.lo;                                                                    \
@@ -410,7 +411,7 @@ static inline Py_ssize_t extremes_len(Py_ssize_t i, Py_ssize_t n) {
             if (x[j] == (T)all.lo) idx[0] = j;                                                    \
         for (Py_ssize_t j = hi_block; hi_block >= 0 && idx[1] < 0 && j < n; j++)                  \
             if (x[j] == (T)all.hi) idx[1] = j;                                                    \
-        Py_ssize_t out_end = out_block >= 0 ? out_block + extremes_len(out_block, n) : -1;        \
+        Py_ssize_t out_end = out_block >= 0 ? out_block + wide_len(out_block, n) : -1;        \
         for (Py_ssize_t j = out_end - 1; idx[2] < 0 && j >= out_block && j >= 0; j--)             \
             if (x[j] <= band_lo || x[j] >= band_hi) idx[2] = j;                                   \
         vals[0] = all.lo;                                                                         \
@@ -420,36 +421,30 @@ static inline Py_ssize_t extremes_len(Py_ssize_t i, Py_ssize_t n) {
 DEFINE_EXTREMES(float, extremes_f32, spread_f32)
 DEFINE_EXTREMES(double, extremes_f64, spread_f64)
 
-/* Searches: the first index whose sample compares true with t, or -1. A block is tested whole
- * (comparisons are false for NaN, as in numpy) and searched only when it holds a hit. *suspect is
- * set when a block read holds a sample that is not finite. */
-#define DEFINE_FIRST(T, NAME, OP)                                                      \
+/* Searches: the first index whose sample compares true with t, or -1. A block's min or max says
+ * whether it holds a hit (both leave NaN aside, as numpy's comparisons are false for NaN); only a
+ * block that does is searched sample by sample. *suspect is set when a block read holds a sample
+ * that is not finite. */
+#define DEFINE_FIRST(T, NAME, OP, SIDE, SPREADFN)                                       \
     MULTIVERSION static Py_ssize_t NAME(const T *x, Py_ssize_t n, T t, int *suspect) { \
-        for (Py_ssize_t i = 0; i < n; i += BLOCK) {                                    \
-            Py_ssize_t m = block_len(i, n);                                            \
-            int any = 0;                                                               \
-            T zero = 0;                                                                \
-            prefetch_ahead(x + i, sizeof(T) * (size_t)m);                              \
-            _Pragma("omp simd reduction(| : any) reduction(+ : zero)")                 \
-            for (Py_ssize_t j = 0; j < m; j++) {                                       \
-                any |= x[i + j] OP t;                                                  \
-                zero += x[i + j] - x[i + j];                                           \
-            }                                                                          \
-            if (zero != 0) *suspect = 1;                                               \
-            if (any)                                                                   \
+        for (Py_ssize_t i = 0; i < n; i += WIDE_BLOCK) {                               \
+            Py_ssize_t m = wide_len(i, n);                                             \
+            Stats b = SPREADFN(x + i, m);                                              \
+            if (b.sum != 0) *suspect = 1;                                              \
+            if ((T)b.SIDE OP t)                                                        \
                 for (Py_ssize_t j = i; j < i + m; j++)                                 \
                     if (x[j] OP t) return j;                                           \
         }                                                                              \
         return -1;                                                                     \
     }
-DEFINE_FIRST(float, first_lt_f32, <)
-DEFINE_FIRST(float, first_le_f32, <=)
-DEFINE_FIRST(float, first_gt_f32, >)
-DEFINE_FIRST(float, first_ge_f32, >=)
-DEFINE_FIRST(double, first_lt_f64, <)
-DEFINE_FIRST(double, first_le_f64, <=)
-DEFINE_FIRST(double, first_gt_f64, >)
-DEFINE_FIRST(double, first_ge_f64, >=)
+DEFINE_FIRST(float, first_lt_f32, <, lo, spread_f32)
+DEFINE_FIRST(float, first_le_f32, <=, lo, spread_f32)
+DEFINE_FIRST(float, first_gt_f32, >, hi, spread_f32)
+DEFINE_FIRST(float, first_ge_f32, >=, hi, spread_f32)
+DEFINE_FIRST(double, first_lt_f64, <, lo, spread_f64)
+DEFINE_FIRST(double, first_le_f64, <=, lo, spread_f64)
+DEFINE_FIRST(double, first_gt_f64, >, hi, spread_f64)
+DEFINE_FIRST(double, first_ge_f64, >=, hi, spread_f64)
 
 /* The samples that are not finite: how many, and the first (or -1). */
 #define DEFINE_NONFINITE(T, NAME)                                                         \

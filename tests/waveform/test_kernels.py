@@ -132,16 +132,17 @@ def test_the_lane_wise_passes_find_extremes_in_every_lane_and_in_the_tail(dtype,
 @needs_kernels
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_searches_agree_on_exact_hits_nan_and_block_edges(dtype, monkeypatch):
-    x = np.zeros(5000, dtype=dtype)
-    x[1023], x[2048], x[3000], x[4095] = 2.0, np.nan, -2.0, 1.0
+    block = 8192  # the searches' blocks, counted from where a search starts
+    x = np.zeros(5 * block, dtype=dtype)
+    x[block - 1], x[2 * block], x[20_000], x[4 * block - 1] = 2.0, np.nan, -2.0, 1.0
     cases = [
-        (0, ">=", 2.0, 1023),
-        (0, ">", 1.0, 1023),
-        (0, "<=", -2.0, 3000),
-        (0, "<", 0.0, 3000),
-        (1024, ">", 0.5, 4095),
+        (0, ">=", 2.0, block - 1),
+        (0, ">", 1.0, block - 1),
+        (0, "<=", -2.0, 20_000),
+        (0, "<", 0.0, 20_000),
+        (block, ">", 0.5, 4 * block - 1),
         (0, ">=", 3.0, None),
-        (3001, "<", -1.0, None),
+        (20_001, "<", -1.0, None),
     ]
     for i0, op, threshold, expected in cases:
         fast, suspect = first_where(x, i0, x.size, op, threshold)
@@ -149,8 +150,9 @@ def test_searches_agree_on_exact_hits_nan_and_block_edges(dtype, monkeypatch):
             m.setattr(kernels, "compiled", None)
             slow, _ = first_where(x, i0, x.size, op, threshold)
         assert fast == slow == expected, (i0, op, threshold)
-        # the kernel reports the NaN when it read the block holding it (2048..3071)
-        assert suspect == (i0 <= 2048 and (expected is None or expected >= 2048)), (i0, op, threshold)
+        # the kernel reports the NaN when it read the block holding it (2 blocks .. 3 blocks - 1)
+        nan_read = i0 <= 2 * block and (expected is None or expected >= 2 * block)
+        assert suspect == nan_read, (i0, op, threshold)
 
 
 def _across_seams(seed: int, spans: float, flat: float) -> np.ndarray:
