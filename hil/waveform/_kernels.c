@@ -17,8 +17,8 @@
 #include <stdint.h>
 #include <string.h>
 
-/* AVX-512 where the CPU has it: with half the instructions a sample, the passes that keep four
- * running results (ripple, the step pass) went from 21 to 29 GB/s on two threads. */
+/* AVX-512 where the CPU has it: with half the instructions a sample, ripple's pass (four running
+ * results) went from 21 to 29 GB/s on two threads. */
 #if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
 #define MULTIVERSION __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
@@ -145,7 +145,10 @@ typedef struct {
 DEFINE_BLOCK(float, block_f32)
 DEFINE_BLOCK(double, block_f64)
 
-static inline Py_ssize_t block_len(Py_ssize_t i, Py_ssize_t n) { return n - i < BLOCK ? n - i : BLOCK; }
+/* The length of the block of `size` samples from i, the last one short. */
+static inline Py_ssize_t block_len(Py_ssize_t i, Py_ssize_t n, Py_ssize_t size) {
+    return n - i < size ? n - i : size;
+}
 
 /* Min and max, and the sum of x - x (0 unless a sample is not finite): the envelope screen, the step
  * metrics' pass and the crossing scan's search for its state. In LANES(T) lanes, as the block above. */
@@ -199,7 +202,7 @@ DEFINE_MINMAX(double, minmax_f64, spread_f64)
     MULTIVERSION static Stats NAME(const T *x, Py_ssize_t n, T ref) {                     \
         Stats all = {INFINITY, -INFINITY, 0.0, 0.0};                                      \
         for (Py_ssize_t i = 0; i < n; i += BLOCK) {                                       \
-            Stats b = BLOCKFN(x + i, block_len(i, n), ref);                               \
+            Stats b = BLOCKFN(x + i, block_len(i, n, BLOCK), ref);                        \
             all.lo = b.lo < all.lo ? b.lo : all.lo;                                       \
             all.hi = b.hi > all.hi ? b.hi : all.hi;                                       \
             all.sum += b.sum;                                                             \
@@ -293,7 +296,7 @@ DEFINE_STATE(double, cycles_f64_state, spread_f64)
         uint8_t flags[BLOCK + 8];                                                                 \
         double squares[BLOCK + SHORT_RUN];                                                        \
         for (Py_ssize_t i = start; i < stop; i += BLOCK) {                                        \
-            Py_ssize_t m = block_len(i, stop);                                                    \
+            Py_ssize_t m = block_len(i, stop, BLOCK);                                             \
             Stats b = BLOCKFN(x + i, m, 0);                                                       \
             all += b.sumsq;                                                                       \
             if (armed ? !(b.hi >= fire_at) : !(b.lo < arm_at)) {                                  \
@@ -381,42 +384,39 @@ DEFINE_CYCLES(double, cycles_f64, block_f64)
 /* The step pass and the searches go by blocks wider than BLOCK: each block's lanes are folded, and
  * they have little else to do. */
 #define WIDE_BLOCK (8 * BLOCK)
-static inline Py_ssize_t wide_len(Py_ssize_t i, Py_ssize_t n) {
-    return n - i < WIDE_BLOCK ? n - i : WIDE_BLOCK;
-}
 
 /* Step metrics: min and max with the index of their first occurrence, the last sample at or beyond
  * either edge of the settling band, and the sum (finite check). Only the blocks that hold them are
  * searched sample by sample, after the pass. */
-#define DEFINE_EXTREMES(T, NAME, BLOCKFN)                                                         \
-    MULTIVERSION static void NAME(const T *x, Py_ssize_t n, T band_lo, T band_hi, double vals[3], \
-                                  Py_ssize_t idx[3]) {                                            \
-        Stats all = {INFINITY, -INFINITY, 0.0, 0.0};                                              \
-        Py_ssize_t lo_block = -1, hi_block = -1, out_block = -1;                                  \
-        for (Py_ssize_t i = 0; i < n; i += WIDE_BLOCK) {                                      \
-            Stats b = BLOCKFN(x + i, wide_len(i, n));                                         \
-            all.sum += b.sum;                                                                     \
-            if (b.lo < all.lo) {                                                                  \
-                all.lo = b.lo;                                                                    \
-                lo_block = i;                                                                     \
-            }                                                                                     \
-            if (b.hi > all.hi) {                                                                  \
-                all.hi = b.hi;                                                                    \
-                hi_block = i;                                                                     \
-            }                                                                                     \
-            if (b.lo <= band_lo || b.hi >= band_hi) out_block = i;                                \
-        }                                                                                         \
-        idx[0] = idx[1] = idx[2] = -1;                                                            \
-        for (Py_ssize_t j = lo_block; lo_block >= 0 && idx[0] < 0 && j < n; j++)                  \
-            if (x[j] == (T)all.lo) idx[0] = j;                                                    \
-        for (Py_ssize_t j = hi_block; hi_block >= 0 && idx[1] < 0 && j < n; j++)                  \
-            if (x[j] == (T)all.hi) idx[1] = j;                                                    \
-        Py_ssize_t out_end = out_block >= 0 ? out_block + wide_len(out_block, n) : -1;        \
-        for (Py_ssize_t j = out_end - 1; idx[2] < 0 && j >= out_block && j >= 0; j--)             \
-            if (x[j] <= band_lo || x[j] >= band_hi) idx[2] = j;                                   \
-        vals[0] = all.lo;                                                                         \
-        vals[1] = all.hi;                                                                         \
-        vals[2] = all.sum;                                                                        \
+#define DEFINE_EXTREMES(T, NAME, BLOCKFN)                                                          \
+    MULTIVERSION static void NAME(const T *x, Py_ssize_t n, T band_lo, T band_hi, double vals[3],  \
+                                  Py_ssize_t idx[3]) {                                             \
+        Stats all = {INFINITY, -INFINITY, 0.0, 0.0};                                               \
+        Py_ssize_t lo_block = -1, hi_block = -1, out_block = -1;                                   \
+        for (Py_ssize_t i = 0; i < n; i += WIDE_BLOCK) {                                           \
+            Stats b = BLOCKFN(x + i, block_len(i, n, WIDE_BLOCK));                                 \
+            all.sum += b.sum;                                                                      \
+            if (b.lo < all.lo) {                                                                   \
+                all.lo = b.lo;                                                                     \
+                lo_block = i;                                                                      \
+            }                                                                                      \
+            if (b.hi > all.hi) {                                                                   \
+                all.hi = b.hi;                                                                     \
+                hi_block = i;                                                                      \
+            }                                                                                      \
+            if (b.lo <= band_lo || b.hi >= band_hi) out_block = i;                                 \
+        }                                                                                          \
+        idx[0] = idx[1] = idx[2] = -1;                                                             \
+        for (Py_ssize_t j = lo_block; lo_block >= 0 && idx[0] < 0 && j < n; j++)                   \
+            if (x[j] == (T)all.lo) idx[0] = j;                                                     \
+        for (Py_ssize_t j = hi_block; hi_block >= 0 && idx[1] < 0 && j < n; j++)                   \
+            if (x[j] == (T)all.hi) idx[1] = j;                                                     \
+        Py_ssize_t out_end = out_block < 0 ? -1 : out_block + block_len(out_block, n, WIDE_BLOCK); \
+        for (Py_ssize_t j = out_end - 1; idx[2] < 0 && j >= out_block && j >= 0; j--)              \
+            if (x[j] <= band_lo || x[j] >= band_hi) idx[2] = j;                                    \
+        vals[0] = all.lo;                                                                          \
+        vals[1] = all.hi;                                                                          \
+        vals[2] = all.sum;                                                                         \
     }
 DEFINE_EXTREMES(float, extremes_f32, spread_f32)
 DEFINE_EXTREMES(double, extremes_f64, spread_f64)
@@ -425,10 +425,10 @@ DEFINE_EXTREMES(double, extremes_f64, spread_f64)
  * whether it holds a hit (both leave NaN aside, as numpy's comparisons are false for NaN); only a
  * block that does is searched sample by sample. *suspect is set when a block read holds a sample
  * that is not finite. */
-#define DEFINE_FIRST(T, NAME, OP, SIDE, SPREADFN)                                       \
+#define DEFINE_FIRST(T, NAME, OP, SIDE, SPREADFN)                                      \
     MULTIVERSION static Py_ssize_t NAME(const T *x, Py_ssize_t n, T t, int *suspect) { \
         for (Py_ssize_t i = 0; i < n; i += WIDE_BLOCK) {                               \
-            Py_ssize_t m = wide_len(i, n);                                             \
+            Py_ssize_t m = block_len(i, n, WIDE_BLOCK);                                \
             Stats b = SPREADFN(x + i, m);                                              \
             if (b.sum != 0) *suspect = 1;                                              \
             if ((T)b.SIDE OP t)                                                        \
@@ -452,7 +452,7 @@ DEFINE_FIRST(double, first_ge_f64, >=, hi, spread_f64)
         Py_ssize_t count = 0;                                                             \
         *first = -1;                                                                      \
         for (Py_ssize_t i = 0; i < n; i += BLOCK) {                                       \
-            Py_ssize_t m = block_len(i, n), in_block = 0;                                 \
+            Py_ssize_t m = block_len(i, n, BLOCK), in_block = 0;                          \
             _Pragma("omp simd reduction(+ : in_block)")                                   \
             for (Py_ssize_t j = 0; j < m; j++) in_block += !(x[i + j] - x[i + j] == 0);   \
             if (in_block && *first < 0)                                                   \

@@ -110,7 +110,7 @@ def test_the_lane_wise_passes_find_extremes_in_every_lane_and_in_the_tail(dtype,
     k = kernels.compiled
     rng = np.random.default_rng(n)
     base = rng.uniform(-1, 1, n).astype(dtype)
-    for at in sorted({0, n // 2, n - 1, max(0, n - 1 - n % 64)}):
+    for at in sorted({0, n // 2, n - 1, max(0, n - 1 - n % 64), max(0, n - 1 - n % 32)}):
         x = base.copy()
         x[at], x[(at + n // 3) % n] = 5.0, -5.0
         lo, hi, zero = k.chunk_minmax(x, 1000)
