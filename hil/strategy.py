@@ -12,6 +12,10 @@ highest state both paths share, then up through each state's bring-up, each writ
   closed and the inverter reports its PWM enabled; TSC1 requests zero torque.
 - turning: the dyno holds the transmission's output shaft at a speed.
 
+Every way down (a transition, the fixture closing the strategy, the safe state) zeroes the torque
+and waits for the drive's DC current to fall below the product's ``contactor_break_current`` before
+the VCU asks the contactors open.
+
 Where a plant model runs (a battery pack in the loop), the bring-up takes the pack's voltages from
 it instead of the fixed ones.
 """
@@ -19,6 +23,7 @@ it instead of the fixed ones.
 from __future__ import annotations
 
 import enum
+import logging
 import math
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -27,7 +32,9 @@ from hil.bench import Bench
 from hil.dut.monitor import CanMonitor
 from hil.dut.vcu import Vcu
 from hil.errors import HilError
-from hil.timing import dwell, wait_until
+from hil.timing import WaitTimeout, dwell, wait_until
+
+log = logging.getLogger("hil.strategy")
 
 # Fixed stimulus of a bench without a pack model [R: reference §3.2]: mid SOC on the LFP plateau.
 RESTING_CELL_V = 3.30
@@ -47,6 +54,9 @@ SPEED_TIMEOUT_S = 20.0
 # torque alarm the envelope programs, where a step would ask for the machine's full torque.
 DYNO_RAMP_RPM_PER_S = 1500.0
 DYNO_RAMP_STEP_S = 0.02
+# Zero torque takes the drive's DC current down within its torque ramp and a few INV_Status periods
+# (20 ms); a drive whose current stays up past this has its contactors asked open all the same.
+UNLOAD_TIMEOUT_S = 1.0
 
 
 class State(enum.IntEnum):
@@ -69,10 +79,12 @@ class DriveStrategy:
         *,
         pack_cells: int,
         precharge_timeout_s: float,
+        break_current_a: float,
     ) -> None:
         self.bench, self.vcu, self.monitor = bench, vcu, monitor
         self.pack_cells = pack_cells
         self.precharge_timeout_s = precharge_timeout_s
+        self.break_current_a = break_current_a
         self.state = State.OFF
         self.output_rpm = 0.0
         self.cell_voltages: Callable[[], Sequence[float]] | None = None
@@ -206,8 +218,23 @@ class DriveStrategy:
         dyno.free_run()
         self.output_rpm = 0.0
 
-    def _open(self) -> None:
+    def _unload(self) -> None:
+        """Zero torque, then wait for an INV_Status frame whose DC current is below the contactors'
+        break current: a contactor opened under load arcs, and worn contacts weld."""
         self.vcu.request_torque(0.0)
+        try:
+            self.monitor.wait(
+                "INV_Status",
+                lambda f: abs(f["DcBusCurrent"]) < self.break_current_a,
+                since=self.monitor.mark(),
+                timeout_s=UNLOAD_TIMEOUT_S,
+                what=f"the drive's DC current below {self.break_current_a:g} A at zero torque",
+            )
+        except WaitTimeout as exc:
+            log.warning("%s; asking the contactors open all the same", exc)
+
+    def _open(self) -> None:
+        self._unload()
         self.vcu.close_contactors(False)
         self.monitor.wait(
             "BMS_Status",
@@ -217,12 +244,18 @@ class DriveStrategy:
         )
 
     def _on_safe_state(self) -> None:
-        self.vcu.neutral()
+        try:
+            self._unload()
+        finally:
+            self.vcu.neutral()
         self.state = State.OFF
         self.output_rpm = 0.0
 
     def close(self) -> None:
         # the test's safe state runs after this: it must find the VCU asking for no torque and open
         # contactors, as the hook would have had it, or the supply ramps down under a live drive
-        self.vcu.neutral()
-        self._remove_hook()
+        try:
+            self._unload()
+        finally:
+            self.vcu.neutral()
+            self._remove_hook()

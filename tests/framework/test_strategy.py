@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from hil.strategy import State, TransitionError
+from hil.bench import Bench
+from hil.dut.can_link import CanLink
+from hil.dut.dbc import load_drive_dbc
+from hil.dut.monitor import CanMonitor
+from hil.dut.vcu import Vcu
+from hil.product import load_product
+from hil.strategy import DriveStrategy, State, TransitionError
+
+ROOT = Path(__file__).resolve().parents[2]
 
 CLOSED, OPEN = 2, 0
 
@@ -94,3 +104,70 @@ def test_an_under_voltage_latch_is_reset_once_the_link_is_up(drive, bench, can_m
     bench.safe_state()
     drive.transition("drive_ready")
     assert can_monitor.value("INV_Status", "PwmEnabled") == 1
+
+
+WELDED = 3
+WELD_SEEN_S = 0.35
+# worn main contacts, and a drive whose torque falls over 0.3 s: the BMS would break the load if
+# the bench asked it to open as it zeroed the torque
+WORN_CONTACTS = """\
+description: worn main contacts, a slow torque ramp
+hv_path:
+  main_weld_current: 40 A
+motor:
+  torque_rate_limit: 2000 N*m/s
+"""
+
+
+@pytest.mark.parametrize("way_down", ["close", "safe_state"])
+def test_the_contactors_are_asked_open_only_once_the_drive_draws_no_load(tmp_path, way_down):
+    """A unit whose main contacts weld when they break more than 40 A: drawing 100 A or more at the
+    end of a scenario, the bench's way down (the fixture closing its strategy, or the safe state
+    straight away) zeroes the torque and waits for the current to fall before the contactors open."""
+    profile = tmp_path / "worn.yaml"
+    profile.write_text(WORN_CONTACTS)
+    product = load_product(ROOT / "specs")
+    with (
+        Bench.from_file(ROOT / "benches" / "sim.yaml", service_options={"profile": str(profile)}) as bench,
+        CanLink(**bench.can_kwargs) as link,
+    ):
+        monitor = CanMonitor(load_drive_dbc())
+        link.notifier.add_listener(monitor)
+        vcu = Vcu(link.bus, load_drive_dbc(), reference_torque_nm=product.value("reference_torque", "N*m"))
+        vcu.start()
+        drive = DriveStrategy(
+            bench,
+            vcu,
+            monitor,
+            pack_cells=int(product.value("pack_cells", "1")),
+            precharge_timeout_s=product.value("precharge_timeout", "s"),
+            break_current_a=product.value("contactor_break_current", "A"),
+        )
+        try:
+            drive.transition("turning", output_rpm=600)
+            vcu.request_torque(600.0)  # the dyno holds the speed: the drive motors into it
+            monitor.wait(
+                "INV_Status", lambda f: f["DcBusCurrent"] > 100, timeout_s=2.0, what="the drive at load"
+            )
+            mark = monitor.mark()
+            drive.close() if way_down == "close" else bench.safe_state()
+            opened = monitor.wait(
+                "BMS_Status",
+                lambda f: f["ContactorState"] != CLOSED,
+                since=mark,
+                timeout_s=2.0,
+                what="contactors no longer closed",
+            )
+            monitor.wait(  # past the BMS's weld detection (its aux contact still closed 100 ms on)
+                "BMS_Status",
+                lambda f: f.t_s > opened.t_s + WELD_SEEN_S,
+                since=mark,
+                timeout_s=2.0,
+                what="the BMS's status after its weld detection",
+            )
+            states = [f["ContactorState"] for f in monitor.frames("BMS_Status", since=mark)]
+            assert WELDED not in states
+        finally:
+            drive.close()  # its safe-state hook would restart the VCU's streams on a closed link
+            vcu.stop()
+            link.notifier.remove_listener(monitor)
