@@ -32,6 +32,7 @@ from hil.bench import Bench
 from hil.dut.monitor import CanMonitor
 from hil.dut.vcu import Vcu
 from hil.errors import HilError
+from hil.product import Product
 from hil.timing import WaitTimeout, dwell, wait_until
 
 log = logging.getLogger("hil.strategy")
@@ -90,6 +91,18 @@ class DriveStrategy:
         self.cell_voltages: Callable[[], Sequence[float]] | None = None
         self.pack_voltage: Callable[[], float] | None = None
         self._remove_hook = bench.add_safe_state_hook(self._on_safe_state)
+
+    @classmethod
+    def for_product(cls, bench: Bench, vcu: Vcu, monitor: CanMonitor, product: Product) -> DriveStrategy:
+        """The strategy with the product's pack, pre-charge timeout and contactor break current."""
+        return cls(
+            bench,
+            vcu,
+            monitor,
+            pack_cells=int(product.value("pack_cells", "1")),
+            precharge_timeout_s=product.value("precharge_timeout", "s"),
+            break_current_a=product.value("contactor_break_current", "A"),
+        )
 
     # --- the pack the bench emulates -------------------------------------------------------------
     def emulate_pack(

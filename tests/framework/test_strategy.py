@@ -135,14 +135,7 @@ def test_the_contactors_are_asked_open_only_once_the_drive_draws_no_load(tmp_pat
         link.notifier.add_listener(monitor)
         vcu = Vcu(link.bus, load_drive_dbc(), reference_torque_nm=product.value("reference_torque", "N*m"))
         vcu.start()
-        drive = DriveStrategy(
-            bench,
-            vcu,
-            monitor,
-            pack_cells=int(product.value("pack_cells", "1")),
-            precharge_timeout_s=product.value("precharge_timeout", "s"),
-            break_current_a=product.value("contactor_break_current", "A"),
-        )
+        drive = DriveStrategy.for_product(bench, vcu, monitor, product)
         try:
             drive.transition("turning", output_rpm=600)
             vcu.request_torque(600.0)  # the dyno holds the speed: the drive motors into it
