@@ -33,7 +33,7 @@ from hil.dut.monitor import CanMonitor
 from hil.dut.vcu import Vcu
 from hil.errors import HilError
 from hil.product import Product
-from hil.timing import WaitTimeout, dwell, wait_until
+from hil.timing import dwell, wait_until
 
 log = logging.getLogger("hil.strategy")
 
@@ -243,7 +243,7 @@ class DriveStrategy:
                 timeout_s=UNLOAD_TIMEOUT_S,
                 what=f"the drive's DC current below {self.break_current_a:g} A at zero torque",
             )
-        except WaitTimeout as exc:
+        except HilError as exc:  # the wait timed out, or a watchdog (a failed plant loop) ended it
             log.warning("%s; asking the contactors open all the same", exc)
 
     def _open(self) -> None:
@@ -261,8 +261,8 @@ class DriveStrategy:
             self._unload()
         finally:
             self.vcu.neutral()
-        self.state = State.OFF
-        self.output_rpm = 0.0
+            self.state = State.OFF
+            self.output_rpm = 0.0
 
     def close(self) -> None:
         # the test's safe state runs after this: it must find the VCU asking for no torque and open

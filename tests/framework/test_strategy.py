@@ -6,11 +6,13 @@ from pathlib import Path
 
 import pytest
 
+from hil import timing
 from hil.bench import Bench
 from hil.dut.can_link import CanLink
 from hil.dut.dbc import load_drive_dbc
 from hil.dut.monitor import CanMonitor
 from hil.dut.vcu import Vcu
+from hil.models.loop import PlantLoopError
 from hil.product import load_product
 from hil.strategy import DriveStrategy, State, TransitionError
 
@@ -91,6 +93,29 @@ def test_a_closed_strategy_leaves_the_vcu_asking_for_open_contactors(drive, can_
     can_monitor.wait(
         "BMS_Status", lambda f: f["ContactorState"] == OPEN, timeout_s=1.0, what="contactors open"
     )
+
+
+def test_a_failed_watchdog_during_the_safe_state_still_leaves_the_drive_off_and_open(
+    drive, bench, can_monitor, caplog
+):
+    """A plant loop that failed keeps raising from every wait until its own hook stops it, and the
+    strategy's hook runs first: its wait for the current ends, and the contactors are asked open."""
+
+    def failed_loop() -> None:
+        raise PlantLoopError("pack", ValueError("NaN cell voltage"))
+
+    drive.transition("drive_ready")
+    remove = timing.ledger().watch(failed_loop)
+    try:
+        bench.safe_state()
+    finally:
+        remove()
+    assert drive.state is State.OFF
+    can_monitor.wait(
+        "BMS_Status", lambda f: f["ContactorState"] == OPEN, timeout_s=1.0, what="contactors open"
+    )
+    assert "asking the contactors open all the same" in caplog.text
+    assert "hook" not in caplog.text
 
 
 def test_an_under_voltage_latch_is_reset_once_the_link_is_up(drive, bench, can_monitor):
