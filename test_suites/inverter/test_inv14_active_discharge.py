@@ -9,7 +9,7 @@ import allure
 from hil.acquisition import acquire_since
 from hil.scenario import scenario
 from hil.timing import WaitTimeout, wait_until
-from hil.waveform import find_crossing
+from hil.waveform import Capture, CheckResult, find_crossing
 
 pytestmark = [allure.epic("Inverter")]
 
@@ -50,16 +50,20 @@ def test_inv14_active_discharge(drive, supply, analyzer, vcu, measure):
         # still above 60 V at twice the limit: that is the measurement, however long the rest takes
         measure(TIME, time.monotonic() - commanded)
         return
+
     # the numeric reading and the record are not one instant: a record taken as the reading crossed
     # may end a sample short of the crossing, so the record is asked for again until it holds it
-    cap = wait_until(
-        lambda: acquire_since(analyzer, ["U4"], CAPTURE_RATE_HZ, commanded, 0.5),
-        lambda c: bool(find_crossing(c, SAFE_V, "U4", direction="falling")),
+    def record() -> tuple[Capture, CheckResult]:
+        cap = acquire_since(analyzer, ["U4"], CAPTURE_RATE_HZ, commanded, 0.5)
+        return cap, find_crossing(cap, SAFE_V, "U4", direction="falling")
+
+    cap, safe = wait_until(
+        record,
+        lambda held: bool(held[1]),
         timeout_s=RECORD_CATCH_UP_S,
         poll_s=RECORD_POLL_S,
         what=f"the analyzer's record of U4 holding its fall below {SAFE_V:g} V",
     )
     opened = find_crossing(cap, LINK_V * (1.0 - OPENED_FRACTION), "U4", direction="falling")
-    safe = find_crossing(cap, SAFE_V, "U4", direction="falling")
     assert opened and safe, f"the capture holds the whole discharge: {opened!r}; {safe!r}"
     measure(TIME, safe.value("time_s") - opened.value("time_s"))

@@ -168,7 +168,10 @@ def test_the_contactors_are_asked_open_only_once_the_drive_draws_no_load(tmp_pat
                 "INV_Status", lambda f: f["DcBusCurrent"] > 100, timeout_s=2.0, what="the drive at load"
             )
             mark = monitor.mark()
-            drive.close() if way_down == "close" else bench.safe_state()
+            if way_down == "close":
+                drive.close()
+            else:
+                bench.safe_state()
             opened = monitor.wait(
                 "BMS_Status",
                 lambda f: f["ContactorState"] != CLOSED,
