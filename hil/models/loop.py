@@ -208,9 +208,13 @@ class PlantLoop:
     def check(self) -> None:
         """Raise the failure of a step, if one stopped the loop, in the caller's thread -- once
         ``on_failure`` has finished with it, so the caller never acts while the bench is being made
-        safe."""
+        safe. In ``on_failure``'s own thread it raises nothing."""
         failure = self._failure
         if failure is not None:
+            if threading.current_thread() is self._thread:
+                # on_failure's own waits (the safe state waiting for the drive to unload) run the
+                # watchdogs too: the failure it is handling must not cut them short
+                return
             self._failure_handled.wait(FAILURE_HANDLING_S)
             raise PlantLoopError(failure.step, failure.error) from failure.error
 

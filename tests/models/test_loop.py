@@ -140,6 +140,30 @@ def test_a_failing_step_stops_the_loop_calls_on_failure_once_and_check_raises(no
     assert len(failures) == 1
 
 
+def test_the_safe_state_waits_it_runs_are_not_cut_short_by_the_failure_it_handles(no_thread_left_behind):
+    """on_failure's waits run the watchdogs, the loop's own check among them: in the handling thread
+    check() lets them wait (it had waited for on_failure to end, that is for itself, 120 s), while
+    everywhere else it still raises."""
+    handled = threading.Event()
+    checked_in_handler: list[str] = []
+
+    def on_failure(error: PlantLoopError) -> None:
+        loop.check()
+        checked_in_handler.append("returned")
+        handled.set()
+
+    loop = PlantLoop(on_failure=on_failure)
+    loop.add("pack", lambda t, dt: 1 / 0)
+    started = time.monotonic()
+    loop.start()
+    assert handled.wait(5.0), "on_failure's check() did not return"
+    assert time.monotonic() - started < 5.0
+    loop.stop()
+    assert checked_in_handler == ["returned"]
+    with pytest.raises(PlantLoopError, match="'pack' raised ZeroDivisionError"):
+        loop.check()
+
+
 def test_leaving_the_block_raises_what_stopped_the_loop(no_thread_left_behind):
     def broken(t_s: float, dt_s: float) -> None:
         raise RuntimeError("dyno alarm")
