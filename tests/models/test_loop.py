@@ -154,10 +154,8 @@ def test_the_safe_state_waits_it_runs_are_not_cut_short_by_the_failure_it_handle
 
     loop = PlantLoop(on_failure=on_failure)
     loop.add("pack", lambda t, dt: 1 / 0)
-    started = time.monotonic()
     loop.start()
     assert handled.wait(5.0), "on_failure's check() did not return"
-    assert time.monotonic() - started < 5.0
     loop.stop()
     assert checked_in_handler == ["returned"]
     with pytest.raises(PlantLoopError, match="'pack' raised ZeroDivisionError"):
