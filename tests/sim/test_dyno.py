@@ -89,18 +89,24 @@ def test_output_torque_through_a_locked_or_creeping_gearbox(
     assert output_rpm == 0.0 or output_rpm * ratio * math.pi / 30.0 > profile["shaft"]["rest_speed"]
     for torque_nm in (100.0, 300.0, 600.0):  # whole percent of the 1000 N·m TSC1 reference
         vcu.request_torque(torque_nm)
-        # the dyno's speed loop settles within ~0.6 s of a torque step
-        hold(powered, torque_nm, seconds=1.5)
         expected = ratio * (torque_nm - friction_nm) * efficiency
-        for _ in range(10):
-            reading = dyno.read()
+        for _ in range(3):
+            # the dyno's speed loop settles within ~0.6 s of a torque step
+            since = hold(powered, torque_nm, seconds=1.5)
+            readings = [dyno.read() for _ in range(10)]
+            if held_throughout(powered, torque_nm, since):
+                break
+        else:
+            pytest.fail(f"{torque_nm} N·m was not held through ten readings in three tries")
+        for reading in readings:
             assert reading.speed_rpm == pytest.approx(output_rpm, abs=0.1)
             assert reading.torque_nm == pytest.approx(expected, abs=0.05 + 1e-4 * expected), torque_nm
 
 
-def hold(bench: SimulatedBench, torque_nm: float, seconds: float) -> None:
-    """Return once the motor has produced ``torque_nm`` for ``seconds`` of simulated time without a
-    break (a starved VCU thread on a loaded machine can let a TSC1 time out and start it over)."""
+def hold(bench: SimulatedBench, torque_nm: float, seconds: float) -> float:
+    """Once the motor has produced ``torque_nm`` for ``seconds`` of simulated time without a break
+    (a starved VCU thread on a loaded machine can let a TSC1 time out and start it over), the
+    simulated instant the hold began."""
     since = math.inf
 
     def held() -> bool:
@@ -113,6 +119,15 @@ def hold(bench: SimulatedBench, torque_nm: float, seconds: float) -> None:
             return plant.time_s >= since + seconds
 
     wait_for(held, timeout_s=seconds + 5.0, what=f"{torque_nm} N·m held for {seconds} s")
+    return since
+
+
+def held_throughout(bench: SimulatedBench, torque_nm: float, since: float) -> bool:
+    """Whether the hold that began at ``since`` is unbroken: each way the drive drops a torque the
+    VCU still asks for (a TSC1 timed out on a starved machine, a trip) is a protection change."""
+    with bench.simulation.now() as plant:
+        unbroken = all(change.t_s < since for change in plant.fault_changes)
+        return unbroken and abs(plant.motor_torque_nm - torque_nm) <= 1e-3
 
 
 def test_direct_drive_passes_torque_without_a_mesh() -> None:
