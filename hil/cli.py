@@ -572,7 +572,17 @@ def _load_or_exit(bench_file: str) -> BenchConfig:
     help="certify each unit (hil certify --full, a store and certificates of its own): it must FAIL",
 )
 @click.option("--parallel", type=click.IntRange(min=1), default=2, show_default=True, help="benches at once")
-@click.option("--json", "json_path", type=click.Path(path_type=Path), help="write the results here")
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(path_type=Path),
+    help="write the results here, as each unit is judged",
+)
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="keep the units the --json file holds already (same sources and options) and run the others",
+)
 def defects(
     bench_file: str,
     profiles_dir: Path,
@@ -582,50 +592,88 @@ def defects(
     certify: bool,
     parallel: int,
     json_path: Path | None,
+    resume: bool,
 ) -> None:
     """Run each defect unit through the nightly on its own simulated bench; print which measurement
     each one failed. Exit 0 when every unit fails exactly its expected_failures, 1 otherwise.
-    --certify: each unit is certified instead, and must come out FAIL naming exactly those."""
-    import json as json_module
+    --certify: each unit is certified instead, and must come out FAIL naming exactly those.
+    Interrupted (Ctrl-C), the units judged stay in --json; --resume goes on from there."""
     import time
+    from datetime import UTC, datetime
 
     from hil import defects as matrix
     from hil.specs import load_specs
 
+    if resume and json_path is None:
+        click.echo("error: --resume: name the results file to go on from with --json", err=True)
+        sys.exit(2)
     config = _load_or_exit(bench_file)
     if config.simulator is None:
         click.echo(
             f"error: {bench_file}: defect units live on a simulated bench (no simulator: section)", err=True
         )
         sys.exit(2)
+    sources = [Path(p) for p in matrix.JUDGING_SOURCES] + [profiles_dir, Path(bench_file)]
+    settings = {
+        "source": matrix.source_digest(sources),
+        "bench": bench_file,
+        "profiles": str(profiles_dir),
+        "long": with_long,
+        "only_expected": only_expected,
+        "certify": certify,
+    }
     try:
         chosen = matrix.load_units(profiles_dir, units)
+        store = None if json_path is None else matrix.ResultsFile(json_path, settings, resume=resume)
     except HilError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
-    started = time.monotonic()
-    results = matrix.run_all(
-        chosen,
-        bench=Path(bench_file),
-        suites=Path("test_suites"),
-        long=with_long,
-        only_expected=only_expected,
-        parallel=parallel,
-        certify=certify,
-    )
+    kept = [] if store is None else store.kept(chosen)
+    todo = [u for u in chosen if u.name not in {r.unit.name for r in kept}]
+    if kept:
+        click.echo(f"hil defects: {len(kept)} units judged already in {json_path}, {len(todo)} to run")
+    started_at, started = datetime.now(UTC), time.monotonic()
+    try:
+        fresh = (
+            matrix.run_all(
+                todo,
+                bench=Path(bench_file),
+                suites=Path("test_suites"),
+                long=with_long,
+                only_expected=only_expected,
+                parallel=parallel,
+                certify=certify,
+                on_result=None if store is None else store.record,
+            )
+            if todo
+            else []
+        )
+    except KeyboardInterrupt:
+        if store is not None:
+            store.close_segment(started_at, time.monotonic() - started, parallel, interrupted=True)
+            click.echo(
+                f"hil defects: interrupted; {len(store.units)} units judged are in {json_path} "
+                "(--resume goes on from them)",
+                err=True,
+            )
+        sys.exit(130)
     wall = time.monotonic() - started
+    by_name = {r.unit.name: r for r in [*kept, *fresh]}
+    results = [by_name[u.name] for u in chosen]
     names = [n for n in load_specs("specs") if not n.startswith("bench.")]
     click.echo(matrix.table(results, names))
     for result in results:
         for error in result.errors:
             click.echo(f"ERROR {result.unit.name}: {error}", err=True)
-    if json_path is not None:
-        json_path.parent.mkdir(parents=True, exist_ok=True)
-        json_path.write_text(json_module.dumps(matrix.document(results), indent=1), encoding="utf-8")
     bad = [r.unit.name for r in results if not r.as_expected]
+    summary = f"{wall:.0f} s wall with {parallel} benches at once"
+    if store is not None:
+        store.close_segment(started_at, wall, parallel, interrupted=False)
+        if len(store.segments) > 1:
+            summary += f" (the file's {len(store.segments)} runs: {store.wall_s:.0f} s wall in all)"
     click.echo(
         f"hil defects: {len(results) - len(bad)} of {len(results)} units failed exactly their expected "
-        f"measurements; {wall:.0f} s wall with {parallel} benches at once"
+        f"measurements; {summary}"
     )
     sys.exit(1 if bad else 0)
 

@@ -9,15 +9,19 @@ suite without teeth, one it should not fail is a suite (or a limit) that would r
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import re
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from hil.errors import HilError
@@ -27,6 +31,11 @@ from hil.yamlfile import YamlFileError, read_yaml
 # A scenario that could not reach its starting state says so first: "drive_ready: BMS contactors
 # closed: not reached within 6 s" (hil.strategy's waits name the state they were bringing up)
 _BLOCKED_AT = re.compile(r"(?:^|\s)(powered|drive_ready|turning): ")
+
+# what decides a unit's verdicts besides its profile and the bench file: a results file is resumed
+# only by a run of the same of these
+JUDGING_SOURCES = ("conftest.py", "fixtures", "hil", "instruments", "sim", "specs", "test_suites", "dbc")
+_SOURCE_SUFFIXES = {".py", ".yaml", ".yml", ".dbc", ".json"}
 
 
 @dataclass(frozen=True)
@@ -252,11 +261,15 @@ def run_all(
     extra_args: Sequence[str] = (),
     progress: bool = True,
     certify: bool = False,
+    on_result: Callable[[UnitResult], None] | None = None,
 ) -> list[UnitResult]:
     """Each unit on a bench of its own, ``parallel`` at once; ``certify``: each certified
-    (``hil certify --full``, serials EDS200-2026-9001 on), which must FAIL it."""
+    (``hil certify --full``, serials EDS200-2026-9001 on), which must FAIL it. ``on_result`` is
+    called, from the unit's thread, with each unit judged to its end: not with those still running
+    when the run is interrupted (KeyboardInterrupt), which are left unjudged."""
     serials = [f"EDS200-2026-{n:04d}" for n in range(9001, 9001 + len(units))]  # the product's form
     nightly = None if long else {m for s in collect_scenarios(suites) if not s["long"] for m in s["measures"]}
+    interrupted = threading.Event()
     with tempfile.TemporaryDirectory(prefix="hil-defects-") as tmp:
         workdir = Path(tmp)
 
@@ -275,13 +288,22 @@ def run_all(
                 judged=judged,
                 certify_as=serials[units.index(unit)] if certify else None,
             )
+            if interrupted.is_set():
+                return result
             if progress:
                 verdict = "as expected" if result.as_expected else "NOT as expected"
                 print(f"hil defects: {unit.name}: {verdict} ({result.wall_s:.0f} s)", flush=True)
+            if on_result is not None:
+                on_result(result)
             return result
 
         with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
-            return list(pool.map(one, units))
+            try:
+                return list(pool.map(one, units))
+            except BaseException:
+                interrupted.set()
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
 
 
 def table(results: Sequence[UnitResult], measurements: Sequence[str]) -> str:
@@ -313,17 +335,119 @@ def table(results: Sequence[UnitResult], measurements: Sequence[str]) -> str:
     return "\n".join([*lines, "", "units:", *legend])
 
 
-def document(results: Sequence[UnitResult]) -> dict:
+def source_digest(paths: Sequence[Path]) -> str:
+    """A digest of the sources under ``paths`` (files, or directories walked for sources), each
+    file by its path as given and its bytes."""
+    digest = hashlib.sha256()
+    for top in paths:
+        if top.is_file():
+            files = [top]
+        else:
+            files = sorted(
+                p
+                for p in top.rglob("*")
+                if p.suffix in _SOURCE_SUFFIXES and "__pycache__" not in p.parts and p.is_file()
+            )
+        for path in files:
+            digest.update(path.as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def entry(result: UnitResult) -> dict:
+    """A unit's result as the results file holds it."""
     return {
-        "units": {
-            r.unit.name: {
-                "expected": list(r.unit.expected),
-                "judged": list(r.expected),
-                "failed": list(r.failed),
-                "errors": list(r.errors),
-                "blocked": list(r.blocked),
-                "wall_s": round(r.wall_s, 1),
-            }
-            for r in results
-        }
+        "expected": list(result.unit.expected),
+        "judged": list(result.expected),
+        "failed": list(result.failed),
+        "measured": list(result.measured),
+        "errors": list(result.errors),
+        "blocked": list(result.blocked),
+        "wall_s": round(result.wall_s, 1),
+        "exit_code": result.exit_code,
     }
+
+
+_ENTRY_KEYS = set(entry(UnitResult(DefectUnit("", Path(), "", ()))))
+
+
+class ResultsFile:
+    """``hil defects --json``: rewritten whole as each unit is judged, so a run interrupted after
+    hours keeps what it judged. Resumed, it keeps the units it holds (a later run judges only the
+    others) if it was written under the same ``settings`` (sources' digest, run options), and its
+    ``run.segments`` add up the matrix's wall time over the runs that made it."""
+
+    def __init__(self, path: Path, settings: dict, *, resume: bool) -> None:
+        self.path = path
+        self.settings = settings
+        self.units: dict[str, dict] = {}
+        self.segments: list[dict] = []
+        self._judged_in_segment = 0
+        self._lock = threading.Lock()
+        if resume and path.is_file():
+            self._load()
+
+    def _load(self) -> None:
+        try:
+            document = json.loads(self.path.read_text(encoding="utf-8"))
+            run, units = dict(document["run"]), dict(document["units"])
+            segments = list(run["segments"])
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise HilError(f"{self.path}: not a results file of hil defects to resume ({exc!r})") from exc
+        for name, held in units.items():
+            lacking = sorted(_ENTRY_KEYS - set(held if isinstance(held, dict) else ()))
+            if lacking:
+                raise HilError(f"{self.path}: units.{name}: no {', '.join(lacking)}: not a file to resume")
+        for key, value in self.settings.items():
+            if run.get(key) != value:
+                raise HilError(
+                    f"{self.path}: run.{key} is {run.get(key)!r}, this run's is {value!r}: "
+                    "its results judged something else (run without --resume to start over)"
+                )
+        self.units, self.segments = units, segments
+
+    def kept(self, units: Sequence[DefectUnit]) -> list[UnitResult]:
+        """The results the file holds for ``units``, as judged when it was written."""
+        results = []
+        for unit in units:
+            held = self.units.get(unit.name)
+            if held is None:
+                continue
+            result = UnitResult(
+                unit, tuple(held["judged"]), wall_s=held["wall_s"], exit_code=held["exit_code"]
+            )
+            result.failed, result.measured = list(held["failed"]), list(held["measured"])
+            result.errors, result.blocked = list(held["errors"]), list(held["blocked"])
+            results.append(result)
+        return results
+
+    def record(self, result: UnitResult) -> None:
+        with self._lock:
+            self.units[result.unit.name] = entry(result)
+            self._judged_in_segment += 1
+            self._write()
+
+    def close_segment(self, started: datetime, wall_s: float, parallel: int, interrupted: bool) -> None:
+        """This run's share of the matrix: when it started, its wall time, benches and units judged."""
+        with self._lock:
+            self.segments.append(
+                {
+                    "started": started.astimezone(UTC).isoformat(timespec="seconds"),
+                    "wall_s": round(wall_s, 1),
+                    "parallel": parallel,
+                    "units_judged": self._judged_in_segment,
+                    "interrupted": interrupted,
+                }
+            )
+            self._judged_in_segment = 0
+            self._write()
+
+    @property
+    def wall_s(self) -> float:
+        return sum(segment["wall_s"] for segment in self.segments)
+
+    def _write(self) -> None:
+        document = {"run": {**self.settings, "segments": self.segments}, "units": self.units}
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        part = self.path.with_name(self.path.name + ".part")
+        part.write_text(json.dumps(document, indent=1), encoding="utf-8")
+        os.replace(part, self.path)  # a reader, or a run killed mid-write, never sees half a file

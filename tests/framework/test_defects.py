@@ -1,13 +1,24 @@
 """``hil defects``' bookkeeping: units and their expectations, what counts as failed, as blocked,
-as an error, and the table."""
+as an error, the table, and the results file a long matrix resumes from."""
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from hil.defects import DefectUnit, UnitResult, blocked_at, failed_measurements, load_units, table
+from hil.defects import (
+    DefectUnit,
+    ResultsFile,
+    UnitResult,
+    blocked_at,
+    failed_measurements,
+    load_units,
+    source_digest,
+    table,
+)
 from hil.errors import HilError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -87,3 +98,87 @@ def test_an_expectation_only_a_long_scenario_judges_is_not_missed_without_it():
     assert cells == {"a": ["x"], "soc": ["long"]}
     # run with the long scenarios, the same unit that did not fail it has missed it
     assert UnitResult(unit, failed=["a"], measured=["a", "soc"]).missed == ["soc"]
+
+
+SETTINGS = {"source": "0123abcd", "long": False, "only_expected": True}
+
+
+def test_the_results_file_holds_each_unit_as_it_is_judged_and_gives_it_back(tmp_path):
+    path = tmp_path / "matrix.json"
+    units = [DefectUnit(n, Path(f"{n}.yaml"), n, ("a", "soc")) for n in ("u1", "u2")]
+    first = ResultsFile(path, SETTINGS, resume=False)
+    judged = UnitResult(
+        units[0], judged=("a",), failed=["a"], measured=["a", "b"], blocked=["t: x"], wall_s=7.04
+    )
+    first.record(judged)
+    on_disk = json.loads(path.read_text())
+    assert on_disk["units"]["u1"]["failed"] == ["a"] and on_disk["run"]["source"] == "0123abcd"
+    first.close_segment(datetime(2026, 12, 4, 18, 0, tzinfo=UTC), 100.0, 3, interrupted=True)
+    resumed = ResultsFile(path, SETTINGS, resume=True)
+    [kept] = resumed.kept(units)
+    assert (kept.unit, kept.judged, kept.failed, kept.measured, kept.blocked, kept.wall_s) == (
+        units[0],
+        ("a",),
+        ["a"],
+        ["a", "b"],
+        ["t: x"],
+        7.0,
+    )
+    assert kept.as_expected
+    resumed.record(UnitResult(units[1], judged=("a",), failed=[], measured=["a"]))
+    resumed.close_segment(datetime(2026, 12, 5, 9, 0, tzinfo=UTC), 50.0, 2, interrupted=False)
+    segments = json.loads(path.read_text())["run"]["segments"]
+    assert [(s["units_judged"], s["interrupted"]) for s in segments] == [(1, True), (1, False)]
+    assert resumed.wall_s == 150.0
+    # without --resume the file is started over
+    assert ResultsFile(path, SETTINGS, resume=False).kept(units) == []
+
+
+@pytest.mark.parametrize(
+    ("held", "message"),
+    [
+        ({**SETTINGS, "long": True}, "run.long is True, this run's is False"),
+        ({**SETTINGS, "source": "ffff"}, "run.source is 'ffff'"),
+    ],
+)
+def test_a_results_file_of_other_sources_or_options_is_not_resumed(tmp_path, held, message):
+    path = tmp_path / "matrix.json"
+    ResultsFile(path, held, resume=False).close_segment(datetime.now(UTC), 1.0, 1, interrupted=False)
+    with pytest.raises(HilError, match=message) as caught:
+        ResultsFile(path, SETTINGS, resume=True)
+    assert str(path) in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("{", "not a results file of hil defects"),
+        ('{"units": {}}', "not a results file of hil defects"),
+        ('{"run": {"segments": 3}, "units": {}}', "not a results file of hil defects"),
+        ('{"run": {"segments": []}, "units": {"u1": {"failed": []}}}', "units.u1: no blocked, errors"),
+    ],
+)
+def test_a_file_that_is_not_a_matrix_is_not_resumed(tmp_path, text, message):
+    path = tmp_path / "matrix.json"
+    path.write_text(text)
+    with pytest.raises(HilError, match=message) as caught:
+        ResultsFile(path, SETTINGS, resume=True)
+    assert str(path) in str(caught.value)
+
+
+def test_the_source_digest_follows_every_byte_of_the_sources_and_nothing_else(tmp_path):
+    (tmp_path / "pkg" / "__pycache__").mkdir(parents=True)
+    source = tmp_path / "pkg" / "limits.yaml"
+    source.write_text("high: 4.0\n")
+    profile = tmp_path / "unit.yaml"
+    profile.write_text("a: 1\n")
+    paths = [tmp_path / "pkg", profile]
+    before = source_digest(paths)
+    (tmp_path / "pkg" / "__pycache__" / "limits.cpython-311.pyc").write_bytes(b"\0")
+    (tmp_path / "pkg" / "notes.txt").write_text("not a source")
+    assert source_digest(paths) == before
+    source.write_text("high: 4.1\n")
+    assert source_digest(paths) != before
+    source.write_text("high: 4.0\n")
+    profile.write_text("a: 2\n")
+    assert source_digest(paths) != before
