@@ -599,7 +599,6 @@ def defects(
     --certify: each unit is certified instead, and must come out FAIL naming exactly those.
     Interrupted (Ctrl-C), the units judged stay in --json; --resume goes on from there."""
     import time
-    from datetime import UTC, datetime
 
     from hil import defects as matrix
     from hil.specs import load_specs
@@ -632,7 +631,9 @@ def defects(
     todo = [u for u in chosen if u.name not in {r.unit.name for r in kept}]
     if kept:
         click.echo(f"hil defects: {len(kept)} units judged already in {json_path}, {len(todo)} to run")
-    started_at, started = datetime.now(UTC), time.monotonic()
+    started = time.monotonic()
+    if store is not None:
+        store.begin_segment(parallel)
     try:
         fresh = (
             matrix.run_all(
@@ -650,7 +651,7 @@ def defects(
         )
     except KeyboardInterrupt:
         if store is not None:
-            store.close_segment(started_at, time.monotonic() - started, parallel, interrupted=True)
+            store.end_segment(interrupted=True)
             click.echo(
                 f"hil defects: interrupted; {len(store.units)} units judged are in {json_path} "
                 "(--resume goes on from them)",
@@ -668,7 +669,7 @@ def defects(
     bad = [r.unit.name for r in results if not r.as_expected]
     summary = f"{wall:.0f} s wall with {parallel} benches at once"
     if store is not None:
-        store.close_segment(started_at, wall, parallel, interrupted=False)
+        store.end_segment(interrupted=False)
         if len(store.segments) > 1:
             summary += f" (the file's {len(store.segments)} runs: {store.wall_s:.0f} s wall in all)"
     click.echo(

@@ -381,7 +381,7 @@ class ResultsFile:
         self.settings = settings
         self.units: dict[str, dict] = {}
         self.segments: list[dict] = []
-        self._judged_in_segment = 0
+        self._segment_started = 0.0
         self._lock = threading.Lock()
         if resume and path.is_file():
             self._load()
@@ -420,26 +420,33 @@ class ResultsFile:
             results.append(result)
         return results
 
+    def begin_segment(self, parallel: int) -> None:
+        """This run's share of the matrix, kept up to date as it goes: its start, wall time so far,
+        benches and units judged; ``end`` stays None until it finishes or is interrupted, so a run
+        killed outright leaves its share as far as its last judged unit."""
+        with self._lock:
+            self._segment_started = time.monotonic()
+            started = datetime.now(UTC).isoformat(timespec="seconds")
+            self.segments.append(
+                {"started": started, "wall_s": 0.0, "parallel": parallel, "units_judged": 0, "end": None}
+            )
+            self._write()
+
     def record(self, result: UnitResult) -> None:
         with self._lock:
             self.units[result.unit.name] = entry(result)
-            self._judged_in_segment += 1
-            self._write()
+            self._update_segment(judged=1)
 
-    def close_segment(self, started: datetime, wall_s: float, parallel: int, interrupted: bool) -> None:
-        """This run's share of the matrix: when it started, its wall time, benches and units judged."""
+    def end_segment(self, *, interrupted: bool) -> None:
         with self._lock:
-            self.segments.append(
-                {
-                    "started": started.astimezone(UTC).isoformat(timespec="seconds"),
-                    "wall_s": round(wall_s, 1),
-                    "parallel": parallel,
-                    "units_judged": self._judged_in_segment,
-                    "interrupted": interrupted,
-                }
-            )
-            self._judged_in_segment = 0
-            self._write()
+            self._update_segment(judged=0, end="interrupted" if interrupted else "finished")
+
+    def _update_segment(self, judged: int, end: str | None = None) -> None:
+        segment = self.segments[-1]
+        segment["wall_s"] = round(time.monotonic() - self._segment_started, 1)
+        segment["units_judged"] += judged
+        segment["end"] = end
+        self._write()
 
     @property
     def wall_s(self) -> float:

@@ -4,7 +4,6 @@ as an error, the table, and the results file a long matrix resumes from."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -107,13 +106,17 @@ def test_the_results_file_holds_each_unit_as_it_is_judged_and_gives_it_back(tmp_
     path = tmp_path / "matrix.json"
     units = [DefectUnit(n, Path(f"{n}.yaml"), n, ("a", "soc")) for n in ("u1", "u2")]
     first = ResultsFile(path, SETTINGS, resume=False)
+    first.begin_segment(3)
     judged = UnitResult(
         units[0], judged=("a",), failed=["a"], measured=["a", "b"], blocked=["t: x"], wall_s=7.04
     )
     first.record(judged)
+    # killed outright here, the file holds the unit and the run's share as far as it went
     on_disk = json.loads(path.read_text())
     assert on_disk["units"]["u1"]["failed"] == ["a"] and on_disk["run"]["source"] == "0123abcd"
-    first.close_segment(datetime(2026, 12, 4, 18, 0, tzinfo=UTC), 100.0, 3, interrupted=True)
+    [segment] = on_disk["run"]["segments"]
+    assert (segment["parallel"], segment["units_judged"], segment["end"]) == (3, 1, None)
+    first.end_segment(interrupted=True)
     resumed = ResultsFile(path, SETTINGS, resume=True)
     [kept] = resumed.kept(units)
     assert (kept.unit, kept.judged, kept.failed, kept.measured, kept.blocked, kept.wall_s) == (
@@ -125,11 +128,12 @@ def test_the_results_file_holds_each_unit_as_it_is_judged_and_gives_it_back(tmp_
         7.0,
     )
     assert kept.as_expected
+    resumed.begin_segment(2)
     resumed.record(UnitResult(units[1], judged=("a",), failed=[], measured=["a"]))
-    resumed.close_segment(datetime(2026, 12, 5, 9, 0, tzinfo=UTC), 50.0, 2, interrupted=False)
+    resumed.end_segment(interrupted=False)
     segments = json.loads(path.read_text())["run"]["segments"]
-    assert [(s["units_judged"], s["interrupted"]) for s in segments] == [(1, True), (1, False)]
-    assert resumed.wall_s == 150.0
+    assert [(s["units_judged"], s["end"]) for s in segments] == [(1, "interrupted"), (1, "finished")]
+    assert resumed.wall_s == sum(s["wall_s"] for s in segments)
     # without --resume the file is started over
     assert ResultsFile(path, SETTINGS, resume=False).kept(units) == []
 
@@ -143,7 +147,7 @@ def test_the_results_file_holds_each_unit_as_it_is_judged_and_gives_it_back(tmp_
 )
 def test_a_results_file_of_other_sources_or_options_is_not_resumed(tmp_path, held, message):
     path = tmp_path / "matrix.json"
-    ResultsFile(path, held, resume=False).close_segment(datetime.now(UTC), 1.0, 1, interrupted=False)
+    ResultsFile(path, held, resume=False).begin_segment(1)
     with pytest.raises(HilError, match=message) as caught:
         ResultsFile(path, SETTINGS, resume=True)
     assert str(path) in str(caught.value)

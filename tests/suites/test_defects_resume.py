@@ -45,7 +45,7 @@ def test_an_interrupted_matrix_keeps_what_it_judged_and_resumes_from_it(tmp_path
     assert "--resume goes on" in err
     held = json.loads(results.read_text())
     assert list(held["units"]) == [UNITS[0]]
-    assert [(s["units_judged"], s["interrupted"]) for s in held["run"]["segments"]] == [(1, True)]
+    assert [(s["units_judged"], s["end"]) for s in held["run"]["segments"]] == [(1, "interrupted")]
 
     done = subprocess.run(
         defects(results, "--resume"), cwd=ROOT, capture_output=True, text=True, timeout=300, check=False
@@ -59,7 +59,10 @@ def test_an_interrupted_matrix_keeps_what_it_judged_and_resumes_from_it(tmp_path
     held = json.loads(results.read_text())
     assert sorted(held["units"]) == sorted(UNITS)
     assert all(held["units"][name]["failed"] == held["units"][name]["judged"] for name in UNITS)
-    assert [(s["units_judged"], s["interrupted"]) for s in held["run"]["segments"]] == [(1, True), (1, False)]
+    assert [(s["units_judged"], s["end"]) for s in held["run"]["segments"]] == [
+        (1, "interrupted"),
+        (1, "finished"),
+    ]
 
     other = subprocess.run(
         defects(results, "--resume", "--all"),
