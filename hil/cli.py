@@ -623,17 +623,17 @@ def defects(
     }
     try:
         chosen = matrix.load_units(profiles_dir, units)
-        store = None if json_path is None else matrix.ResultsFile(json_path, settings, resume=resume)
+        results_file = None if json_path is None else matrix.ResultsFile(json_path, settings, resume=resume)
     except HilError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
-    kept = [] if store is None else store.kept(chosen)
+    kept = [] if results_file is None else results_file.kept(chosen)
     todo = [u for u in chosen if u.name not in {r.unit.name for r in kept}]
     if kept:
         click.echo(f"hil defects: {len(kept)} units judged already in {json_path}, {len(todo)} to run")
     started = time.monotonic()
-    if store is not None:
-        store.begin_segment(parallel)
+    if results_file is not None:
+        results_file.begin_segment(parallel)
     try:
         fresh = (
             matrix.run_all(
@@ -644,16 +644,16 @@ def defects(
                 only_expected=only_expected,
                 parallel=parallel,
                 certify=certify,
-                on_result=None if store is None else store.record,
+                on_result=None if results_file is None else results_file.record,
             )
             if todo
             else []
         )
     except KeyboardInterrupt:
-        if store is not None:
-            store.end_segment(interrupted=True)
+        if results_file is not None:
+            results_file.end_segment(interrupted=True)
             click.echo(
-                f"hil defects: interrupted; {len(store.units)} units judged are in {json_path} "
+                f"hil defects: interrupted; {len(results_file.units)} units judged are in {json_path} "
                 "(--resume goes on from them)",
                 err=True,
             )
@@ -668,10 +668,12 @@ def defects(
             click.echo(f"ERROR {result.unit.name}: {error}", err=True)
     bad = [r.unit.name for r in results if not r.as_expected]
     summary = f"{wall:.0f} s wall with {parallel} benches at once"
-    if store is not None:
-        store.end_segment(interrupted=False)
-        if len(store.segments) > 1:
-            summary += f" (the file's {len(store.segments)} runs: {store.wall_s:.0f} s wall in all)"
+    if results_file is not None:
+        results_file.end_segment(interrupted=False)
+        if len(results_file.segments) > 1:
+            summary += (
+                f" (the file's {len(results_file.segments)} runs: {results_file.wall_s:.0f} s wall in all)"
+            )
     click.echo(
         f"hil defects: {len(results) - len(bad)} of {len(results)} units failed exactly their expected "
         f"measurements; {summary}"
