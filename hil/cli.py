@@ -576,12 +576,19 @@ def _load_or_exit(bench_file: str) -> BenchConfig:
     "--json",
     "json_path",
     type=click.Path(path_type=Path),
-    help="write the results here, as each unit is judged",
+    help="write the results here, as each unit is judged (what a misjudged unit's run left: beside it, "
+    "in <name>-misjudged/<unit>/)",
 )
 @click.option(
     "--resume",
     is_flag=True,
     help="keep the units the --json file holds already (same sources and options) and run the others",
+)
+@click.option(
+    "--again-misjudged",
+    is_flag=True,
+    help="with --resume: run again the units the file holds as not as expected (their result is kept "
+    "in the unit's 'earlier')",
 )
 def defects(
     bench_file: str,
@@ -593,6 +600,7 @@ def defects(
     parallel: int,
     json_path: Path | None,
     resume: bool,
+    again_misjudged: bool,
 ) -> None:
     """Run each defect unit through the nightly on its own simulated bench; print which measurement
     each one failed. Exit 0 when every unit fails exactly its expected_failures, 1 otherwise.
@@ -605,6 +613,11 @@ def defects(
 
     if resume and json_path is None:
         click.echo("error: --resume: name the results file to go on from with --json", err=True)
+        sys.exit(2)
+    if again_misjudged and not resume:
+        click.echo(
+            "error: --again-misjudged: runs again what a --resume'd file holds; add --resume", err=True
+        )
         sys.exit(2)
     config = _load_or_exit(bench_file)
     if config.simulator is None:
@@ -627,7 +640,7 @@ def defects(
     except HilError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
-    kept = [] if results_file is None else results_file.kept(chosen)
+    kept = [] if results_file is None else results_file.kept(chosen, misjudged=not again_misjudged)
     todo = [u for u in chosen if u.name not in {r.unit.name for r in kept}]
     if kept:
         click.echo(f"hil defects: {len(kept)} units judged already in {json_path}, {len(todo)} to run")
@@ -645,6 +658,9 @@ def defects(
                 parallel=parallel,
                 certify=certify,
                 on_result=None if results_file is None else results_file.record,
+                keep_misjudged=None
+                if json_path is None
+                else json_path.with_name(f"{json_path.stem}-misjudged"),
             )
             if todo
             else []

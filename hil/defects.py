@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -107,10 +108,11 @@ def load_units(directory: Path, names: Sequence[str] = ()) -> list[DefectUnit]:
 
 
 def run_suites(
-    *, bench: Path, suites: Path, results: Path, args: Sequence[str]
+    *, bench: Path, suites: Path, results: Path, args: Sequence[str], output: Path | None = None
 ) -> tuple[dict | None, int, str]:
     """The suites in a pytest of its own (so with a simulated bench of its own): the results
-    document it wrote (None if it wrote none), its exit code and the tail of its output."""
+    document it wrote (None if it wrote none), its exit code and the tail of its output (all of
+    it written to ``output`` if given)."""
     command = [
         sys.executable,
         "-m",
@@ -125,6 +127,8 @@ def run_suites(
         *args,
     ]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if output is not None:
+        output.write_text(done.stdout + done.stderr, encoding="utf-8")
     tail = " | ".join((done.stdout + done.stderr).strip().splitlines()[-5:])
     if not results.is_file():
         return None, done.returncode, tail
@@ -145,6 +149,7 @@ def certify_suites(
         *args,
     ]  # fmt: skip
     done = subprocess.run(command, capture_output=True, text=True, check=False)
+    (workdir / unit.name / "output.log").write_text(done.stdout + done.stderr, encoding="utf-8")
     tail = " | ".join((done.stdout + done.stderr).strip().splitlines()[-5:])
     if not (workdir / unit.name / "hil.sqlite").is_file():
         return None, done.returncode, tail
@@ -218,7 +223,8 @@ def run_unit(
 ) -> UnitResult:
     """The suites against one defect unit, on a simulated bench of its own; ``judged`` the
     expected failures this run can see (None: all). With ``certify_as`` (a serial) the unit is
-    certified (``hil certify --full``) instead, and must come out FAIL."""
+    certified (``hil certify --full``) instead, and must come out FAIL. What the run leaves (its
+    output, its Allure results or its store and certificates) is in ``workdir``/<unit>/."""
     wanted = unit.expected if judged is None else judged
     selection = [
         *(["--long"] if long else []),
@@ -226,12 +232,18 @@ def run_unit(
         *extra_args,
     ]
     started = time.monotonic()
+    (workdir / unit.name).mkdir(parents=True, exist_ok=True)
     if certify_as is None:
         document, exit_code, tail = run_suites(
             bench=bench,
             suites=suites,
-            results=workdir / f"{unit.name}.json",
-            args=[f"--unit-profile={unit.path}", *selection],
+            results=workdir / unit.name / "results.json",
+            args=[
+                f"--unit-profile={unit.path}",
+                f"--alluredir={workdir / unit.name / 'allure-results'}",
+                *selection,
+            ],
+            output=workdir / unit.name / "output.log",
         )
     else:
         document, exit_code, tail = certify_suites(
@@ -262,11 +274,13 @@ def run_all(
     progress: bool = True,
     certify: bool = False,
     on_result: Callable[[UnitResult], None] | None = None,
+    keep_misjudged: Path | None = None,
 ) -> list[UnitResult]:
     """Each unit on a bench of its own, ``parallel`` at once; ``certify``: each certified
     (``hil certify --full``, serials EDS200-2026-9001 on), which must FAIL it. ``on_result`` is
     called, from the unit's thread, with each unit judged to its end: not with those still running
-    when the run is interrupted (KeyboardInterrupt), which are left unjudged."""
+    when the run is interrupted (KeyboardInterrupt), which are left unjudged. What a unit judged
+    not as expected left (``run_unit``) is copied to ``keep_misjudged``/<unit>/."""
     serials = [f"EDS200-2026-{n:04d}" for n in range(9001, 9001 + len(units))]  # the product's form
     nightly = None if long else {m for s in collect_scenarios(suites) if not s["long"] for m in s["measures"]}
     interrupted = threading.Event()
@@ -290,9 +304,13 @@ def run_all(
             )
             if interrupted.is_set():
                 return result
+            kept = ""
+            if keep_misjudged is not None and not result.as_expected:
+                shutil.copytree(workdir / unit.name, keep_misjudged / unit.name, dirs_exist_ok=True)
+                kept = f"; what it left in {keep_misjudged / unit.name}"
             if progress:
                 verdict = "as expected" if result.as_expected else "NOT as expected"
-                print(f"hil defects: {unit.name}: {verdict} ({result.wall_s:.0f} s)", flush=True)
+                print(f"hil defects: {unit.name}: {verdict} ({result.wall_s:.0f} s{kept})", flush=True)
             if on_result is not None:
                 on_result(result)
             return result
@@ -405,8 +423,9 @@ class ResultsFile:
                 )
         self.units, self.segments = units, segments
 
-    def kept(self, units: Sequence[DefectUnit]) -> list[UnitResult]:
-        """The results the file holds for ``units``, as judged when it was written."""
+    def kept(self, units: Sequence[DefectUnit], *, misjudged: bool = True) -> list[UnitResult]:
+        """The results the file holds for ``units``, as judged when it was written; without
+        ``misjudged``, those judged as expected only (the others are to run again)."""
         results = []
         for unit in units:
             held = self.units.get(unit.name)
@@ -417,7 +436,8 @@ class ResultsFile:
             )
             result.failed, result.measured = list(held["failed"]), list(held["measured"])
             result.errors, result.blocked = list(held["errors"]), list(held["blocked"])
-            results.append(result)
+            if misjudged or result.as_expected:
+                results.append(result)
         return results
 
     def begin_segment(self, parallel: int) -> None:
@@ -433,8 +453,14 @@ class ResultsFile:
             self._write()
 
     def record(self, result: UnitResult) -> None:
+        """``result`` as the unit's; a result the file held for it before is kept in its ``earlier``."""
         with self._lock:
-            self.units[result.unit.name] = entry(result)
+            judged = entry(result)
+            before = self.units.get(result.unit.name)
+            if before is not None:
+                earlier = before.pop("earlier", [])
+                judged["earlier"] = [*earlier, before]
+            self.units[result.unit.name] = judged
             self._update_segment(judged=1)
 
     def end_segment(self, *, interrupted: bool) -> None:

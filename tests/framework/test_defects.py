@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from hil import defects
 from hil.defects import (
     DefectUnit,
     ResultsFile,
@@ -15,6 +16,7 @@ from hil.defects import (
     blocked_at,
     failed_measurements,
     load_units,
+    run_all,
     source_digest,
     table,
 )
@@ -186,3 +188,43 @@ def test_the_source_digest_follows_every_byte_of_the_sources_and_nothing_else(tm
     source.write_text("high: 4.0\n")
     profile.write_text("a: 2\n")
     assert source_digest(paths) != before
+
+
+def test_what_a_misjudged_unit_left_is_kept_and_nothing_of_the_others(tmp_path, monkeypatch):
+    units = [DefectUnit(n, Path(f"{n}.yaml"), n, ("a",)) for n in ("good", "misjudged")]
+
+    def fake_run(unit, *, workdir, judged, **_):
+        (workdir / unit.name).mkdir()
+        (workdir / unit.name / "output.log").write_text(f"{unit.name}'s pytest output")
+        return UnitResult(unit, judged, failed=["a"] if unit.name == "good" else [])
+
+    monkeypatch.setattr(defects, "collect_scenarios", lambda _: [{"long": False, "measures": ["a"]}])
+    monkeypatch.setattr(defects, "run_unit", fake_run)
+    keep = tmp_path / "matrix-misjudged"
+    results = run_all(
+        units, bench=Path("b.yaml"), suites=Path("s"), long=False, only_expected=True, parallel=2,
+        progress=False, keep_misjudged=keep,
+    )  # fmt: skip
+    assert [r.as_expected for r in results] == [True, False]
+    assert sorted(p.name for p in keep.iterdir()) == ["misjudged"]
+    assert (keep / "misjudged" / "output.log").read_text() == "misjudged's pytest output"
+
+
+def test_a_misjudged_unit_run_again_keeps_its_earlier_result(tmp_path):
+    path = tmp_path / "matrix.json"
+    units = [DefectUnit(n, Path(f"{n}.yaml"), n, ("a",)) for n in ("steady", "disturbed")]
+    first = ResultsFile(path, SETTINGS, resume=False)
+    first.begin_segment(3)
+    first.record(UnitResult(units[0], ("a",), failed=["a"]))
+    first.record(UnitResult(units[1], ("a",), failed=["a"], errors=["t: failed: a starved thread"]))
+    first.end_segment(interrupted=False)
+    again = ResultsFile(path, SETTINGS, resume=True)
+    assert [r.unit.name for r in again.kept(units)] == ["steady", "disturbed"]
+    assert [r.unit.name for r in again.kept(units, misjudged=False)] == ["steady"]
+    again.begin_segment(1)
+    again.record(UnitResult(units[1], ("a",), failed=["a"]))
+    again.end_segment(interrupted=False)
+    held = json.loads(path.read_text())["units"]["disturbed"]
+    assert held["errors"] == [] and "earlier" not in held["earlier"][0]
+    assert [e["errors"] for e in held["earlier"]] == [["t: failed: a starved thread"]]
+    assert [r.as_expected for r in ResultsFile(path, SETTINGS, resume=True).kept(units)] == [True, True]

@@ -77,9 +77,19 @@ def test_an_interrupted_matrix_keeps_what_it_judged_and_resumes_from_it(tmp_path
     assert json.loads(results.read_text()) == held
 
 
-def test_resume_wants_the_file_to_go_on_from():
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--resume"], "--resume: name the results file"),
+        (
+            ["--again-misjudged", "--json=x.json"],
+            "--again-misjudged: runs again what a --resume'd file holds",
+        ),
+    ],
+)
+def test_resume_wants_the_file_to_go_on_from(options, message):
     done = subprocess.run(
-        [sys.executable, "-m", "hil", "defects", "--resume"], cwd=ROOT, capture_output=True, text=True,
+        [sys.executable, "-m", "hil", "defects", *options], cwd=ROOT, capture_output=True, text=True,
         timeout=60, check=False,
     )  # fmt: skip
-    assert done.returncode == 2 and "--resume: name the results file" in done.stderr
+    assert done.returncode == 2 and message in done.stderr
