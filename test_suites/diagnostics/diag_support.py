@@ -7,15 +7,19 @@ under a second.
 - a trip that stays until reset: one cell-simulator channel steps below the BMS under-voltage trip
   (BMS-02's stimulus); the BMS's under-voltage warning sets with it.
 
-A DTC is identified by what the unit reports (SPN, FMI): the new DTCs with the fault's SPN from the
-product's DTC table, or, if the unit reports none under that SPN, whatever new DTC it shows. So a
-scenario about DM2 or a clear still judges its own criterion on a unit that encodes the DTC wrongly
-(DIAG-01 judges that), and a DTC the stimulus did not cause does not pass for the fault's.
+A DTC is identified by what the unit reports (SPN, FMI): the fault's own DTC from the product's DTC
+table once a DM1 shows it, or, if none does in time, the new DTCs with the fault's SPN, or whatever
+new DTC the unit shows. So a scenario about DM2 or a clear still judges its own criterion on a unit
+that encodes the DTC wrongly (DIAG-01 judges that), and a DTC the stimulus did not cause does not
+pass for the fault's. The first DM1 with a new DTC under the fault's SPN is when the unit reported
+the condition: a unit whose trip is slower than its warning of the same quantity (both under one
+SPN) shows the warning there first, and its trip's DTC later.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -175,24 +179,28 @@ class Diagnostics:
         self.drive.transition(state)
         self.reset_until(lambda dm: not dm.dtcs, f"{state}: no active DTC after a fault reset")
 
-    def _event(self, start: Callable[[], None], dtc: ProductDtc, what: str) -> Dm1 | None:
-        """``start()`` the stimulus; the first DM1 that then shows a new DTC with ``dtc``'s SPN, or,
-        if none came, the first that showed any new DTC."""
+    def _event(self, start: Callable[[], None], dtc: ProductDtc, what: str) -> tuple[Dm1 | None, Dm1 | None]:
+        """``start()`` the stimulus: (shown, first), each a DM1 with the DTCs it added. ``shown`` is
+        the first that then showed ``dtc`` itself, or ``first`` if none did in time; ``first`` the
+        first that showed a new DTC with ``dtc``'s SPN, or any new DTC."""
         before = self.latest_keys()
         mark = self.mark()
         start()
-        found = self.next_dm1(
-            lambda dm: any(spn == dtc.spn for spn, _ in keys(dm) - before), after=mark, what=what
-        )
-        if found is None:
-            found = next((dm1 for dm1 in self.dm1s(mark) if dm1.keys - before), None)
-        return None if found is None else replace(found, new=frozenset(found.keys - before))
+        shown = self.next_dm1(lambda dm: (dtc.spn, dtc.fmi) in keys(dm) - before, after=mark, what=what)
+        added = [
+            replace(dm1, new=frozenset(dm1.keys - before)) for dm1 in self.dm1s(mark) if dm1.keys - before
+        ]
+        first = next((dm1 for dm1 in added if any(spn == dtc.spn for spn, _ in dm1.new)), None)
+        first = first or next(iter(added), None)
+        if shown is None:
+            return first, first
+        return replace(shown, new=frozenset(shown.keys - before)), first
 
     def passing_warning(self) -> Dm1 | None:
         """TSC1 stops until the command-timeout warning shows in DM1, then runs again; the warning
         goes and its DTC stays as previously active. Returns the DM1 that showed it."""
         try:
-            event = self._event(self.vcu.hold_torque_requests, self.warning, "the warning's DTC in DM1")
+            event, _ = self._event(self.vcu.hold_torque_requests, self.warning, "the warning's DTC in DM1")
         finally:
             resumed = self.mark()
             self.vcu.start_torque_requests()
@@ -202,15 +210,17 @@ class Diagnostics:
         return event
 
     def trip(self) -> tuple[Dm1 | None, float]:
-        """One cell below the under-voltage trip: the DM1 that showed the new DTCs, and the instant
-        the step was sent (the cell crosses the trip level no earlier: a time from it is an upper bound)."""
+        """One cell below the under-voltage trip: the DM1 that showed the trip's DTC, and how long
+        after the step was sent a DM1 first showed the condition (its SPN; the cell crosses the
+        levels no earlier than the step: an upper bound), inf if none did."""
         stepped: list[float] = []
 
         def step() -> None:
             stepped.append(time.monotonic())
             self.cellsim.set_cell_voltage(TRIP_CELL, TRIP_CELL_V)
 
-        return self._event(step, self.trip_dtc, "the trip's DTC in DM1"), stepped[0]
+        shown, first = self._event(step, self.trip_dtc, "the trip's DTC in DM1")
+        return shown, math.inf if first is None else first.time_s - stepped[0]
 
     def end_trip(self, tripped: frozenset[Key]) -> None:
         """The cell back to rest and the trip reset, until DM1 no longer shows ``tripped``."""
