@@ -605,7 +605,8 @@ def defects(
     """Run each defect unit through the nightly on its own simulated bench; print which measurement
     each one failed. Exit 0 when every unit fails exactly its expected_failures, 1 otherwise.
     --certify: each unit is certified instead, and must come out FAIL naming exactly those.
-    Interrupted (Ctrl-C), the units judged stay in --json; --resume goes on from there."""
+    Interrupted (Ctrl-C, SIGTERM), the units judged stay in --json; --resume goes on from there."""
+    import signal
     import time
 
     from hil import defects as matrix
@@ -644,6 +645,11 @@ def defects(
     todo = [u for u in chosen if u.name not in {r.unit.name for r in kept}]
     if kept:
         click.echo(f"hil defects: {len(kept)} units judged already in {json_path}, {len(todo)} to run")
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt  # SIGTERM stops the run as Ctrl-C does, judged units kept
+
+    signal.signal(signal.SIGTERM, stop)
     started = time.monotonic()
     if results_file is not None:
         results_file.begin_segment(parallel)

@@ -107,6 +107,30 @@ def load_units(directory: Path, names: Sequence[str] = ()) -> list[DefectUnit]:
     return units
 
 
+_running: set[subprocess.Popen] = set()
+_running_lock = threading.Lock()
+
+
+def _run_stoppable(command: Sequence[str]) -> subprocess.CompletedProcess:
+    """``subprocess.run`` of a unit's pytest or certification, which ``_stop_running`` can reach."""
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as process:
+        with _running_lock:
+            _running.add(process)
+        try:
+            out, err = process.communicate()
+        finally:
+            with _running_lock:
+                _running.discard(process)
+    return subprocess.CompletedProcess(command, process.returncode, out, err)
+
+
+def _stop_running() -> None:
+    """SIGTERM to each unit's run under way: its pytest brings its bench to the safe state and exits."""
+    with _running_lock:
+        for process in _running:
+            process.terminate()
+
+
 def run_suites(
     *, bench: Path, suites: Path, results: Path, args: Sequence[str], output: Path | None = None
 ) -> tuple[dict | None, int, str]:
@@ -126,7 +150,7 @@ def run_suites(
         "-q",
         *args,
     ]
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    done = _run_stoppable(command)
     if output is not None:
         output.write_text(done.stdout + done.stderr, encoding="utf-8")
     tail = " | ".join((done.stdout + done.stderr).strip().splitlines()[-5:])
@@ -148,7 +172,7 @@ def certify_suites(
         "--unit-profile", str(unit.path), "--db", db, "--certificates", str(workdir / unit.name), "--full",
         *args,
     ]  # fmt: skip
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    done = _run_stoppable(command)
     (workdir / unit.name / "output.log").write_text(done.stdout + done.stderr, encoding="utf-8")
     tail = " | ".join((done.stdout + done.stderr).strip().splitlines()[-5:])
     if not (workdir / unit.name / "hil.sqlite").is_file():
@@ -279,7 +303,7 @@ def run_all(
     """Each unit on a bench of its own, ``parallel`` at once; ``certify``: each certified
     (``hil certify --full``, serials EDS200-2026-9001 on), which must FAIL it. ``on_result`` is
     called, from the unit's thread, with each unit judged to its end: not with those still running
-    when the run is interrupted (KeyboardInterrupt), which are left unjudged. What a unit judged
+    when the run is interrupted (KeyboardInterrupt), which are stopped and left unjudged. What a unit judged
     not as expected left (``run_unit``) is copied to ``keep_misjudged``/<unit>/."""
     serials = [f"EDS200-2026-{n:04d}" for n in range(9001, 9001 + len(units))]  # the product's form
     nightly = None if long else {m for s in collect_scenarios(suites) if not s["long"] for m in s["measures"]}
@@ -289,8 +313,8 @@ def run_all(
 
         def one(unit: DefectUnit) -> UnitResult:
             judged = None if nightly is None else tuple(m for m in unit.expected if m in nightly)
-            if judged == ():
-                return UnitResult(unit, judged)  # only long scenarios judge it: nothing to run
+            if judged == () or interrupted.is_set():
+                return UnitResult(unit, judged)  # only long scenarios judge it, or stopped: nothing to run
             result = run_unit(
                 unit,
                 bench=bench,
@@ -320,6 +344,7 @@ def run_all(
                 return list(pool.map(one, units))
             except BaseException:
                 interrupted.set()
+                _stop_running()
                 pool.shutdown(wait=True, cancel_futures=True)
                 raise
 

@@ -1,6 +1,6 @@
-"""``hil defects`` interrupted and resumed, as a matrix of hours is run: Ctrl-C keeps the units
-judged in the results file, ``--resume`` judges only the others and adds its run to the file's wall
-time, and a file written under other options is refused."""
+"""``hil defects`` interrupted and resumed, as a matrix of hours is run: Ctrl-C or SIGTERM keeps
+the units judged in the results file, ``--resume`` judges only the others and adds its run to the
+file's wall time, and a file written under other options is refused."""
 
 from __future__ import annotations
 
@@ -24,8 +24,17 @@ def defects(results: Path, *options: str) -> list[str]:
     return [*command, *units, *options]
 
 
+def ctrl_c(process: subprocess.Popen) -> None:
+    os.killpg(process.pid, signal.SIGINT)  # the terminal's: to every process of the group
+
+
+def sigterm(process: subprocess.Popen) -> None:
+    process.terminate()  # to hil defects alone: it stops the unit under way itself
+
+
 @pytest.mark.slow
-def test_an_interrupted_matrix_keeps_what_it_judged_and_resumes_from_it(tmp_path):
+@pytest.mark.parametrize("stop", [ctrl_c, sigterm])
+def test_an_interrupted_matrix_keeps_what_it_judged_and_resumes_from_it(tmp_path, stop):
     results = tmp_path / "matrix.json"
     process = subprocess.Popen(
         defects(results), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -35,8 +44,8 @@ def test_an_interrupted_matrix_keeps_what_it_judged_and_resumes_from_it(tmp_path
         assert process.stdout is not None
         first = process.stdout.readline()
         assert first.startswith(f"hil defects: {UNITS[0]}: as expected"), first
-        os.killpg(process.pid, signal.SIGINT)  # Ctrl-C, while the second unit runs
-        _, err = process.communicate(timeout=120)
+        stop(process)  # while the second unit runs
+        _, err = process.communicate(timeout=60)
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
