@@ -303,8 +303,8 @@ def run_all(
     """Each unit on a bench of its own, ``parallel`` at once; ``certify``: each certified
     (``hil certify --full``, serials EDS200-2026-9001 on), which must FAIL it. ``on_result`` is
     called, from the unit's thread, with each unit judged to its end: not with those still running
-    when the run is interrupted (KeyboardInterrupt), which are stopped and left unjudged. What a unit judged
-    not as expected left (``run_unit``) is copied to ``keep_misjudged``/<unit>/."""
+    when the run is interrupted (KeyboardInterrupt), which are stopped and left unjudged. What a
+    unit judged not as expected left (``run_unit``) is copied to ``keep_misjudged``/<unit>/."""
     serials = [f"EDS200-2026-{n:04d}" for n in range(9001, 9001 + len(units))]  # the product's form
     nightly = None if long else {m for s in collect_scenarios(suites) if not s["long"] for m in s["measures"]}
     interrupted = threading.Event()
