@@ -650,6 +650,8 @@ def defects(
         raise KeyboardInterrupt  # SIGTERM stops the run as Ctrl-C does, judged units kept
 
     signal.signal(signal.SIGTERM, stop)
+    # Ctrl-C as well, though started with SIGINT ignored (from a script's background, a test worker)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     started = time.monotonic()
     if results_file is not None:
         results_file.begin_segment(parallel)

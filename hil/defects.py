@@ -20,7 +20,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -340,8 +340,12 @@ def run_all(
             return result
 
         with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
+            futures = [pool.submit(one, unit) for unit in units]
             try:
-                return list(pool.map(one, units))
+                # awake twice a second: a signal's handler runs in this thread only, once it runs
+                while wait(futures, timeout=0.5).not_done:
+                    pass
+                return [future.result() for future in futures]
             except BaseException:
                 interrupted.set()
                 _stop_running()
