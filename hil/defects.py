@@ -111,8 +111,14 @@ _running: set[subprocess.Popen] = set()
 _running_lock = threading.Lock()
 
 
-def _run_stoppable(command: Sequence[str]) -> subprocess.CompletedProcess:
-    """``subprocess.run`` of a unit's pytest or certification, which ``_stop_running`` can reach."""
+def _tail(output: str) -> str:
+    """The last lines of a run's output, on one line for an error message."""
+    return " | ".join(output.strip().splitlines()[-5:])
+
+
+def _run_stoppable(command: Sequence[str], output: Path | None) -> tuple[int, str]:
+    """A unit's pytest or certification, which ``_stop_running`` can reach: its exit code and the
+    tail of its output (all of it written to ``output`` if given)."""
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as process:
         with _running_lock:
             _running.add(process)
@@ -121,7 +127,9 @@ def _run_stoppable(command: Sequence[str]) -> subprocess.CompletedProcess:
         finally:
             with _running_lock:
                 _running.discard(process)
-    return subprocess.CompletedProcess(command, process.returncode, out, err)
+    if output is not None:
+        output.write_text(out + err, encoding="utf-8")
+    return process.returncode, _tail(out + err)
 
 
 def _stop_running() -> None:
@@ -150,13 +158,10 @@ def run_suites(
         "-q",
         *args,
     ]
-    done = _run_stoppable(command)
-    if output is not None:
-        output.write_text(done.stdout + done.stderr, encoding="utf-8")
-    tail = " | ".join((done.stdout + done.stderr).strip().splitlines()[-5:])
+    exit_code, tail = _run_stoppable(command, output)
     if not results.is_file():
-        return None, done.returncode, tail
-    return json.loads(results.read_text(encoding="utf-8")), done.returncode, tail
+        return None, exit_code, tail
+    return json.loads(results.read_text(encoding="utf-8")), exit_code, tail
 
 
 def certify_suites(
@@ -172,15 +177,13 @@ def certify_suites(
         "--unit-profile", str(unit.path), "--db", db, "--certificates", str(workdir / unit.name), "--full",
         *args,
     ]  # fmt: skip
-    done = _run_stoppable(command)
-    (workdir / unit.name / "output.log").write_text(done.stdout + done.stderr, encoding="utf-8")
-    tail = " | ".join((done.stdout + done.stderr).strip().splitlines()[-5:])
+    exit_code, tail = _run_stoppable(command, workdir / unit.name / "output.log")
     if not (workdir / unit.name / "hil.sqlite").is_file():
-        return None, done.returncode, tail
+        return None, exit_code, tail
     with Store(db) as store:
         history = store.unit_history(serial)
         if not history:
-            return None, done.returncode, tail
+            return None, exit_code, tail
         record = store.run_record(history[-1]["id"])
     tests = [
         {
@@ -190,7 +193,7 @@ def certify_suites(
         }
         for t in record["tests"]
     ]
-    return {"tests": tests}, done.returncode, tail
+    return {"tests": tests}, exit_code, tail
 
 
 def collect_scenarios(suites: Path) -> list[dict]:
@@ -202,7 +205,7 @@ def collect_scenarios(suites: Path) -> list[dict]:
         command += ["-p", "no:cacheprovider", *WITHOUT_HYPOTHESIS, f"--scenarios-json={target}"]
         done = subprocess.run(command, capture_output=True, text=True, check=False)
         if not target.is_file():
-            tail = " | ".join((done.stdout + done.stderr).strip().splitlines()[-5:])
+            tail = _tail(done.stdout + done.stderr)
             raise HilError(f"{suites}: scenarios not collected (pytest exit {done.returncode}): {tail}")
         return json.loads(target.read_text(encoding="utf-8"))["scenarios"]
 
