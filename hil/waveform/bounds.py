@@ -26,8 +26,14 @@ class Bound:
             self.constant = -np.inf if side == "lower" else np.inf
         elif np.isscalar(spec):
             self.constant = float(spec)
+            if np.isnan(self.constant):
+                raise ValueError(f"{side} bound is NaN; give a number (None leaves it open)")
         else:
             arr = np.asarray(spec, dtype=np.float64)
+            # a NaN in a bound is never crossed: the samples beside it would all pass
+            if np.isnan(arr).any():
+                where = np.flatnonzero(np.isnan(arr).reshape(arr.shape[0], -1).any(axis=1))[0]
+                raise ValueError(f"{side} bound: its row or sample {where} is NaN")
             if arr.ndim == 2 and arr.shape[1] == 2:
                 order = np.argsort(arr[:, 0], kind="stable")
                 self.table = (arr[order, 0], arr[order, 1])

@@ -36,6 +36,11 @@ class Capture:
                 f"Capture: {self.samples.shape[0]} channels of samples but {len(self.channels)} names "
                 f"and {len(self.units)} units"
             )
+        twice = sorted({name for name in self.channels if self.channels.count(name) > 1})
+        if twice:
+            raise ValueError(
+                f"Capture.channels: {twice} named more than once; a check could not tell them apart"
+            )
         if not 0 < self.sample_rate_hz < math.inf:
             raise ValueError(f"Capture.sample_rate_hz must be positive and finite, got {self.sample_rate_hz}")
         if not math.isfinite(self.start_s):

@@ -12,7 +12,7 @@ from hil.waveform.capture import Capture
 from hil.waveform.chunks import chunk_len, chunks
 from hil.waveform.result import ChannelOutcome, CheckResult, Limit, Quantity
 from hil.waveform.scope import nonfinite as nonfinite_count
-from hil.waveform.scope import scope
+from hil.waveform.scope import numbers, scope
 
 _DIRECTIONS = ("rising", "falling", "either")
 # Samples per row of the row-wise reductions a chunk is searched with: long enough that the
@@ -231,6 +231,10 @@ def find_crossing(
     Every sample of the window is looked at, past the crossing too: ``nonfinite`` and ``clip``, see
     hil.waveform.scope.
     """
+    window_from, window_to = within or (None, None)
+    numbers(
+        "find_crossing", level=level, within_from_s=window_from, within_to_s=window_to, hysteresis=hysteresis
+    )
     sc = scope("find_crossing", cap, channel, during, clip, nonfinite)
 
     def search(x: np.ndarray) -> tuple[int | None, bool]:
@@ -284,6 +288,13 @@ def trip_latency(
 ) -> CheckResult:
     """Time from the event (first crossing on one channel) to the response (next crossing on another).
     ``clip`` and ``nonfinite``: see hil.waveform.scope."""
+    numbers(
+        "trip_latency",
+        event_level=event_level,
+        response_level=response_level,
+        max_latency_s=max_latency_s,
+        hysteresis=hysteresis,
+    )
     names = list(dict.fromkeys([event_channel, response_channel]))
     sc = scope("trip_latency", cap, names, during, clip, nonfinite)
     rows = {name: x for name, _, x in sc.rows}

@@ -72,6 +72,8 @@ class ChannelOutcome:
     upper: Trace | None = None
 
     def __getitem__(self, name: str) -> Any:
+        if name not in self.values:
+            raise KeyError(f"{self.channel}: no {name!r} (it has {sorted(self.values)}): {self.detail}")
         return self.values[name].value
 
 

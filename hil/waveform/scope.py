@@ -136,6 +136,21 @@ def scope(
     return sc
 
 
+def numbers(check: str, **values: float | None) -> None:
+    """Refuses a NaN limit or level, naming it: NaN compares false with everything, so a check that
+    looks for samples beyond it finds none and passes. None leaves a limit open."""
+    for name, value in values.items():
+        if value is not None and math.isnan(value):
+            raise ValueError(f"{check}: {name} is NaN; give a number (None leaves a limit open)")
+
+
+def tolerances(check: str, **values: float | None) -> None:
+    """Refuses a tolerance, band or time allowance that is NaN or negative, naming it."""
+    for name, value in values.items():
+        if value is not None and not value >= 0:
+            raise ValueError(f"{check}: {name} is a tolerance, zero or more: got {value}")
+
+
 def instant(sc: Scope, t_s: float | None, name: str) -> int:
     """Window index of the instant ``t_s`` (default the window's start), which must lie in the window."""
     if t_s is None:

@@ -10,7 +10,7 @@ import numpy as np
 from hil.waveform.capture import Capture
 from hil.waveform.chunks import chunk_len, chunks
 from hil.waveform.result import ChannelOutcome, CheckResult, Limit, Quantity, Trace
-from hil.waveform.scope import Scope, scope
+from hil.waveform.scope import Scope, numbers, scope
 from hil.waveform.streaming import cycle_sums
 
 MAX_ORDER = 50
@@ -97,6 +97,16 @@ def fundamental(
     """Frequency (whole cycles between the first and last rising zero crossings), peak amplitude and
     phase (of A·cos(2πft + φ) on the capture's time axis) fitted over those whole cycles (sine_fit).
     ``clip`` and ``nonfinite``: see hil.waveform.scope."""
+    f_low, f_high = frequency_hz or (None, None)
+    a_low, a_high = amplitude or (None, None)
+    numbers(
+        "fundamental",
+        frequency_low_hz=f_low,
+        frequency_high_hz=f_high,
+        amplitude_low=a_low,
+        amplitude_high=a_high,
+        hysteresis=hysteresis,
+    )
     sc = scope("fundamental", cap, channel, during, clip, nonfinite)
     outcomes = []
     for name, unit, x in sc.rows:
@@ -157,6 +167,10 @@ def _groups(
     """harmonic_groups of ``rows`` (samples of sc's window); frame starts in window indices."""
     if grouping not in ("group", "subgroup", "bin"):
         raise ValueError(f"grouping must be 'group', 'subgroup' or 'bin', got {grouping!r}")
+    if not 0 < nominal_hz < math.inf:
+        raise ValueError(
+            f"{sc.check}: nominal_hz is the supply's frequency, positive and finite: got {nominal_hz}"
+        )
     cap = sc.cap
     cycles = _CYCLES.get(float(nominal_hz), 10)
     frame = round(cycles * cap.sample_rate_hz / nominal_hz)
@@ -210,7 +224,17 @@ def _framed(
         else:
             judged.append((name, unit, x))
     groups, starts, frame = _groups(sc, [x for _, _, x in judged], nominal_hz, grouping)
-    return sc, refused, [(n, u) for n, u, _ in judged], groups, starts, frame
+    # harmonics are judged against the fundamental: without one they are undefined, not small
+    fundamentals = np.sqrt(np.mean(groups[..., 1] ** 2, axis=1))
+    without = [c for c, f in enumerate(fundamentals) if not f > 0]
+    for c in without:
+        detail = (
+            f"no fundamental in the window (order 1 at {nominal_hz:g} Hz is {fundamentals[c]:g}): not judged"
+        )
+        refused.append(ChannelOutcome(judged[c][0], False, {}, detail=detail))
+    keep = [c for c in range(len(judged)) if c not in without]
+    judged = [judged[c] for c in keep]
+    return sc, refused, [(n, u) for n, u, _ in judged], groups[keep], starts, frame
 
 
 def low_bins(frames: np.ndarray, top: int) -> np.ndarray:
@@ -295,6 +319,7 @@ def thd(
     """
     if definition not in ("F", "R"):
         raise ValueError(f"thd: definition is 'F' (fundamental) or 'R' (total RMS), got {definition!r}")
+    numbers("thd", max_thd=max_thd)
     sc, outcomes, judged, groups, starts, frame = _framed(
         "thd", cap, channel, during, clip, nonfinite, nominal_hz, grouping
     )
@@ -383,6 +408,7 @@ def unbalance(
     hil.waveform.scope."""
     if len(channels) != 3:
         raise ValueError(f"unbalance: expected three phase channels, got {list(channels)}")
+    numbers("unbalance", max_negative_pct=max_negative_pct, hysteresis=hysteresis)
     sc = scope("unbalance", cap, list(channels), during, clip, nonfinite)
     name = f"unbalance({', '.join(channels)})"
     limits = {"negative_sequence_pct": Limit(None, max_negative_pct, "%")}
@@ -397,6 +423,9 @@ def unbalance(
     va, vb, vc = (sine_fit(x, ref["first"], ref["last"], ref["frequency_hz"], sc.cap)[1] for x in rows)
     a = complex(-0.5, math.sqrt(3.0) / 2.0)
     v0, v1, v2 = (va + vb + vc) / 3, (va + a * vb + a * a * vc) / 3, (va + a * a * vb + a * vc) / 3
+    if not abs(v1) > 1e-9 * max(abs(va), abs(vb), abs(vc)):  # nothing left of it but rounding
+        detail = "no positive sequence: the three channels are one phase (a probe on the wrong phase?)"
+        return sc.result([ChannelOutcome(channels[0], False, {}, detail=detail)], limits, name)
     neg, zero = 100.0 * abs(v2) / abs(v1), 100.0 * abs(v0) / abs(v1)
     ok = max_negative_pct is None or neg <= max_negative_pct
     unit = sc.rows[0][1]

@@ -12,7 +12,7 @@ from hil.waveform.capture import Capture
 from hil.waveform.chunks import RunRecorder, chunk_len, chunks, sum_values
 from hil.waveform.crossing import first_crossing, first_where, interpolate_time
 from hil.waveform.result import ChannelOutcome, CheckResult, Limit, Quantity
-from hil.waveform.scope import instant, scope
+from hil.waveform.scope import instant, numbers, scope, tolerances
 from hil.waveform.scope import nonfinite as nonfinite_count
 from hil.waveform.streaming import envelope_scan
 
@@ -154,6 +154,19 @@ def step_info(
     window, unless given. Levels and the settling band are fractions of the step size. ``clip`` and
     ``nonfinite``: see hil.waveform.scope.
     """
+    numbers(
+        "step_info",
+        initial_value=initial_value,
+        final_value=final_value,
+        rise_from=rise_limits[0],
+        rise_to=rise_limits[1],
+        max_rise_time_s=max_rise_time_s,
+        max_overshoot_pct=max_overshoot_pct,
+        max_settling_time_s=max_settling_time_s,
+        target=target,
+        max_steady_state_error=max_steady_state_error,
+    )
+    tolerances("step_info", settling_band=settling_band)
     sc = scope("step_info", cap, channel, during, clip, nonfinite)
     s = instant(sc, step_time_s, "step_time_s")
     t_step = sc.cap.time_of(s)
@@ -237,6 +250,8 @@ def is_step(
     """A step from ``from_value`` to ``to_value`` at ``at_s ± time_tol_s``: the signal holds the first
     value (± tol) before, the second after (allowing ``settle_s``), and crosses halfway in between.
     ``at_s`` must lie in the window. ``clip`` and ``nonfinite``: see hil.waveform.scope."""
+    numbers("is_step", from_value=from_value, to_value=to_value)
+    tolerances("is_step", tol=tol, time_tol_s=time_tol_s, settle_s=settle_s)
     sc = scope("is_step", cap, channel, during, clip, nonfinite)
     instant(sc, at_s, "at_s")
     win, n = sc.cap, sc.n
@@ -309,6 +324,8 @@ def is_ramp(
     """A ramp of ``slope`` (units per second, least squares) within ``rel_tol``; with ``max_deviation``,
     every sample also stays that close to the fitted line. ``clip`` and ``nonfinite``: see
     hil.waveform.scope."""
+    numbers("is_ramp", slope=slope)
+    tolerances("is_ramp", rel_tol=rel_tol, max_deviation=max_deviation)
     sc = scope("is_ramp", cap, channel, during, clip, nonfinite)
     if sc.n < 2:
         raise ValueError(f"is_ramp: a slope needs two samples or more; the window holds {sc.n}")
@@ -365,6 +382,8 @@ def is_first_order(
     as the time from the step to 63.2 % of the step; with ``max_deviation``, every sample after the step
     also stays that close to final + (initial - final)·exp(-t/τ). ``clip`` and ``nonfinite``: see
     hil.waveform.scope."""
+    numbers("is_first_order", final=final, initial=initial)
+    tolerances("is_first_order", tau_s=tau_s, tau_rel_tol=tau_rel_tol, max_deviation=max_deviation)
     sc = scope("is_first_order", cap, channel, during, clip, nonfinite)
     win, i0, i1 = sc.cap, 0, sc.n
     s = instant(sc, step_time_s, "step_time_s")

@@ -20,7 +20,7 @@ from hil.waveform.chunks import MAX_INTERVALS, RunRecorder, chunk_len, chunks, s
 from hil.waveform.crossing import EdgeScanner
 from hil.waveform.parallel import map_channels, threads
 from hil.waveform.result import ChannelOutcome, CheckResult, Limit, Quantity, Trace
-from hil.waveform.scope import Scope, scope
+from hil.waveform.scope import Scope, numbers, scope, tolerances
 
 # A channel's zero crossings are scanned in spans of this many samples (a whole number of the
 # kernels' blocks), which the threads share: noise about zero makes a crossing every few samples, and
@@ -165,6 +165,7 @@ def rms(
     Passes when every complete cycle's RMS lies in [low, high]; the cycles outside are the violations.
     ``clip`` and ``nonfinite``: see hil.waveform.scope.
     """
+    numbers("rms", low=low, high=high, hysteresis=hysteresis)
     sc = scope("rms", cap, channel, during, clip, nonfinite)
     outcomes = []
     timing = (sc.cap.sample_rate_hz, sc.cap.start_s)
@@ -276,6 +277,8 @@ def is_constant(
 ) -> CheckResult:
     """Signal within ``value ± tol`` for at least ``strictness`` (0..1) of the time. ``clip`` and
     ``nonfinite``: see hil.waveform.scope."""
+    numbers("is_constant", value=value)
+    tolerances("is_constant", tol=tol)
     band = f" {value:g} ± {tol:g}"
     sc = scope("is_constant", cap, channel, during, clip, nonfinite)
     return _envelope(sc, value - tol, value + tol, strictness, band)
@@ -285,7 +288,10 @@ def _envelope(sc: Scope, lower: BoundSpec, upper: BoundSpec, strictness: float, 
     if not 0.0 <= strictness <= 1.0:
         raise ValueError(f"{sc.check}: strictness is a fraction of time in 0..1, got {strictness}")
     n = sc.n
-    lo, hi = Bound(lower, sc.cap, 0, n, "lower"), Bound(upper, sc.cap, 0, n, "upper")
+    try:
+        lo, hi = Bound(lower, sc.cap, 0, n, "lower"), Bound(upper, sc.cap, 0, n, "upper")
+    except ValueError as e:
+        raise ValueError(f"{sc.check}: {e.args[0]}") from None
     outcomes = []
     for (name, unit, x), (recorder, lowest, highest, suspect) in sc.measure(
         lambda x: envelope_scan(x, 0, n, lo, hi)
@@ -367,6 +373,7 @@ def ripple(
 ) -> CheckResult:
     """Peak-to-peak and RMS of what rides on the mean (DC bus ripple, current ripple). ``clip`` and
     ``nonfinite``: see hil.waveform.scope."""
+    numbers("ripple", max_peak_to_peak=max_peak_to_peak, max_rms=max_rms)
     sc = scope("ripple", cap, channel, during, clip, nonfinite)
     outcomes = []
     for (name, unit, x), (lowest, highest, mean, ac, suspect) in sc.measure(ripple_stats):

@@ -2,6 +2,7 @@
 and a window or instant outside the capture, or a bad channel list, is a clear error."""
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -204,3 +205,99 @@ def test_a_refused_channel_still_plots():
 def test_the_nonfinite_option_takes_only_fail_or_ignore():
     with pytest.raises(ValueError, match="nonfinite must be one of"):
         rms(Capture.from_arrays(signals(), FS, NAMES), "ac", nonfinite="skip")
+
+
+# A limit, level or tolerance of NaN compares false with every sample: a check looking for samples
+# beyond it would find none. Each call passes the clean signals with the number given (CHECKS).
+NAN_ARGUMENTS = {
+    "rms high": (lambda c, v: rms(c, "ac", low=220, high=v), "rms: high is NaN"),
+    "fundamental frequency": (
+        lambda c, v: fundamental(c, "ac", frequency_hz=(49, v)),
+        "fundamental: frequency_high_hz is NaN",
+    ),
+    "thd max": (lambda c, v: thd(c, "ac", max_thd=v), "thd: max_thd is NaN"),
+    "unbalance max": (lambda c, v: unbalance(c, ("a", "b", "c"), v), "unbalance: max_negative_pct is NaN"),
+    "is_constant value": (lambda c, v: is_constant(c, v, 2.0, "dc"), "is_constant: value is NaN"),
+    "is_constant tol": (lambda c, v: is_constant(c, 600.0, v, "dc"), "is_constant: tol is a tolerance"),
+    "in_envelope constant": (lambda c, v: in_envelope(c, "dc", upper=v), "in_envelope: upper bound is NaN"),
+    "in_envelope table": (
+        lambda c, v: in_envelope(c, "dc", lower=[(0, 598), (1, v)]),
+        "in_envelope: lower bound: its row or sample 1 is NaN",
+    ),
+    "in_envelope array": (
+        lambda c, v: in_envelope(c, "dc", upper=np.where(T < 0.2, 602.0, v)),
+        "in_envelope: upper bound: its row or sample 2000 is NaN",
+    ),
+    "ripple": (lambda c, v: ripple(c, "dc", max_peak_to_peak=v), "ripple: max_peak_to_peak is NaN"),
+    "step_info": (
+        lambda c, v: step_info(c, "step", step_time_s=0.1, max_overshoot_pct=v),
+        "step_info: max_overshoot_pct is NaN",
+    ),
+    "is_step tol": (
+        lambda c, v: is_step(c, 0, 10, v, 0.11, "step", 0.01, 0.15),
+        "is_step: tol is a tolerance",
+    ),
+    "is_step to": (lambda c, v: is_step(c, 0, v, 0.5, 0.11, "step", 0.01, 0.15), "is_step: to_value is NaN"),
+    "is_first_order": (
+        lambda c, v: is_first_order(c, 10.0, 0.02, "step", step_time_s=0.1, max_deviation=v),
+        "is_first_order: max_deviation is a tolerance",
+    ),
+    "is_ramp": (lambda c, v: is_ramp(c, 5.0, channel="ramp", max_deviation=v), "is_ramp: max_deviation is a"),
+    "find_crossing": (lambda c, v: find_crossing(c, v, "step"), "find_crossing: level is NaN"),
+    "trip_latency": (
+        lambda c, v: trip_latency(c, "step", 5.0, "trip", 50.0, max_latency_s=v),
+        "trip_latency: max_latency_s is NaN",
+    ),
+}
+
+
+@pytest.mark.parametrize("argument", NAN_ARGUMENTS)
+def test_a_nan_limit_level_or_tolerance_is_an_error_naming_it(argument):
+    call, says = NAN_ARGUMENTS[argument]
+    with pytest.raises(ValueError, match=re.escape(says)):
+        call(Capture.from_arrays(signals(), FS, NAMES), math.nan)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda c: is_constant(c, 600.0, -1.0, "dc"),
+        lambda c: is_step(c, 0, 10, 0.5, 0.11, "step", -0.01),
+        lambda c: is_ramp(c, 5.0, -0.05, "ramp"),
+    ],
+)
+def test_a_negative_tolerance_is_an_error(call):
+    with pytest.raises(ValueError, match="is a tolerance, zero or more: got -"):
+        call(Capture.from_arrays(signals(), FS, NAMES))
+
+
+@pytest.mark.parametrize("nominal_hz", [0.0, -50.0, math.nan, math.inf])
+def test_the_nominal_frequency_must_be_positive_and_finite(nominal_hz):
+    with pytest.raises(ValueError, match="thd: nominal_hz is the supply's frequency"):
+        thd(Capture.from_arrays(signals(), FS, NAMES), "ac", nominal_hz=nominal_hz)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [lambda c: thd(c, "ac"), lambda c: harmonics(c, {5: 5.0}, "ac")],
+    ids=["thd", "harmonics"],
+)
+def test_a_channel_without_a_fundamental_fails_even_with_no_limit(call):
+    x = signals()
+    x[0] = 0.0  # harmonics relative to nothing are undefined, not small
+    r = call(Capture.from_arrays(x, FS, NAMES))
+    assert not r and "no fundamental in the window" in r.message
+    with pytest.raises(KeyError, match=r"ac: no 'thd_f'.*no fundamental in the window"):
+        r.value("thd_f", "ac")
+
+
+def test_three_channels_of_one_phase_have_no_unbalance_to_judge():
+    x = signals()
+    x[NAMES.index("b")] = x[NAMES.index("c")] = x[NAMES.index("a")]
+    r = unbalance(Capture.from_arrays(x, FS, NAMES), ("a", "b", "c"), max_negative_pct=None)
+    assert not r and "no positive sequence" in r.message
+
+
+def test_a_capture_naming_a_channel_twice_is_refused():
+    with pytest.raises(ValueError, match=r"Capture.channels: \['ia'\] named more than once"):
+        Capture.from_arrays(np.zeros((3, 4)), FS, ["ia", "ib", "ia"])
