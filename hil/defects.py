@@ -37,6 +37,7 @@ _BLOCKED_AT = re.compile(r"(?:^|\s)(powered|drive_ready|turning): ")
 # only by a run of the same of these
 JUDGING_SOURCES = ("conftest.py", "fixtures", "hil", "instruments", "sim", "specs", "test_suites", "dbc")
 _SOURCE_SUFFIXES = {".py", ".yaml", ".yml", ".dbc", ".json"}
+WHY_CHARS = 240  # of a misjudged unit's first error on its progress line
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,17 @@ class UnitResult:
     @property
     def as_expected(self) -> bool:
         return not self.missed and not self.extra and not self.errors
+
+    def why_not(self) -> str:
+        """Why the unit is not as expected, on one line: what it failed besides, what it did not fail,
+        its first error (cut short: the results file and its output hold them whole)."""
+        parts = [f"failed also {', '.join(self.extra)}"] if self.extra else []
+        parts += [f"did not fail {', '.join(self.missed)}"] if self.missed else []
+        if self.errors:
+            first = self.errors[0] if len(self.errors[0]) <= WHY_CHARS else self.errors[0][:WHY_CHARS] + "..."
+            more = f" (and {len(self.errors) - 1} more)" if len(self.errors) > 1 else ""
+            parts.append(f"error: {first}{more}")
+        return "; ".join(parts)
 
 
 def load_units(directory: Path, names: Sequence[str] = ()) -> list[DefectUnit]:
@@ -336,7 +348,7 @@ def run_all(
                 shutil.copytree(workdir / unit.name, keep_misjudged / unit.name, dirs_exist_ok=True)
                 kept = f"; what it left in {keep_misjudged / unit.name}"
             if progress:
-                verdict = "as expected" if result.as_expected else "NOT as expected"
+                verdict = "as expected" if result.as_expected else f"NOT as expected: {result.why_not()}"
                 print(f"hil defects: {unit.name}: {verdict} ({result.wall_s:.0f} s{kept})", flush=True)
             if on_result is not None:
                 on_result(result)

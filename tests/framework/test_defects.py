@@ -228,3 +228,29 @@ def test_a_misjudged_unit_run_again_keeps_its_earlier_result(tmp_path):
     assert held["errors"] == [] and "earlier" not in held["earlier"][0]
     assert [e["errors"] for e in held["earlier"]] == [["t: failed: a starved thread"]]
     assert [r.as_expected for r in ResultsFile(path, SETTINGS, resume=True).kept(units)] == [True, True]
+
+
+def test_a_misjudged_unit_says_why_on_its_progress_line(tmp_path, monkeypatch, capsys):
+    units = [DefectUnit(n, Path(f"{n}.yaml"), n, ("a", "b")) for n in ("extra", "missed", "errored", "good")]
+    long_error = "test_inv02: failed: WaitTimeout: DC link at 455 V " + "x" * 400
+    outcomes = {
+        "extra": UnitResult(units[0], failed=["a", "b", "c"]),
+        "missed": UnitResult(units[1], failed=["a"]),
+        "errored": UnitResult(units[2], failed=["a", "b"], errors=[long_error, "second"]),
+        "good": UnitResult(units[3], failed=["a", "b"]),
+    }
+
+    def fake_run(unit, *, workdir, judged, **_):
+        (workdir / unit.name).mkdir()
+        return outcomes[unit.name]
+
+    monkeypatch.setattr(defects, "collect_scenarios", lambda _: [{"long": False, "measures": ["a", "b"]}])
+    monkeypatch.setattr(defects, "run_unit", fake_run)
+    run_all(units, bench=Path("b.yaml"), suites=Path("s"), long=False, only_expected=False, parallel=1)
+    lines = {line.split(":")[1].strip(): line for line in capsys.readouterr().out.splitlines()}
+    assert "NOT as expected: failed also c (" in lines["extra"]
+    assert "NOT as expected: did not fail b (" in lines["missed"]
+    errored = lines["errored"]
+    assert "NOT as expected: error: test_inv02: failed: WaitTimeout: DC link at 455 V x" in errored
+    assert "x" * 400 not in errored and "... (and 1 more) (" in errored
+    assert lines["good"].startswith("hil defects: good: as expected (")
