@@ -16,6 +16,7 @@ extended UDS session it lowers the trip level (DID FD10, dbc/README.md) to 200 A
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 
@@ -25,7 +26,7 @@ import numpy as np
 from hil.acquisition import acquire_since
 from hil.dut.uds import DID_OVERCURRENT_TRIP_TEST
 from hil.scenario import scenario
-from hil.timing import dwell
+from hil.timing import WaitTimeout, dwell
 from hil.waveform import Capture, find_crossing
 
 from .currents import (
@@ -54,7 +55,9 @@ TIME_RATE_HZ = 1_000_000.0  # 1 µs: two PWM periods are 200 µs
 HELD_BEFORE_STEP_S = 0.1  # of the held torque in the capture: the ripple is fitted there
 HELD_FOR_FIT_S = 0.002  # the held current: the first 2 ms of the 10 ms before the trip
 RISE_POINTS = 20  # samples of the rise a line is fitted through (the rise takes ~1 ms: ~1000)
-STEP_WATCH_S = 0.05  # the next TSC1 frame, the current's rise, the trip and its INV_Status frame
+# the step's TSC1 frame, the current's rise, the trip and its INV_Status frame take ~30 ms; a loaded
+# machine can hold the frame back longer, and a capture that ended before the trip would time none
+TRIP_WATCH_S = 1.0
 
 TRIP_CURRENT = "inv.phase_overcurrent.trip_current_a"
 TRIP_TIME = "inv.phase_overcurrent.trip_time_s"
@@ -112,9 +115,17 @@ def test_inv04_phase_overcurrent(drive, driveline, vcu, analyzer, can_monitor, u
         _lowered(client, TEST_LEVEL_A)
         vcu.request_torque(HOLD_NM)
         dwell(SETTLE_S)
+        mark = can_monitor.mark()
         stepped = time.monotonic()
         vcu.request_torque(STEP_TO_NM)
-        dwell(STEP_WATCH_S)
+        with contextlib.suppress(WaitTimeout):  # no trip: the capture holds none, and the time is inf
+            can_monitor.wait(
+                "INV_Status",
+                lambda f: f["PwmEnabled"] == 0,
+                timeout_s=TRIP_WATCH_S,
+                what="the drive's trip on the torque step",
+                since=mark,
+            )
         cap = acquire_since(analyzer, list(PHASES), TIME_RATE_HZ, stepped, HELD_BEFORE_STEP_S)
         vcu.request_torque(0.0)
         client.change_session(DEFAULT_SESSION)
