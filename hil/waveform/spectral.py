@@ -226,15 +226,14 @@ def _framed(
     groups, starts, frame = _groups(sc, [x for _, _, x in judged], nominal_hz, grouping)
     # harmonics are judged against the fundamental: without one they are undefined, not small
     fundamentals = np.sqrt(np.mean(groups[..., 1] ** 2, axis=1))
-    without = [c for c, f in enumerate(fundamentals) if not f > 0]
-    for c in without:
+    has = fundamentals > 0  # NaN has none either
+    for c in np.flatnonzero(~has):
         detail = (
             f"no fundamental in the window (order 1 at {nominal_hz:g} Hz is {fundamentals[c]:g}): not judged"
         )
         refused.append(ChannelOutcome(judged[c][0], False, {}, detail=detail))
-    keep = [c for c in range(len(judged)) if c not in without]
-    judged = [judged[c] for c in keep]
-    return sc, refused, [(n, u) for n, u, _ in judged], groups[keep], starts, frame
+    kept = [(n, u) for (n, u, _), h in zip(judged, has, strict=True) if h]
+    return sc, refused, kept, groups[has], starts, frame
 
 
 def low_bins(frames: np.ndarray, top: int) -> np.ndarray:
