@@ -13,6 +13,7 @@ BENCHMARKS = {
     "drive_step": "benchmarks.drive_step",
     "process_bench": "benchmarks.process_bench",
     "results_store": "benchmarks.results_store",
+    "vcu_under_load": "benchmarks.vcu_under_load",
 }
 
 

@@ -3,8 +3,10 @@ the framework's side, the simulated drive's 1 kHz plant on the simulator's."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
+from collections.abc import Iterator
 
 # SCHED_FIFO priority 10: above every ordinary thread of the machine, far below the kernel's own
 # real-time threads (50 and up) and low among the 99 real-time levels
@@ -32,3 +34,22 @@ def raise_thread_priority(realtime: bool = True) -> str:
         return f"nice {NICE}"
     except (AttributeError, OSError):
         return "ordinary (no permission to raise it)"
+
+
+@contextlib.contextmanager
+def threads_started_ahead() -> Iterator[str]:
+    """Threads started inside start at nice -10, as far as the process may (yields which); the calling
+    thread returns to its own priority after. For the threads a library starts, which are not ours to
+    raise from inside (python-can's cyclic send tasks and notifier, can-isotp's): Linux gives a new
+    thread the nice value of the thread that starts it."""
+    thread = threading.get_native_id()
+    try:
+        before = os.getpriority(os.PRIO_PROCESS, thread)
+    except (AttributeError, OSError):  # not Linux: nothing to give
+        yield "ordinary (no per-thread priority here)"
+        return
+    raised = raise_thread_priority(realtime=False)
+    try:
+        yield raised
+    finally:
+        os.setpriority(os.PRIO_PROCESS, thread, before)  # a thread may always lower itself again

@@ -24,6 +24,8 @@ from typing import Any
 
 import can
 
+from hil.realtime import raise_thread_priority
+
 log = logging.getLogger("hil.dut.can_link")
 
 # The notifier's reader wakes this often to notice stop(); short so that teardown is quick.
@@ -85,13 +87,19 @@ class RejectLog:
 class GuardedNotifier(can.Notifier):
     """A ``can.Notifier`` whose reader outlives any frame, listener error or failed receive.
 
-    Overrides the notifier's two hooks of python-can 4 (``_on_message_received``, ``_on_error``):
+    Overrides the notifier's two hooks of python-can 4 (``_on_message_received``, ``_on_error``) and
+    its reader (``_rx_thread``, run at nice -10 where the process may raise it):
     a subclass rather than a reader of our own because ISO-TP's stack insists on a ``can.Notifier``.
     """
 
     def __init__(self, bus: can.BusABC, timeout: float) -> None:
         self.rejects = RejectLog(log, f"CAN link on {bus.channel_info}")
         super().__init__(bus, [], timeout=timeout)
+
+    def _rx_thread(self, bus: can.BusABC) -> None:
+        # what a scenario waits for arrives when it comes, not when the machine's other work allows
+        raise_thread_priority(realtime=False)
+        super()._rx_thread(bus)
 
     def _on_message_received(self, msg: can.Message) -> None:
         problem = frame_problem(msg)

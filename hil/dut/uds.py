@@ -18,6 +18,7 @@ from udsoncan.client import Client
 from udsoncan.connections import PythonIsoTpConnection
 
 from hil.dut.j1939 import TESTER_ADDRESS
+from hil.realtime import threads_started_ahead
 
 P2_SERVER_S = 0.050  # [R]
 P2_STAR_SERVER_S = 5.0  # [R]
@@ -114,28 +115,61 @@ class ScaledCodec(udsoncan.DidCodec):
         return self.size
 
 
+FLOW_CONTROL_PCI = 0x3  # an ISO-TP flow control frame's PCI type (ISO 15765-2) [R]
+
+
 class TimedConnection(PythonIsoTpConnection):
     """ISO-TP connection that keeps, for every request, the seconds until the ECU's first answer:
     the response, or a response-pending (0x78) if one came first. P2server bounds exactly that
     [R: ISO 14229-2]; the client's own timeouts then hold the final response to P2*server.
 
-    Measured on the tester from handing the request to ISO-TP to receiving the answer, so the
-    transport both ways is included: an upper bound of the server's own time.
+    Measured on the tester from handing the request to ISO-TP to the answer's first frame reaching
+    the CAN link's reader (a flow control the ECU sends for a long request is no answer), so the
+    transport both ways is included: an upper bound of the server's own time. Not where the test
+    thread wakes for the whole answer: on a busy machine that adds the wait for its turn. The
+    stack's threads start at nice -10 where the process may raise them, as the link's reader does.
     """
 
-    def __init__(self, isotp_layer: Any, name: str | None = None) -> None:
-        super().__init__(isotp_layer, name)
+    def __init__(self, stack: isotp.NotifierBasedCanStack, name: str | None = None) -> None:
+        super().__init__(stack, name)
         self.first_answer_s: list[float] = []
+        self._notifier = stack.notifier
+        self._answer_id = stack.address.get_rx_arbitration_id()
+        self._pci_at = stack.address.get_rx_prefix_size()
         self._sent_at: float | None = None
+        self._answered_at: float | None = None
+
+    def open(self) -> TimedConnection:
+        with threads_started_ahead():
+            super().open()
+        self._notifier.add_listener(self._on_frame)
+        return self
+
+    def close(self) -> None:
+        if self._on_frame in self._notifier.listeners:
+            self._notifier.remove_listener(self._on_frame)
+        super().close()
+
+    def _on_frame(self, msg: can.Message) -> None:
+        if (
+            self._sent_at is not None
+            and self._answered_at is None
+            and msg.arbitration_id == self._answer_id
+            and len(msg.data) > self._pci_at
+            and msg.data[self._pci_at] >> 4 != FLOW_CONTROL_PCI
+        ):
+            self._answered_at = time.monotonic()
 
     def specific_send(self, payload: bytes, timeout: float | None = None) -> None:
+        self._answered_at = None
         self._sent_at = time.monotonic()
         super().specific_send(payload, timeout)
 
     def specific_wait_frame(self, timeout: float | None = None) -> bytes | None:
         frame = super().specific_wait_frame(timeout)
         if self._sent_at is not None:
-            self.first_answer_s.append(time.monotonic() - self._sent_at)
+            answered = self._answered_at if self._answered_at is not None else time.monotonic()
+            self.first_answer_s.append(answered - self._sent_at)
             self._sent_at = None
         return frame
 

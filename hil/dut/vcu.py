@@ -5,6 +5,10 @@ Both run as python-can cyclic tasks on the bench's shared bus; each frame is re-
 present request just before it goes out, so a request takes effect on the next period and the
 message counters count every frame. Stopping a stream (``hold_torque_requests``,
 ``stop_heartbeat``) is how the command-timeout and heartbeat-loss scenarios are stimulated.
+
+Their threads run at nice -10 where the process may raise them, as the simulated drive's own CAN
+threads do: a real VCU is an ECU of its own, and a heartbeat held back behind the machine's other
+work reads as heartbeat loss (the BMS opens its contactors) on a unit that did nothing wrong.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import can
 import cantools
 
 from hil.errors import HilError
+from hil.realtime import threads_started_ahead
 from hil.timing import wait_until
 
 
@@ -186,9 +191,10 @@ class Vcu:
         if self._tsc1_task is None:
             with self._lock:
                 first = self._tsc1_frame()
-            self._tsc1_task = self.bus.send_periodic(
-                first, self.tsc1_period_s, modifier_callback=self._next_tsc1
-            )
+            with threads_started_ahead():  # a VCU keeps its period however busy the machine
+                self._tsc1_task = self.bus.send_periodic(
+                    first, self.tsc1_period_s, modifier_callback=self._next_tsc1
+                )
 
     def hold_torque_requests(self) -> None:
         """Stop sending TSC1 (the drive's command timeout then acts)."""
@@ -200,11 +206,10 @@ class Vcu:
         if self._heartbeat_task is None:
             with self._lock:
                 first = self._command_frame()
-            self._heartbeat_task = self.bus.send_periodic(
-                first,
-                self.heartbeat_period_s,
-                modifier_callback=self._next_command,
-            )
+            with threads_started_ahead():
+                self._heartbeat_task = self.bus.send_periodic(
+                    first, self.heartbeat_period_s, modifier_callback=self._next_command
+                )
 
     def stop_heartbeat(self) -> None:
         """Stop sending VCU_BmsCommand (the BMS's heartbeat watch then acts)."""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import os
+import threading
 import time
 import uuid
 from types import SimpleNamespace
@@ -13,6 +15,7 @@ import pytest
 from hil.dut import vcu as vcu_module
 from hil.dut.dbc import load_drive_dbc
 from hil.dut.vcu import ControlMode, Vcu, VcuError
+from hil.realtime import NICE, threads_started_ahead
 
 DB = load_drive_dbc()
 
@@ -183,5 +186,27 @@ def test_the_time_of_the_last_heartbeat_is_kept(buses):
         later = [m for m in iter(lambda: listener.recv(timeout=0.1), None) if m.arbitration_id == frame_id]
         assert later == []
         assert vcu.last_heartbeat_s == last
+    finally:
+        vcu.stop()
+
+
+def _nice_of(thread_id: int | None) -> int:
+    assert thread_id is not None
+    return os.getpriority(os.PRIO_PROCESS, thread_id)
+
+
+def test_the_streams_run_ahead_of_ordinary_work_and_the_caller_does_not(buses):
+    """Both streams' threads at nice -10 where the process may raise a thread, as the simulated
+    drive's CAN threads run: one held back behind them reads as a lost command or heartbeat."""
+    sender, _ = buses
+    own = _nice_of(threading.get_native_id())
+    with threads_started_ahead() as may:
+        pass
+    vcu = Vcu(sender, DB, reference_torque_nm=1000.0).start()
+    try:
+        expected = NICE if may.startswith("nice") else own
+        assert _nice_of(vcu._tsc1_task.thread.native_id) == expected
+        assert _nice_of(vcu._heartbeat_task.thread.native_id) == expected
+        assert _nice_of(threading.get_native_id()) == own
     finally:
         vcu.stop()

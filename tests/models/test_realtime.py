@@ -68,3 +68,28 @@ def test_a_thread_that_catches_up_without_sleeping_is_never_made_real_time(monke
     monkeypatch.setattr(os, "setpriority", lambda *args: None)  # the test's own thread keeps its priority
     assert realtime.raise_thread_priority(realtime=False) == f"nice {realtime.NICE}"
     assert asked == []
+
+
+def _nice_of(thread_id: int) -> int:
+    return os.getpriority(os.PRIO_PROCESS, thread_id)
+
+
+def test_threads_started_ahead_are_raised_and_the_caller_is_not():
+    own = _nice_of(threading.get_native_id())
+    nice: list[int] = []
+    # read before or after the caller has given back its own, a thread has what it started with
+    thread = threading.Thread(target=lambda: nice.append(_nice_of(threading.get_native_id())))
+    with realtime.threads_started_ahead() as said:
+        thread.start()
+    thread.join()
+    assert nice == [realtime.NICE if said.startswith("nice") else own]
+    assert _nice_of(threading.get_native_id()) == own
+
+
+def test_threads_started_ahead_gives_the_caller_back_its_priority_after_an_error(monkeypatch):
+    seen: list[int] = []
+    monkeypatch.setattr(os, "getpriority", lambda which, who: 3)
+    monkeypatch.setattr(os, "setpriority", lambda which, who, value: seen.append(value))
+    with pytest.raises(RuntimeError), realtime.threads_started_ahead():
+        raise RuntimeError("a library failed to start its thread")
+    assert seen == [realtime.NICE, 3]

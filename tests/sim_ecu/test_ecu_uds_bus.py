@@ -189,3 +189,14 @@ def test_a_slow_unit_answers_late_without_response_pending(
         client.tester_present()
         times = answer_times(client)
     assert pending == [] and len(times) == 1 and times[0] >= 0.08
+
+
+def test_a_long_request_is_timed_to_its_answer_not_to_the_flow_control(
+    make_ecu: Callable[..., DiagnosticsEcu], link: CanLink
+) -> None:
+    make_ecu(uds_response_delay_s=0.08)
+    with make_uds_client(link.bus, link.notifier, 0x00) as client:
+        # 20 bytes go in three frames, the ECU's flow control at once after the first
+        assert nrc_of(lambda: client.write_data_by_identifier(DID_VIN, "LZYTBGBW5B1000002")) == 0x7F
+        times = answer_times(client)
+    assert len(times) == 1 and times[0] >= 0.08
