@@ -51,14 +51,16 @@ def _run(seconds: float) -> list[can.Message]:
     ]
     try:
         vcu = vcu_module.Vcu(sender, load_drive_dbc(), reference_torque_nm=1000.0).start()
-        frames: list[can.Message] = []
-        end = time.monotonic() + seconds
-        while (left := end - time.monotonic()) > 0:
-            message = listener.recv(timeout=left)
-            if message is not None:
-                frames.append(message)
-        vcu.stop()
-        return frames
+        try:
+            frames: list[can.Message] = []
+            end = time.monotonic() + seconds
+            while (left := end - time.monotonic()) > 0:
+                message = listener.recv(timeout=left)
+                if message is not None:
+                    frames.append(message)
+            return frames
+        finally:
+            vcu.stop()  # before its bus is shut down
     finally:
         for spinner in spinners:
             spinner.kill()
