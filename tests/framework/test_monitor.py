@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 
@@ -123,3 +124,16 @@ def test_dump_shows_the_frames_of_a_window_decoded(monitor):
     assert len(lines) == 2
     assert "BMS_Status" in lines[0] and "ContactorState=2" in lines[0] and "MessageCounter=5" in lines[0]
     assert "18EAFF00" in lines[1] and "CA FE 00" in lines[1]
+
+
+def test_a_full_ring_adds_nothing_for_the_collector_to_walk(monitor):
+    """Each of the collector's full passes holds every thread of the test process still, the VCU's
+    TSC1 stream among them, for as long as it walks what it tracks; the ring's frames are not
+    among it."""
+    gc.collect()
+    before = len(gc.get_objects())
+    for counter in range(10_000):
+        monitor.on_message_received(_status(2, counter % 16))
+    gc.collect()
+    assert len(gc.get_objects()) - before < 100
+    assert len(monitor.frames("BMS_Status")) == 10_000
