@@ -4,7 +4,6 @@ that fails. Before, any of them ended python-can's notifier thread and every lat
 from __future__ import annotations
 
 import itertools
-import os
 import threading
 import time
 
@@ -18,8 +17,8 @@ from hil.dut.dbc import load_drive_dbc
 from hil.dut.dtc import Dtc, Lamps, decode_dm, encode_dm
 from hil.dut.j1939 import PGN_DM1, J1939Client
 from hil.dut.monitor import CanMonitor
-from hil.realtime import NICE, threads_started_ahead
 from hil.timing import wait_until
+from tests.nice import nice_of, raised_nice
 
 DM1_DRIVE = 0x18FECA00
 
@@ -146,14 +145,12 @@ _OCCURRENCE = itertools.cycle(range(1, 127))
 
 
 def test_the_reader_runs_ahead_of_ordinary_work_where_the_process_may_raise_it(link: CanLink) -> None:
-    with threads_started_ahead() as may:
-        pass
-    expected = NICE if may.startswith("nice") else os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    expected = raised_nice()
     readers = [r for r in link.notifier._readers if isinstance(r, threading.Thread)]
     assert readers
     for reader in readers:  # it raises itself as it starts: it may not have yet
         wait_until(
-            lambda r=reader: os.getpriority(os.PRIO_PROCESS, r.native_id),
+            lambda r=reader: nice_of(r.native_id),
             lambda nice: nice == expected,
             timeout_s=2.0,
             what="the CAN link reader's nice value",

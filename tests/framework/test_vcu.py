@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import os
 import threading
 import time
 import uuid
@@ -15,7 +14,7 @@ import pytest
 from hil.dut import vcu as vcu_module
 from hil.dut.dbc import load_drive_dbc
 from hil.dut.vcu import ControlMode, Vcu, VcuError
-from hil.realtime import NICE, threads_started_ahead
+from tests.nice import nice_of, raised_nice
 
 DB = load_drive_dbc()
 
@@ -190,23 +189,16 @@ def test_the_time_of_the_last_heartbeat_is_kept(buses):
         vcu.stop()
 
 
-def _nice_of(thread_id: int | None) -> int:
-    assert thread_id is not None
-    return os.getpriority(os.PRIO_PROCESS, thread_id)
-
-
 def test_the_streams_run_ahead_of_ordinary_work_and_the_caller_does_not(buses):
     """Both streams' threads at nice -10 where the process may raise a thread, as the simulated
     drive's CAN threads run: one held back behind them reads as a lost command or heartbeat."""
     sender, _ = buses
-    own = _nice_of(threading.get_native_id())
-    with threads_started_ahead() as may:
-        pass
+    own = nice_of(threading.get_native_id())
+    expected = raised_nice()
     vcu = Vcu(sender, DB, reference_torque_nm=1000.0).start()
     try:
-        expected = NICE if may.startswith("nice") else own
-        assert _nice_of(vcu._tsc1_task.thread.native_id) == expected
-        assert _nice_of(vcu._heartbeat_task.thread.native_id) == expected
-        assert _nice_of(threading.get_native_id()) == own
+        assert nice_of(vcu._tsc1_task.thread.native_id) == expected
+        assert nice_of(vcu._heartbeat_task.thread.native_id) == expected
+        assert nice_of(threading.get_native_id()) == own
     finally:
         vcu.stop()

@@ -8,6 +8,7 @@ import threading
 import pytest
 
 from hil import realtime
+from tests.nice import nice_of
 
 
 def _in_a_thread(fn):
@@ -70,20 +71,16 @@ def test_a_thread_that_catches_up_without_sleeping_is_never_made_real_time(monke
     assert asked == []
 
 
-def _nice_of(thread_id: int) -> int:
-    return os.getpriority(os.PRIO_PROCESS, thread_id)
-
-
 def test_threads_started_ahead_are_raised_and_the_caller_is_not():
-    own = _nice_of(threading.get_native_id())
+    own = nice_of(threading.get_native_id())
     nice: list[int] = []
     # read before or after the caller has given back its own, a thread has what it started with
-    thread = threading.Thread(target=lambda: nice.append(_nice_of(threading.get_native_id())))
+    thread = threading.Thread(target=lambda: nice.append(nice_of(threading.get_native_id())))
     with realtime.threads_started_ahead() as said:
         thread.start()
     thread.join()
     assert nice == [realtime.NICE if said.startswith("nice") else own]
-    assert _nice_of(threading.get_native_id()) == own
+    assert nice_of(threading.get_native_id()) == own
 
 
 def test_threads_started_ahead_gives_the_caller_back_its_priority_after_an_error(monkeypatch):
