@@ -5,7 +5,8 @@ The bench's supply gives 54 kW (about 95 A at the pack's 554 V), far from the BM
 allowed current is brought down the way a bus brings it down, by heat. The thermistor emulator
 raises the hottest cell into the BMS's 50-60 °C derating until BMS_Limits says 50 A; the limit's
 slope is probed at two temperatures first, so a unit with another derating still lands there. The
-first of those steps times how fast a cut reaches BMS_Limits.
+first of those steps times how fast a cut reaches BMS_Limits. A step during which the drive timed out
+its TSC1 command (a frame the bench held back) is taken again.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from hil.scenario import scenario
 from hil.thermistor import NtcCurve
 from hil.timing import dwell
 from test_suites.bms.helpers import DRIVE_OUTPUT_RPM, hold_dc_current, opened
+from test_suites.disturbance import undisturbed
 
 pytestmark = [allure.epic("BMS")]
 
@@ -70,15 +72,25 @@ def test_bms03_overcurrent(drive, tempsim, vcu, analyzer, can_monitor, product, 
     dwell(SETTLE_S)
     allowed = _limit(can_monitor)
 
-    torque_below = hold_dc_current(vcu, analyzer, BELOW * allowed, tolerance_a=LOAD_TOLERANCE_A)
-    mark = can_monitor.mark()
-    vcu.request_torque(torque_below * ABOVE / BELOW)
-    stepped = time.monotonic()
-    hold_dc_current(vcu, analyzer, ABOVE * allowed, tolerance_a=LOAD_TOLERANCE_A)
-    opened_frame = None
-    while opened_frame is None and time.monotonic() - stepped < GIVE_UP_S:
-        dwell(0.05)
-        opened_frame = can_monitor.first("BMS_Status", opened, mark)
-    vcu.request_torque(0.0)
-    end = opened_frame.t_s if opened_frame is not None else time.monotonic()
-    measure("bms.overcurrent.trip_time_s", end - stepped)
+    def trip_time_s() -> float:
+        torque_below = hold_dc_current(vcu, analyzer, BELOW * allowed, tolerance_a=LOAD_TOLERANCE_A)
+        mark = can_monitor.mark()
+        vcu.request_torque(torque_below * ABOVE / BELOW)
+        stepped = time.monotonic()
+        hold_dc_current(vcu, analyzer, ABOVE * allowed, tolerance_a=LOAD_TOLERANCE_A)
+        opened_frame = None
+        while opened_frame is None and time.monotonic() - stepped < GIVE_UP_S:
+            dwell(0.05)
+            opened_frame = can_monitor.first("BMS_Status", opened, mark)
+        vcu.request_torque(0.0)
+        end = opened_frame.t_s if opened_frame is not None else time.monotonic()
+        return end - stepped
+
+    def closed_again() -> None:
+        # a torque the drive dropped on a command timeout took the current below the limit for a
+        # moment, and the BMS's time over it began again: from closed contactors (down and up
+        # resets a trip the attempt ended in), the heat and so the allowed current unchanged
+        drive.transition("powered")
+        drive.transition("turning", output_rpm=DRIVE_OUTPUT_RPM)
+
+    measure("bms.overcurrent.trip_time_s", undisturbed(can_monitor, trip_time_s, again=closed_again))

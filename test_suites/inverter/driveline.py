@@ -15,16 +15,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-import allure
-
-from hil.acquisition import CaptureClockUncertain
 from hil.dut.gear import NOT_SHIFTING, engaged_gear
 from hil.dut.monitor import CanMonitor
 from hil.dut.vcu import Vcu
-from hil.errors import HilError
 from hil.product import Product
 from hil.strategy import DriveStrategy
 from hil.timing import dwell, wait_until
+from test_suites.disturbance import READING_ATTEMPTS, undisturbed
 
 T = TypeVar("T")
 
@@ -46,13 +43,6 @@ APPROACH_DWELL_S = 0.15
 GEAR_TIMEOUT_S = 8.0  # two shifts 3 s apart (the TCU's least shift interval [E]) and their execution
 TSC1_STEP_NM = 10.0  # TSC1 requested torque: 1 % of the 1000 N·m reference_torque (specs/product.yaml)
 FLUX_TIME_CONSTANTS = 5  # the rotor flux within 1 % of its final value, forced or not
-READING_ATTEMPTS = 3
-
-
-class CommandStreamBroken(HilError):
-    """Every attempt at a reading was disturbed by the bench (the drive timed out its TSC1 command,
-    or the capture could not be placed on the bench's clock): the bench's stream of commands (a VCU
-    or simulator thread starved on a loaded machine), not the drive, failed."""
 
 
 @dataclass(frozen=True)
@@ -70,30 +60,8 @@ class Driveline:
     def steady(
         self, take: Callable[[], T], attempts: int = READING_ATTEMPTS, *, timeout_expected: bool = False
     ) -> T:
-        """``take()`` (a stimulus, its settling and a reading), again if the drive timed out its TSC1
-        command meanwhile (unless ``timeout_expected``: the stimulus is the timeout) or the reading's
-        capture could not be placed on the bench's clock: a reading the bench disturbed says nothing
-        of the drive."""
-        why = ""
-        for _ in range(attempts):
-            mark = self.monitor.mark()
-            try:
-                value = take()
-            except CaptureClockUncertain as e:
-                why = str(e)
-            else:
-                timed_out = self.monitor.first(
-                    "INV_Faults", lambda f: f["CanCommandTimeout"] == 1, since=mark
-                )
-                if timed_out is None or timeout_expected:
-                    return value
-                why = "the drive timed out its TSC1 command during the reading"
-            with allure.step(f"{why}: taken again"):
-                pass
-        raise CommandStreamBroken(
-            f"the bench disturbed each of {attempts} attempts at a reading (the last: {why}): a starved "
-            "thread on a loaded machine?"
-        )
+        """``take()``, again while the bench disturbs it (``undisturbed``)."""
+        return undisturbed(self.monitor, take, attempts, timeout_expected=timeout_expected)
 
     def start_turning(self, drive: DriveStrategy, output_rpm: float) -> None:
         """The bench turning at ``output_rpm`` from wherever it was, the transmission engaged first.
