@@ -51,7 +51,7 @@ PLAN = CellLevelPlan(
     ],
 )
 def test_bms01_cell_overvoltage(
-    drive, plant_loop, supply, cellsim, eload, vcu, can_monitor, product, measure
+    drive, plant_loop, supply, cellsim, eload, vcu, can_monitor, j1939, product, measure
 ):
     cell_levels(
         PLAN,
@@ -62,6 +62,7 @@ def test_bms01_cell_overvoltage(
         eload=eload,
         vcu=vcu,
         can_monitor=can_monitor,
+        j1939=j1939,
         product=product,
         measure=measure,
     )

@@ -19,7 +19,7 @@ from hil.scenario import scenario
 from hil.thermistor import NtcCurve
 from hil.timing import dwell
 from test_suites.bms.helpers import DRIVE_OUTPUT_RPM, hold_dc_current, opened
-from test_suites.disturbance import undisturbed
+from test_suites.disturbance import CommandTimeouts, undisturbed
 
 pytestmark = [allure.epic("BMS")]
 
@@ -93,4 +93,7 @@ def test_bms03_overcurrent(drive, tempsim, vcu, analyzer, can_monitor, product, 
         drive.transition("powered")
         drive.transition("turning", output_rpm=DRIVE_OUTPUT_RPM)
 
-    measure("bms.overcurrent.trip_time_s", undisturbed(can_monitor, trip_time_s, again=closed_again))
+    measure(
+        "bms.overcurrent.trip_time_s",
+        undisturbed(CommandTimeouts(can_monitor), trip_time_s, again=closed_again),
+    )

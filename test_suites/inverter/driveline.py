@@ -21,7 +21,7 @@ from hil.dut.vcu import Vcu
 from hil.product import Product
 from hil.strategy import DriveStrategy
 from hil.timing import dwell, wait_until
-from test_suites.disturbance import READING_ATTEMPTS, undisturbed
+from test_suites.disturbance import READING_ATTEMPTS, CommandTimeouts, undisturbed
 
 T = TypeVar("T")
 
@@ -61,7 +61,7 @@ class Driveline:
         self, take: Callable[[], T], attempts: int = READING_ATTEMPTS, *, timeout_expected: bool = False
     ) -> T:
         """``take()``, again while the bench disturbs it (``undisturbed``)."""
-        return undisturbed(self.monitor, take, attempts, timeout_expected=timeout_expected)
+        return undisturbed(CommandTimeouts(self.monitor), take, attempts, timeout_expected=timeout_expected)
 
     def start_turning(self, drive: DriveStrategy, output_rpm: float) -> None:
         """The bench turning at ``output_rpm`` from wherever it was, the transmission engaged first.
