@@ -44,14 +44,18 @@ def test_an_overrun_is_counted_and_the_schedule_skips_ahead_without_a_burst():
     starts: list[float] = []
     loop = PlantLoop(clock=fake.clock, sleep=fake.sleep)
 
+    ten = threading.Event()
+
     def step(t_s: float, dt_s: float) -> None:
         starts.append(t_s)
         fake.now += 3.5 * PERIOD if len(starts) == 5 else 0.1 * PERIOD
         if len(starts) == 10:
             loop.stop()
+            ten.set()
 
     loop.add("slow_once", step)
     loop.start()
+    assert ten.wait(10.0), f"{len(starts)} steps in 10 s"
     loop.stop()
     loop.check()
     # steps at 0..4 periods; the 5th ends at 7.5 periods, runs at once (2.5 periods late) and the
@@ -176,8 +180,7 @@ def test_on_failure_raising_is_logged_not_lost(caplog, no_thread_left_behind):
 
     loop = PlantLoop(on_failure=on_failure)
     loop.add("s", lambda t, dt: 1 / 0)
-    loop.start()
-    loop.stop()
+    loop.start()  # its first step fails and ends it
     while loop.running:
         time.sleep(0.001)
     with pytest.raises(PlantLoopError):
@@ -208,20 +211,26 @@ def test_while_a_loop_runs_the_interpreter_switches_often_and_collects_only_in_t
 
     loop = PlantLoop(clock=fake.clock, sleep=fake.sleep)
 
+    twenty = threading.Event()
+
     def step(t_s: float, dt_s: float) -> None:
         seen.append((sys.getswitchinterval(), gc.isenabled()))
         fake.now += 0.1 * PERIOD
         if len(seen) == 20:
             loop.stop()
+            twenty.set()
 
     loop.add("s", step)
     gc.callbacks.append(count)
     try:
         loop.start()
+        # the loop stops itself after 20 steps: stopped from here at once, it ran as many as the
+        # machine let it first
+        assert twenty.wait(10.0), f"{len(seen)} steps in 10 s"
         loop.stop()
     finally:
         gc.callbacks.remove(count)
-    assert set(seen) == {(0.0005, False)}
+    assert len(seen) == 20 and set(seen) == {(0.0005, False)}
     assert passes.count(0) == 18 and passes.count(1) == 2 and 2 not in passes  # one pass a step
     assert (sys.getswitchinterval(), gc.isenabled()) == (interval, collecting)
 
