@@ -69,22 +69,21 @@ class HeartbeatLosses:
         self.j1939 = j1939
         self.address = int(product.value("drive_address", "1"))
         self.dtc = product.dtc("vcu_timeout")
-        self._before: dict[int, int] = {}  # per mark: the DTC's occurrence count then (-1: not active)
 
     def _count(self, message: J1939Message) -> int:
+        """The DTC's occurrence count in ``message``; -1 when it is not active."""
         found = decode_dm(message.data).find(self.dtc.spn, self.dtc.fmi)
         return -1 if found is None else found.oc
 
     def mark(self) -> int:
-        mark = self.j1939.mark()
-        history = self.j1939.messages(PGN_DM1, self.address)
-        self._before[mark] = self._count(history[-1]) if history else -1
-        return mark
+        return self.j1939.mark()
 
     def seen(self, since: int) -> str | None:
         self.j1939.wait_for(PGN_DM1, self.address, DM1_WITHIN_S)
-        before = self._before.pop(since, -1)
-        if any(self._count(m) > before for m in self.j1939.messages(PGN_DM1, self.address, after=since)):
+        heard = self.j1939.messages(PGN_DM1, self.address)
+        before = [m for m in heard if m.sequence <= since]
+        count = self._count(before[-1]) if before else -1
+        if any(self._count(m) > count for m in heard if m.sequence > since):
             return "the BMS lost the VCU's heartbeat during the reading (its DTC in DM1)"
         return None
 
